@@ -1,0 +1,22 @@
+"""Engines run checks; checks never know which engine runs them."""
+from .base import BatchContext, Check, Detector, DetectorCheck, MapOutput, RowScores
+from .local import LocalEngine
+
+
+def get_engine(name: str = "local", **kw):
+    """``local`` (in-process) or ``ray`` (Ray Data, optional extra ``artifactlens[ray]``)."""
+    if name == "local":
+        return LocalEngine(**kw)
+    if name == "ray":
+        try:
+            from .ray_engine import RayEngine
+        except ImportError as e:
+            from ..errors import MissingDependency
+            raise MissingDependency("ray", extra="ray", purpose="--engine ray") from e
+        return RayEngine(**kw)
+    from ..errors import InputError
+    raise InputError(f"unknown engine '{name}'", expected="local or ray")
+
+
+__all__ = ["BatchContext", "Check", "Detector", "DetectorCheck", "MapOutput", "RowScores", "LocalEngine",
+           "get_engine"]

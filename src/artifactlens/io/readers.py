@@ -1,0 +1,312 @@
+"""Streaming readers: JSONL, JSON, CSV/TSV, Parquet and ``datasets.save_to_disk`` folders.
+
+Every format is read as a stream of :class:`pyarrow.RecordBatch` (``DataSource.batches``) so an audit
+keeps only aggregates in memory. Wraps ``pyarrow.csv.open_csv`` and ``pyarrow.parquet.ParquetFile``
+(fast, columnar); JSON Lines are parsed line by line with :mod:`json` so a bad line is named by number.
+Bad input raises :class:`artifactlens.errors.InputError` naming file, line/row, column and expectation.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pyarrow as pa
+
+from ..errors import InputError, MissingDependency
+
+DEFAULT_BATCH_SIZE = 8192
+TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+                ".parquet": "parquet", ".pq": "parquet"}
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        return "hf_dataset"
+    suffixes = [s.lower() for s in path.suffixes]
+    for s in reversed(suffixes):
+        if s in TEXT_FORMATS:
+            return TEXT_FORMATS[s]
+    raise InputError(f"cannot tell the format from the name '{path.name}'", path=path,
+                     expected="a file ending in .jsonl, .json, .csv, .tsv or .parquet, or a datasets folder")
+
+
+def file_sha256(path: Path) -> str:
+    if path.is_dir():
+        h = hashlib.sha256()
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(path).as_posix().encode())
+                with open(p, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+        return h.hexdigest()
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    """Fail on the first undecodable byte, naming its line (one streaming pass)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    line = 1
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                line += chunk[: e.start].count(b"\n")
+                raise InputError(f"bytes that are not {encoding} (byte 0x{chunk[e.start]:02x})", path=path,
+                                 line=line, expected=f"{encoding} text, or pass --encoding (e.g. cp1252)") from None
+            line += text.count("\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(f"the file ends inside a {encoding} character", path=path, line=line,
+                             expected=f"{encoding} text") from None
+
+
+def _normalise_rows(rows: list[dict]) -> pa.RecordBatch:
+    """Rows (dicts) to a batch; a column with mixed types is kept as text (JSON for non-strings)."""
+    try:
+        return pa.RecordBatch.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        pass
+    keys: dict[str, None] = {}
+    for r in rows:
+        for k in r:
+            keys.setdefault(k, None)
+    arrays, names = [], []
+    for k in keys:
+        vals = [r.get(k) for r in rows]
+        try:
+            arr = pa.array(vals)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            arr = pa.array([v if (v is None or isinstance(v, str)) else json.dumps(v, ensure_ascii=False)
+                            for v in vals], type=pa.string())
+        arrays.append(arr)
+        names.append(k)
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+@dataclass
+class DataSource:
+    """A file (or datasets folder) read as a stream of record batches.
+
+    ``rows_read`` counts data rows after a full pass; ``skipped`` counts rows dropped by the reader
+    itself, by reason (only with ``on_bad_line='skip'``).
+    """
+
+    path: Path
+    format: str
+    encoding: str = "utf-8"
+    batch_size: int = DEFAULT_BATCH_SIZE
+    on_bad_line: str = "error"
+    rows_read: int = 0
+    skipped: dict = field(default_factory=dict)
+    _sha256: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path)
+        return self._sha256
+
+    # -- raw records (JSON formats): for audits that walk nested objects ---------------------------
+    def records(self) -> Iterator[tuple[int, object]]:
+        """Yield ``(line_or_index, obj)``: JSONL gives 1-based line numbers, JSON list indices."""
+        if self.format == "jsonl":
+            yield from self._jsonl_records()
+        elif self.format == "json":
+            for i, obj in enumerate(self._json_list()):
+                yield i, obj
+        else:
+            for batch in self.batches():
+                for i, r in enumerate(batch.to_pylist()):
+                    yield i, r
+
+    def _jsonl_records(self) -> Iterator[tuple[int, object]]:
+        if self.encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
+            _check_decodes(self.path, "utf-8")
+        with open(self.path, "r", encoding=self.encoding, errors="strict", newline=None) as f:
+            for lineno, line in enumerate(f, start=1):
+                if lineno == 1 and line.startswith("\ufeff"):
+                    line = line[1:]
+                s = line.strip()
+                if not s:
+                    continue
+                try:
+                    obj = json.loads(s)
+                except json.JSONDecodeError as e:
+                    if self.on_bad_line == "skip":
+                        self.skipped["line is not valid JSON"] = self.skipped.get("line is not valid JSON", 0) + 1
+                        continue
+                    raise InputError(f"not valid JSON ({e.msg} at character {e.pos + 1})", path=self.path,
+                                     line=lineno, expected="one JSON object per line") from None
+                yield lineno, obj
+
+    def _json_list(self) -> list:
+        _check_decodes(self.path, self.encoding if self.encoding.lower() != "utf-8" else "utf-8")
+        with open(self.path, "r", encoding="utf-8-sig" if self.encoding.lower() in ("utf-8", "utf8") else self.encoding) as f:
+            text = f.read()
+        if not text.strip():
+            raise InputError("the file is empty", path=self.path, expected="a JSON list of objects")
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(f"not valid JSON ({e.msg}, column {e.colno})", path=self.path, line=e.lineno,
+                             expected="a JSON list of objects") from None
+        if isinstance(obj, list):
+            return obj
+        if isinstance(obj, dict):
+            lists = [v for v in obj.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+            if len(lists) == 1:
+                return lists[0]
+            return [obj]
+        raise InputError(f"the top level is a {type(obj).__name__}", path=self.path,
+                         expected="a JSON list of objects")
+
+    # -- record batches ----------------------------------------------------------------------------
+    def batches(self, batch_size: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Stream the data as record batches, counting rows into ``rows_read``."""
+        self.rows_read = 0
+        bs = batch_size or self.batch_size
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            raise InputError("the file is empty", path=self.path, expected="a header or at least one row")
+        gen = {"jsonl": self._batches_from_records, "json": self._batches_from_records,
+               "csv": self._csv_batches, "tsv": self._csv_batches, "parquet": self._parquet_batches,
+               "hf_dataset": self._hf_batches}[self.format]
+        for b in gen(bs):
+            if b.num_rows:
+                self.rows_read += b.num_rows
+                yield b
+        if self.rows_read == 0:
+            raise InputError("no data rows", path=self.path, expected="at least one row")
+
+    def _batches_from_records(self, bs: int) -> Iterator[pa.RecordBatch]:
+        rows: list[dict] = []
+        for where, obj in self.records():
+            if not isinstance(obj, dict):
+                kind = "line" if self.format == "jsonl" else "item"
+                if self.on_bad_line == "skip":
+                    self.skipped["record is not a JSON object"] = self.skipped.get("record is not a JSON object", 0) + 1
+                    continue
+                raise InputError(f"{kind} holds a {type(obj).__name__}, not an object", path=self.path,
+                                 **({"line": where} if self.format == "jsonl" else {"row": where}),
+                                 expected="a JSON object with named fields")
+            rows.append(obj)
+            if len(rows) >= bs:
+                yield _normalise_rows(rows)
+                rows = []
+        if rows:
+            yield _normalise_rows(rows)
+
+    def _csv_header(self, delimiter: str) -> list[str]:
+        with open(self.path, "r", encoding=self.encoding, newline="") as f:
+            first = next(csv.reader(f, delimiter=delimiter), None)
+        if not first:
+            raise InputError("the file has no header line", path=self.path, line=1,
+                             expected="a header naming the columns")
+        if first[0].startswith("\ufeff"):
+            first[0] = first[0][1:]
+        return first
+
+    def _csv_batches(self, bs: int) -> Iterator[pa.RecordBatch]:
+        import pyarrow.csv as pacsv
+        delimiter = "\t" if self.format == "tsv" else ","
+        _check_decodes(self.path, self.encoding)
+        header = self._csv_header(delimiter)
+        dupes = {c for c in header if header.count(c) > 1}
+        if dupes:
+            raise InputError(f"the header repeats the column name(s) {sorted(dupes)}", path=self.path, line=1,
+                             expected="unique column names")
+        read = pacsv.ReadOptions(encoding=self.encoding, block_size=1 << 22)
+        parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+        conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=True,
+                                    quoted_strings_can_be_null=False)
+        try:
+            reader = pacsv.open_csv(self.path, read_options=read, parse_options=parse, convert_options=conv)
+            for batch in reader:
+                for start in range(0, batch.num_rows, bs):
+                    yield batch.slice(start, bs)
+        except pa.ArrowInvalid as e:
+            raise self._locate_csv_error(delimiter, len(header), str(e)) from None
+
+    def _locate_csv_error(self, delimiter: str, ncols: int, msg: str) -> InputError:
+        with open(self.path, "r", encoding=self.encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            for row in reader:
+                if len(row) != ncols and reader.line_num > 1:
+                    return InputError(f"a row with {len(row)} fields", path=self.path, line=reader.line_num,
+                                      expected=f"{ncols} fields as in the header")
+        return InputError(f"CSV that does not parse ({msg.splitlines()[0]})", path=self.path,
+                          expected="comma-separated values with a header")
+
+    def _parquet_batches(self, bs: int) -> Iterator[pa.RecordBatch]:
+        import pyarrow.parquet as pq
+        try:
+            pf = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise InputError(f"not a readable Parquet file ({e})", path=self.path, expected="Parquet") from None
+        yield from pf.iter_batches(batch_size=bs)
+
+    def _hf_batches(self, bs: int) -> Iterator[pa.RecordBatch]:
+        try:
+            import datasets  # noqa: F401
+        except ImportError:
+            raise MissingDependency("datasets", purpose=f"reading the folder {self.path}") from None
+        ds = datasets.load_from_disk(str(self.path))
+        if isinstance(ds, datasets.DatasetDict):
+            raise InputError(f"a DatasetDict with splits {list(ds)}", path=self.path,
+                             expected="one split: pass the split's folder")
+        yield from ds.data.table.to_batches(max_chunksize=bs)
+
+
+def open_source(path, *, encoding: str = "utf-8", batch_size: int = DEFAULT_BATCH_SIZE,
+                on_bad_line: str = "error", format: str | None = None) -> DataSource:
+    """Open ``path`` for streaming; fails at once if it is missing or its format is unknown."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", path=p, expected="an existing file")
+    fmt = format or detect_format(p)
+    return DataSource(path=p, format=fmt, encoding=encoding, batch_size=batch_size, on_bad_line=on_bad_line)
+
+
+def read_table(path, **kw) -> pa.Table:
+    """Read a whole file into one table (small inputs: demo data, rankings, tests)."""
+    src = open_source(path, **kw)
+    batches = list(src.batches())
+    return pa.Table.from_batches(batches) if len({b.schema for b in batches}) == 1 else \
+        pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="permissive")
+
+
+def closest(name: str, options: Sequence[str]) -> str | None:
+    m = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
+    if m:
+        return m[0]
+    low = {o.lower(): o for o in options}
+    return low.get(name.lower())
+
+
+def require_columns(found: Sequence[str], needed: dict[str, str | None], path=None) -> None:
+    """Raise one InputError for the first needed column that is absent.
+
+    ``needed`` maps a role (e.g. ``"--human"``) to a column name; ``None`` columns are optional.
+    The message lists the columns found and the closest name.
+    """
+    found = list(found)
+    for role, col in needed.items():
+        if col is None or col in found:
+            continue
+        near = closest(col, found)
+        hint = f"; did you mean '{near}'?" if near else ""
+        raise InputError(f"missing column (for {role}); columns found: {', '.join(found)}{hint}",
+                         path=path, column=col, expected=f"a column named '{col}'")

@@ -1,0 +1,1 @@
+"""Shared text machinery: packaged embeddings (MiniLM) and, later, text features."""

