@@ -113,6 +113,7 @@ class DataSource:
     rows_read: int = 0
     skipped: dict = field(default_factory=dict)
     _sha256: str | None = None
+    _schema: pa.Schema | None = None
 
     @property
     def sha256(self) -> str:
@@ -191,8 +192,40 @@ class DataSource:
         if self.rows_read == 0:
             raise InputError("no data rows", path=self.path, expected="at least one row")
 
+    def _pin(self, batch: pa.RecordBatch, first_row: int) -> pa.RecordBatch:
+        """Keep one schema across batches: the first batch's types win; a null column takes the first
+        real type seen; a value that cannot take the pinned type is named in one error."""
+        if self._schema is None:
+            self._schema = batch.schema
+            return batch
+        fields = {f.name: f for f in self._schema}
+        cols = dict(zip(batch.schema.names, batch.columns))
+        for name, col in cols.items():
+            f = fields.get(name)
+            if f is None:
+                self._schema = self._schema.append(pa.field(name, col.type))
+            elif not col.type.equals(f.type):
+                if pa.types.is_null(f.type):
+                    self._schema = self._schema.set(self._schema.get_field_index(name), pa.field(name, col.type))
+                elif pa.types.is_null(col.type):
+                    cols[name] = pa.nulls(len(col), f.type)
+                elif pa.types.is_string(f.type) and not pa.types.is_nested(col.type):
+                    cols[name] = pa.array([None if v is None else (v if isinstance(v, str) else json.dumps(v))
+                                           for v in col.to_pylist()], type=pa.string())
+                else:
+                    try:
+                        cols[name] = col.cast(f.type)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                        raise InputError(f"values of type {col.type} where earlier rows hold {f.type}",
+                                         path=self.path, row=first_row, column=name,
+                                         expected=f"one type per column ({f.type})") from None
+        arrays = [cols[f.name] if f.name in cols else pa.nulls(batch.num_rows, f.type) for f in self._schema]
+        return pa.RecordBatch.from_arrays(arrays, schema=self._schema)
+
     def _batches_from_records(self, bs: int) -> Iterator[pa.RecordBatch]:
         rows: list[dict] = []
+        self._schema = None
+        done = 0
         for where, obj in self.records():
             if not isinstance(obj, dict):
                 kind = "line" if self.format == "jsonl" else "item"
@@ -204,10 +237,11 @@ class DataSource:
                                  expected="a JSON object with named fields")
             rows.append(obj)
             if len(rows) >= bs:
-                yield _normalise_rows(rows)
+                yield self._pin(_normalise_rows(rows), done)
+                done += len(rows)
                 rows = []
         if rows:
-            yield _normalise_rows(rows)
+            yield self._pin(_normalise_rows(rows), done)
 
     def _csv_header(self, delimiter: str) -> list[str]:
         with open(self.path, "r", encoding=self.encoding, newline="") as f:
