@@ -36,8 +36,10 @@ class LocalEngine:
         self.label = label
         self.rows = 0
 
-    def run(self, batches: Iterable[pa.RecordBatch], checks: Sequence[Check], flags_path=None,
+    def run(self, source, checks: Sequence[Check], flags_path=None,
             keep_input_columns: bool = True, total_rows: int | None = None) -> dict:
+        """``source``: a :class:`~artifactlens.io.DataSource` or any iterable of record batches."""
+        batches: Iterable[pa.RecordBatch] = source.batches() if hasattr(source, "batches") else source
         for c in checks:
             c.setup()
         states: dict[str, object] = {}
