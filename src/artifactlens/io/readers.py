@@ -75,16 +75,15 @@ def _check_decodes(path: Path, encoding: str) -> None:
 
 
 def _normalise_rows(rows: list[dict]) -> pa.RecordBatch:
-    """Rows (dicts) to a batch; a column with mixed types is kept as text (JSON for non-strings)."""
-    try:
-        return pa.RecordBatch.from_pylist(rows)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        pass
+    """Rows (dicts) to a batch over the union of their keys (``from_pylist`` would take the first row's
+    keys only); a column with mixed types is kept as text (JSON for non-strings)."""
     keys: dict[str, None] = {}
     for r in rows:
         for k in r:
             keys.setdefault(k, None)
-    arrays, names = [], []
+    if not keys:  # only empty objects: keep the row count (a batch without columns has none)
+        return pa.RecordBatch.from_arrays([pa.nulls(len(rows))], names=["_empty"])
+    arrays = []
     for k in keys:
         vals = [r.get(k) for r in rows]
         try:
@@ -93,8 +92,7 @@ def _normalise_rows(rows: list[dict]) -> pa.RecordBatch:
             arr = pa.array([v if (v is None or isinstance(v, str)) else json.dumps(v, ensure_ascii=False)
                             for v in vals], type=pa.string())
         arrays.append(arr)
-        names.append(k)
-    return pa.RecordBatch.from_arrays(arrays, names=names)
+    return pa.RecordBatch.from_arrays(arrays, names=list(keys))
 
 
 @dataclass
