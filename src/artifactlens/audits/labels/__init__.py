@@ -1,0 +1,223 @@
+"""The labels audit: do LLM labels collapse onto the majority and erase the human minority?
+
+Input: items with several human labels and several LLM labels each, *wide* (one item a row, label
+lists in cells such as ``"[3.0, 4.0, nan]"``) or *long* (one annotation a row: item id, source, label).
+First order (:mod:`.check`, a streaming map/combine check; definitions in :mod:`.items`): unanimity,
+entropy, majority/minority match, minority erasure, class shares and drift with Poisson-bootstrap
+intervals by item, the same by subjectivity bin and domain, per-row flags. Agreement and tests
+(:mod:`.agreement`: ``krippendorff``, scikit-learn, scipy). Second order (:mod:`.second_order`):
+train TF-IDF/MiniLM + logistic regression on human vs LLM labels, test on held-out human labels.
+Several LLMs (several ``--llm`` columns, or a ``--model`` column in a long file) get one section each.
+"""
+from __future__ import annotations
+
+from ...engine import get_engine
+from ...errors import InputError
+from ...io.readers import open_source
+from ...result import AuditResult
+from ..common import CommonOptions, demo_path, finish, input_info
+from .agreement import LEVELS, agreement, distribution_tests
+from .build import build
+from .check import DEFAULT_BINS, FLAG_RULES, LabelCheck
+from .items import sorted_keys
+from .read import Layout, long_to_items, wide_batches
+from . import second_order as _so
+
+KIND = "labels"
+HELP = "LLM labels vs human labels: majority collapse, minority erasure, class drift, cost of training on them"
+EXAMPLES = """examples:
+  artifactlens audit labels labels.csv --text text --human human --llm llm --json labels.json --html labels.html
+  artifactlens audit labels labels.csv --text text --human human --llm gpt4 claude --domain dataset
+  artifactlens audit labels annotations.jsonl --format long --id item --text text --source source \\
+      --label label --annotator annotator --model model --flags labels_flags.parquet
+
+wide cells: "[3.0, 4.0, nan]" (nan = a missing annotation), "['pos', 'neg']", a JSON list, or one label.
+long files: --human/--llm are values of the --source column (default: 'human', and every other source).
+"""
+
+
+def audit_labels(path, text: str | None = None, human: str | None = None, llm=None, *, id: str | None = None,
+                 domain: str | None = None, format: str = "wide", model: str | None = None,
+                 annotator: str | None = None, label: str | None = None, source: str | None = None,
+                 alpha_level: str = "nominal", subjectivity_bins=DEFAULT_BINS, second_order: bool = True,
+                 features: str = "tfidf", seeds: int = 5, test_size: float = 0.3, seed: int = 0,
+                 encoding: str = "utf-8", batch_size: int = 8192, flags: str | None = None,
+                 engine: str = "local", quiet: bool = True, title: str | None = None) -> AuditResult:
+    """Audit LLM labels against human labels; returns an :class:`AuditResult` (one section per LLM when
+    there are several).
+
+    Wide: ``human`` is the column of human label lists, ``llm`` one column or a list of columns (one per
+    LLM). Long (``format="long"``): ``id``, ``label`` and ``source`` columns; ``human`` is the source value
+    of human rows (default ``"human"``), ``llm`` the LLM source value(s) (default: every other one);
+    ``model`` a column naming the LLM. ``flags``: write every row with its flags (.parquet/.jsonl/.csv).
+    """
+    if format not in ("wide", "long"):
+        raise InputError(f"unknown format '{format}'", expected="wide or long")
+    if alpha_level not in LEVELS:
+        raise InputError(f"unknown alpha level '{alpha_level}'", expected=" or ".join(LEVELS))
+    if features not in ("tfidf", "minilm"):
+        raise InputError(f"unknown features '{features}'", expected="tfidf or minilm")
+    llms = [llm] if isinstance(llm, str) else list(llm or [])
+    src = open_source(path, encoding=encoding, batch_size=batch_size)
+    skipped: dict = {}
+    if format == "wide":
+        if not human or not llms:
+            raise InputError("a wide file needs --human COL and --llm COL", path=path,
+                             expected="the columns holding the human and the LLM label lists")
+        layout = Layout(text=text, human=human, llm={c: c for c in llms}, id=id, domain=domain)
+        batches = wide_batches(src, layout)
+    else:
+        if not label or not source:
+            raise InputError("a long file needs --label COL and --source COL", path=path,
+                             expected="one annotation a row: item id, source (human or an LLM), label")
+        layout = Layout(text=text, human=human or "human", llm={}, id=id, domain=domain, format="long",
+                        long={"label": label, "source": source, "annotator": annotator, "model": model})
+        layout, item_batches, skipped = long_to_items(src, layout, human_value=human or "human",
+                                                      llm_values=tuple(llms))
+        batches = item_batches
+    several = len(layout.llm) > 1
+    checks = {m: LabelCheck(human=layout.human, llm_column=c, text=layout.text, id=layout.id,
+                            domain=layout.domain, suffix=f"__{m}" if several else "", path=path, seed=seed,
+                            bins=subjectivity_bins) for m, c in layout.llm.items()}
+    eng = get_engine(engine, seed=seed, quiet=quiet)
+    out = eng.run(batches, list(checks.values()), flags_path=flags)
+    params = {"format": format, "text": text, "human": human, "llm": llms, "id": id, "domain": domain,
+              "model": model, "annotator": annotator, "label": label, "source": source,
+              "alpha_level": alpha_level, "subjectivity_bins": list(subjectivity_bins), "seed": seed,
+              "second_order": {"enabled": bool(second_order and text), "features": features, "seeds": seeds,
+                               "test_size": test_size},
+              "unit": "item (a wide row, or the annotations of one id in a long file)"}
+    info = input_info(src)
+    for k, v in skipped.items():
+        info.skip(k, v)
+    results = []
+    for m, chk in checks.items():
+        st = out[chk.name]
+        r = _one(st, m, layout, params, alpha_level, second_order and bool(text), features, seeds, test_size, seed,
+                 path, title or (f"Task labels · {m}" if several else "Task labels"))
+        r.input = type(info)(**{**info.__dict__, "rows_skipped": dict(info.rows_skipped)})
+        r.input.rows_used = st["used"]
+        for reason, n in st["skips"].items():
+            r.input.skip(reason, n)
+        r.params["model_name"] = m
+        results.append(r)
+    if all(r.input.rows_used == 0 for r in results):
+        raise InputError("no item has both human and LLM labels", path=path,
+                         expected="at least one item with a human label and an LLM label")
+    top = results[0] if not several else _combine(results, info, params, title)
+    if flags:
+        top.flags = {"path": str(flags), "rows": eng.rows if hasattr(eng, "rows") else None,
+                     "columns": [f + chk.suffix for chk in checks.values() for f in FLAG_RULES],
+                     "counts": {f + chk.suffix: int(out[chk.name]["flag_counts"].get(f, 0))
+                                for chk in checks.values() for f in FLAG_RULES}}
+    return top
+
+
+def _one(st, model, layout, params, level, so_on, features, seeds, test_size, seed, path, title) -> AuditResult:
+    if st["used"] == 0:
+        r = AuditResult(kind=KIND, title=title, params=dict(params))
+        r.add_finding("critical", f"no item has both human and {model} labels")
+        return r
+    keys = sorted_keys(st["labels"])
+    try:
+        agree = agreement(st["items"], keys, st["labels"], level)
+    except ValueError as e:
+        raise InputError(str(e), path=path, expected="--alpha-level nominal for text labels") from None
+    agree["level"] = level
+    tests = distribution_tests(st["h_counts"], st["l_counts"], keys)
+    so = _so.run(st["items"], keys, features=features, seeds=seeds, test_size=test_size, seed=seed) if so_on else None
+    return build(st, agree, tests, so, params, title)
+
+
+def _combine(results, info, params, title) -> AuditResult:
+    """The top of a multi-LLM result: the human-side figures once, one comparison row per LLM."""
+    top = AuditResult(kind=KIND, title=title or "Task labels", params=dict(params), input=info)
+    top.params["thresholds"] = results[0].params.get("thresholds", {})
+    first = next((r for r in results if r.metrics), results[0])
+    for name in ("human_unanimity_rate", "human_entropy_bits", "krippendorff_alpha_human"):
+        if name in first.metrics:
+            top.metrics[name] = first.metrics[name]
+    rows, names, est, lo, hi = [], [], [], [], []
+    for r in results:
+        m = r.params["model_name"]
+        row = [m, r.input.rows_used]
+        for name in ("minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
+                     "krippendorff_alpha_pooled", "second_order_accuracy_gap"):
+            if name in r.metrics:
+                x = r.metrics[name]
+                top.add_metric(f"{name}[{m}]", x.value, f"{x.description} ({m})", ci=x.ci, n=x.n, group=m)
+                row.append(x.value)
+            else:
+                row.append(None)
+        rows.append(row)
+        if "minority_erasure_rate" in r.metrics:
+            x = r.metrics["minority_erasure_rate"]
+            names.append(m), est.append(x.value)
+            lo.append(x.ci[0] if x.ci else None), hi.append(x.ci[1] if x.ci else None)
+        top.findings.extend(f for f in r.findings if f.severity != "info")
+    top.add_table("models", ["LLM", "items", "minority erasure", "majority match", "overconfident",
+                             "entropy drop (bits)", "alpha pooled", "second-order accuracy gap"], rows,
+                  "One row per LLM")
+    top.add_figure("forest", "Minority erasure rate per LLM, 95% intervals", labels=names, estimates=est, lo=lo,
+                   hi=hi, ref=0.0, x_label="minority erasure rate")
+    top.headline = [k for k in top.metrics if k.startswith(("minority_erasure_rate[", "second_order_accuracy_gap["))]
+    top.input.rows_used = max(r.input.rows_used for r in results)
+    top.sections = results
+    return top
+
+
+# -- CLI --------------------------------------------------------------------------------------------------
+def add_arguments(p) -> None:
+    p.add_argument("file", metavar="FILE", help="labels file (.csv, .tsv, .jsonl, .json, .parquet)")
+    p.add_argument("--text", metavar="COL", help="the item text (needed for the second-order run)")
+    p.add_argument("--human", metavar="COL", help="wide: column of human label lists; long: the source value of "
+                   "human rows (default 'human')")
+    p.add_argument("--llm", metavar="COL", nargs="+", help="wide: column(s) of LLM label lists, one per LLM; long: "
+                   "LLM source value(s) (default: every source but the human one)")
+    p.add_argument("--id", metavar="COL", help="item id (resampling unit; required for long files)")
+    p.add_argument("--domain", metavar="COL", help="dataset/domain column: rates broken down by it")
+    p.add_argument("--format", choices=["wide", "long"], default="wide", help="wide (default) or long")
+    p.add_argument("--model", metavar="COL", help="long: the LLM name of each annotation (one section per LLM)")
+    p.add_argument("--annotator", metavar="COL", help="long: the annotator of each annotation")
+    p.add_argument("--label", metavar="COL", help="long: the label of each annotation")
+    p.add_argument("--source", metavar="COL", help="long: who gave the label (human, or an LLM)")
+    p.add_argument("--alpha-level", choices=list(LEVELS), default="nominal",
+                   help="Krippendorff's alpha level of measurement (default nominal)")
+    p.add_argument("--subjectivity-bins", default="0,1,1.6", metavar="EDGES",
+                   help="human-entropy bin edges in bits (default 0,1,1.6: H=0, (0,1], (1,1.6], >1.6)")
+    p.add_argument("--no-second-order", action="store_true", help="skip training the second-order classifiers")
+    p.add_argument("--features", choices=["tfidf", "minilm"], default="tfidf",
+                   help="second-order features: TF-IDF (default) or the packaged MiniLM embeddings")
+    p.add_argument("--seeds", type=int, default=5, help="second-order splits (default 5)")
+    p.add_argument("--test-size", type=float, default=0.3, help="held-out share of items (default 0.3)")
+
+
+def _bins(spec: str):
+    try:
+        edges = tuple(float(x) for x in spec.split(","))
+    except ValueError:
+        raise InputError(f"--subjectivity-bins '{spec}' is not a list of numbers", expected="e.g. 0,1,1.6") from None
+    if not edges or edges[0] != 0 or list(edges) != sorted(set(edges)):
+        raise InputError(f"--subjectivity-bins '{spec}'", expected="increasing edges starting at 0, e.g. 0,1,1.6")
+    return edges
+
+
+def run_cli(args, common: CommonOptions) -> AuditResult:
+    llm = args.llm if args.format == "wide" else (args.llm or [])
+    r = audit_labels(args.file, text=args.text, human=args.human, llm=llm, id=args.id, domain=args.domain,
+                     format=args.format, model=args.model, annotator=args.annotator, label=args.label,
+                     source=args.source, alpha_level=args.alpha_level, subjectivity_bins=_bins(args.subjectivity_bins),
+                     second_order=not args.no_second_order, features=args.features, seeds=args.seeds,
+                     test_size=args.test_size, seed=common.seed, encoding=common.encoding,
+                     batch_size=common.batch_size, flags=common.flags, engine=common.engine, quiet=common.quiet)
+    return finish(r, common)
+
+
+def run_demo(out_dir, common: CommonOptions) -> AuditResult:
+    """The audit on the shipped demo (``data/demo/labels.csv``: 240 written items, planted collapse)."""
+    r = audit_labels(demo_path("labels.csv"), text="text", human="human", llm="llm", id="id", domain="domain",
+                     seed=common.seed, flags=common.flags, quiet=common.quiet, title="Task labels (demo)")
+    return finish(r, common)
+
+
+__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "run_cli", "run_demo", "FLAG_RULES"]

@@ -1,0 +1,87 @@
+"""Agreement and distribution tests, wrapping the field's implementations.
+
+- Krippendorff's alpha (package ``krippendorff``, ``value_counts`` form: items x classes counts, so any
+  number of annotators per item and missing annotations are natural; items with fewer than two labels
+  add nothing). Human annotators; LLM samples; and humans with the LLM pooled in as one more annotator
+  (its majority label, where it has a single one).
+- Cohen's kappa (``sklearn.metrics.cohen_kappa_score``) between the human and the LLM majority labels,
+  over items where both have a single majority label.
+- Chi-square and G-test (``scipy.stats.chi2_contingency``) of pooled human vs LLM label counts. Labels of
+  one item are not independent, so the p-values are optimistic; the bootstrap intervals on the class
+  drift (resampled by item) are the figures to trust.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .items import label_key, single_majority
+
+LEVELS = ("nominal", "ordinal", "interval")
+
+
+def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
+    """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
+    index = {k: j for j, k in enumerate(keys)}
+    m = np.zeros((len(items), len(keys)))
+    for i, counts in enumerate(items):
+        for lab, c in counts.items():
+            m[i, index[label_key(lab)]] += c
+    return m
+
+
+def alpha(counts: np.ndarray, domain=None, level: str = "nominal") -> float:
+    """Krippendorff's alpha, NaN when no item has two labels or only one class is used."""
+    import krippendorff
+    used = counts.sum(axis=0) > 0
+    if used.sum() < 2 or not (counts.sum(axis=1) >= 2).any():
+        return float("nan")
+    counts = counts[:, used]
+    dom = None if domain is None else np.asarray(domain, dtype=float)[used]
+    return float(krippendorff.alpha(value_counts=counts, value_domain=dom, level_of_measurement=level))
+
+
+def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> dict:
+    """alpha (human, LLM, pooled) and Cohen's kappa of majority labels; ``items`` = [(row, text, h, l)]."""
+    from sklearn.metrics import cohen_kappa_score
+    if level != "nominal" and not all(isinstance(labels[k], float) for k in keys):
+        raise ValueError(f"{level} alpha needs numeric labels")
+    domain = [labels[k] for k in keys] if level != "nominal" else None
+    h = value_counts([it[2] for it in items], keys)
+    l = value_counts([it[3] for it in items], keys)
+    pooled = h.copy()
+    pairs = []
+    index = {k: j for j, k in enumerate(keys)}
+    for i, it in enumerate(items):
+        lm = single_majority(_counter(it[3]))
+        hm = single_majority(_counter(it[2]))
+        if lm is not None:
+            pooled[i, index[label_key(lm)]] += 1
+        if lm is not None and hm is not None:
+            pairs.append((label_key(hm), label_key(lm)))
+    out = {"krippendorff_alpha_human": alpha(h, domain, level), "krippendorff_alpha_llm": alpha(l, domain, level),
+           "krippendorff_alpha_pooled": alpha(pooled, domain, level), "kappa_n": len(pairs),
+           "alpha_n": {"human": int((h.sum(1) >= 2).sum()), "llm": int((l.sum(1) >= 2).sum()),
+                       "pooled": int((pooled.sum(1) >= 2).sum())}}
+    if len(pairs) >= 2 and len({p for pr in pairs for p in pr}) >= 2:
+        a, b = zip(*pairs)
+        out["cohen_kappa_majority"] = float(cohen_kappa_score(a, b))
+    else:
+        out["cohen_kappa_majority"] = float("nan")
+    return out
+
+
+def distribution_tests(h_counts: dict, l_counts: dict, keys: list[str]) -> dict:
+    """Chi-square and G-test of the 2 x K table of pooled label counts (classes used by either side)."""
+    from scipy.stats import chi2_contingency
+    table = np.array([[h_counts.get(k, 0) for k in keys], [l_counts.get(k, 0) for k in keys]], dtype=float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return {"chi2": float("nan"), "chi2_p": float("nan"), "g": float("nan"), "g_p": float("nan"), "dof": 0}
+    chi2, p, dof, _ = chi2_contingency(table, correction=False)
+    g, gp, _, _ = chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    return {"chi2": float(chi2), "chi2_p": float(p), "g": float(g), "g_p": float(gp), "dof": int(dof)}
+
+
+def _counter(d):
+    from collections import Counter
+    return Counter(d)

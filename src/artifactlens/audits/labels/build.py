@@ -1,0 +1,237 @@
+"""Turn the merged check state, agreement, tests and the second-order run into one AuditResult
+(calculation here, rendering in :mod:`artifactlens.report`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...result import AuditResult
+from .check import ENTROPY_EDGES, FLAG_RULES, bin_names
+from .items import label_text, sorted_keys
+from .second_order import METRICS, VARIANTS
+
+THRESHOLDS = {
+    "minority_erasure_rate": {"warn": 0.3, "bad": 0.5, "higher_is_worse": True},
+    "majority_match_rate": {"warn": 0.8, "bad": 0.6, "higher_is_worse": False},
+    "llm_overconfident_rate": {"warn": 0.2, "bad": 0.4, "higher_is_worse": True},
+    "entropy_drop_bits": {"warn": 0.2, "bad": 0.5, "higher_is_worse": True},
+    "krippendorff_alpha_pooled": {"warn": 0.667, "bad": 0.4, "higher_is_worse": False},
+    "second_order_accuracy_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
+    "second_order_js_gap_soft": {"warn": -0.01, "bad": -0.03, "higher_is_worse": False},
+}
+HEADLINE = ["minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
+            "krippendorff_alpha_pooled", "second_order_accuracy_gap"]
+RATES = [  # name, numerator, denominator, description, group
+    ("human_unanimity_rate", "h_unan", "n", "share of items whose human labels are all equal", "unanimity"),
+    ("llm_unanimity_rate", "l_unan", "n", "share of items whose LLM labels are all equal", "unanimity"),
+    ("human_entropy_bits", "h_ent", "n", "mean entropy (bits) of an item's human labels", "diversity"),
+    ("llm_entropy_bits", "l_ent", "n", "mean entropy (bits) of an item's LLM labels", "diversity"),
+    ("majority_match_rate", "maj", "n", "share of items whose human and LLM majority sets share a label "
+     "(undefined sets count as no match)", "majority and minority"),
+    ("minority_match_rate", "min", "n", "share of items whose human and LLM minority sets share a label",
+     "majority and minority"),
+    ("minority_erasure_rate", "erase", "mdef", "among items with a human minority set, the share where no LLM "
+     "label falls in it", "majority and minority"),
+    ("llm_overconfident_rate", "over", "n", "share of items where the LLM is unanimous and humans are not",
+     "majority and minority"),
+    ("majority_mismatch_rate", "mismatch", "n", "share of items whose human and LLM majority sets are disjoint",
+     "majority and minority"),
+]
+
+
+def _rate(boot, num, den):
+    return boot.interval(lambda s: s.get(num, 0.0) / s.get(den, 0.0))
+
+
+def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params: dict, title: str) -> AuditResult:
+    r = AuditResult(kind="labels", title=title, params=dict(params))
+    r.params["thresholds"] = THRESHOLDS
+    r.params["flag_rules"] = FLAG_RULES
+    boot = state["boot"]
+    n_used = state["used"]
+    for name, num, den, desc, group in RATES:
+        est, lo, hi = _rate(boot, num, den)
+        r.add_metric(name, est, desc, ci=(lo, hi), n=int(boot.point().get(den, 0)), group=group)
+    est, lo, hi = boot.interval(lambda s: (s.get("h_ent", 0.0) - s.get("l_ent", 0.0)) / s.get("n", 0.0))
+    r.add_metric("entropy_drop_bits", est, "human minus LLM mean entropy (bits): how much label diversity the LLM "
+                 "loses", ci=(lo, hi), n=n_used, group="diversity")
+    _classes(r, state, boot, tests)
+    _breakdowns(r, state, boot, params)
+    if agree:
+        _agreement(r, agree)
+    _flips(r, state)
+    _histograms(r, state)
+    if so:
+        _second_order(r, so)
+    _examples(r, state)
+    _findings(r)
+    r.headline = [h for h in HEADLINE if h in r.metrics]
+    return r
+
+
+def _classes(r, state, boot, tests):
+    labels = state["labels"]
+    keys = sorted_keys(labels)
+    rows, cats, hs, ls, he, le = [], [], [], [], [], []
+    names, est, los, his = [], [], [], []
+    for k in keys:
+        t = label_text(labels[k])
+        h = boot.interval(lambda s, k=k: s.get(f"h|{k}", 0.0) / s["n"])
+        l = boot.interval(lambda s, k=k: s.get(f"l|{k}", 0.0) / s["n"])
+        d = boot.interval(lambda s, k=k: (s.get(f"l|{k}", 0.0) - s.get(f"h|{k}", 0.0)) / s["n"])
+        r.add_metric(f"human_share[{t}]", h[0], f"mean share of label {t} among an item's human labels",
+                     ci=h[1:], group="class drift")
+        r.add_metric(f"llm_share[{t}]", l[0], f"mean share of label {t} among an item's LLM labels",
+                     ci=l[1:], group="class drift")
+        r.add_metric(f"class_drift[{t}]", d[0], f"LLM minus human share of label {t}", ci=d[1:], group="class drift")
+        rows.append([t, h[0], h[1], h[2], l[0], l[1], l[2], d[0], d[1], d[2],
+                     state["h_counts"].get(k, 0), state["l_counts"].get(k, 0)])
+        cats.append(t), hs.append(h[0]), ls.append(l[0]), he.append(list(h[1:])), le.append(list(l[1:]))
+        names.append(t), est.append(d[0]), los.append(d[1]), his.append(d[2])
+    r.add_table("class_shares", ["label", "human share", "lo", "hi", "LLM share", "lo", "hi", "drift (LLM - human)",
+                                 "lo", "hi", "human labels", "LLM labels"], rows,
+                "Class shares (mean over items of each label's share) and drift, 95% bootstrap intervals by item")
+    r.add_figure("bar", "Class shares: human vs LLM labels", categories=cats, series={"human": hs, "LLM": ls},
+                 errors={"human": he, "LLM": le}, y_label="mean share")
+    r.add_figure("forest", "Class drift (LLM share - human share), 95% intervals", labels=names, estimates=est,
+                 lo=los, hi=his, ref=0.0, x_label="drift")
+    desc = "pooled human vs LLM label counts (labels of one item are not independent: p optimistic)"
+    r.add_metric("class_chi2", tests["chi2"], f"chi-square statistic, {desc}", group="class drift")
+    r.add_metric("class_chi2_p", tests["chi2_p"], f"chi-square p-value (dof {tests['dof']})", group="class drift")
+    r.add_metric("class_g", tests["g"], f"G-test (log-likelihood ratio) statistic, {desc}", group="class drift")
+    r.add_metric("class_g_p", tests["g_p"], f"G-test p-value (dof {tests['dof']})", group="class drift")
+
+
+def _breakdown_rows(boot, prefix: str):
+    out = []
+    for num, den in (("maj", "n"), ("min", "n"), ("erase", "mdef"), ("over", "n")):
+        out.append(boot.interval(lambda s: s.get(f"{prefix}|{num}", 0.0) / s.get(f"{prefix}|{den}", 0.0)))
+    return out
+
+
+def _breakdowns(r, state, boot, params):
+    pts = boot.point()
+    cols = ["items", "items with a human minority", "majority match", "lo", "hi", "minority match", "lo", "hi",
+            "minority erasure", "lo", "hi", "LLM overconfident", "lo", "hi"]
+    rows, cats, series, errors = [], [], {"majority match": [], "minority match": [], "minority erasure": []}, {}
+    for j, name in enumerate(bin_names(params["subjectivity_bins"])):
+        n = pts.get(f"bin{j}|n", 0)
+        if not n:
+            continue
+        vals = _breakdown_rows(boot, f"bin{j}")
+        rows.append([name, int(n), int(pts.get(f"bin{j}|mdef", 0))] + [x for v in vals for x in v])
+        cats.append(name)
+        for s, v in zip(series, vals[:3]):
+            series[s].append(v[0])
+            errors.setdefault(s, []).append([v[1], v[2]])
+    r.add_table("by_subjectivity", ["human entropy bin"] + cols, rows,
+                "Match and erasure by subjectivity (items binned by human label entropy)")
+    r.add_figure("bar", "Majority match, minority match and minority erasure by subjectivity", categories=cats,
+                 series=series, errors=errors, y_label="rate", y_max=1.0)
+    if state["domains"]:
+        drows = []
+        for d in sorted(state["domains"]):
+            p = f"dom{d}"
+            vals = _breakdown_rows(boot, p)
+            n = pts.get(f"{p}|n", 0)
+            hu = pts.get(f"{p}|h_unan", 0) / n if n else float("nan")
+            lu = pts.get(f"{p}|l_unan", 0) / n if n else float("nan")
+            drows.append([d, int(n), int(pts.get(f"{p}|mdef", 0))] + [x for v in vals for x in v] + [hu, lu])
+        r.add_table("by_domain", ["domain"] + cols + ["human unanimity", "LLM unanimity"], drows,
+                    "Match and erasure by domain")
+        r.add_figure("bar", "Minority erasure and majority match by domain", categories=[x[0] for x in drows],
+                     series={"majority match": [x[3] for x in drows], "minority erasure": [x[9] for x in drows]},
+                     errors={"majority match": [[x[4], x[5]] for x in drows],
+                             "minority erasure": [[x[10], x[11]] for x in drows]}, y_label="rate", y_max=1.0)
+
+
+def _agreement(r, a):
+    g = "agreement"
+    r.add_metric("krippendorff_alpha_human", a["krippendorff_alpha_human"],
+                 f"Krippendorff's alpha ({a['level']}) among the human annotators", n=a["alpha_n"]["human"], group=g)
+    r.add_metric("krippendorff_alpha_llm", a["krippendorff_alpha_llm"],
+                 f"Krippendorff's alpha ({a['level']}) among the LLM samples", n=a["alpha_n"]["llm"], group=g)
+    r.add_metric("krippendorff_alpha_pooled", a["krippendorff_alpha_pooled"],
+                 f"Krippendorff's alpha ({a['level']}) of the humans plus the LLM (its majority label) as one more "
+                 "annotator", n=a["alpha_n"]["pooled"], group=g)
+    r.add_metric("cohen_kappa_majority", a["cohen_kappa_majority"], "Cohen's kappa between the human and the LLM "
+                 "majority labels (items where both have a single majority label)", n=a["kappa_n"], group=g)
+
+
+def _flips(r, state):
+    labels = state["labels"]
+    keys = sorted_keys(labels)
+    rows_k = keys + [None] if any(h is None for h, _ in state["flips"]) else keys
+    cols_k = keys + [None] if any(l is None for _, l in state["flips"]) else keys
+    show = lambda k: "(no single majority)" if k is None else label_text(labels[k])  # noqa: E731
+    values = [[state["flips"].get((h, l), 0) for l in cols_k] for h in rows_k]
+    r.add_table("flip_matrix", ["human majority \\ LLM majority"] + [show(k) for k in cols_k],
+                [[show(h)] + v for h, v in zip(rows_k, values)], "Flip matrix: items by human and LLM majority label")
+    r.add_figure("heatmap", "Flip matrix (items): human majority label → LLM majority label",
+                 rows=[show(k) for k in rows_k], cols=[show(k) for k in cols_k], values=values,
+                 x_label="LLM majority", y_label="human majority")
+
+
+def _histograms(r, state):
+    hh, hl = state["hist_h"], state["hist_l"]
+    last = int(max(np.flatnonzero(hh + hl).max(initial=0) + 1, 2))
+    edges = list(ENTROPY_EDGES[: last + 1]) if last < len(ENTROPY_EDGES) else list(ENTROPY_EDGES) + [ENTROPY_EDGES[-1] + 0.25]
+    r.add_figure("histogram", "Entropy of an item's labels (bits): humans vs LLM", edges=edges,
+                 series={"human": hh[:last].tolist(), "LLM": hl[:last].tolist()}, y_label="share of items")
+
+
+def _second_order(r, so):
+    if "summary" not in so:
+        r.params["second_order"] = {"skipped": so.get("skipped"), "n_items": so.get("n_items")}
+        return
+    g = "second order"
+    labels, est, los, his = [], [], [], []
+    rows = []
+    for v in VARIANTS:
+        suf = "" if v == "hard" else "_soft"
+        for m in METRICS:
+            for src in ("human", "llm", "gap"):
+                e, lo, hi = so["summary"][(v, src, m)]
+                what = {"accuracy": "accuracy", "macro_f1": "macro-F1",
+                        "js": "mean JS divergence (bits) from the human label distribution"}[m]
+                desc = (f"{what} on held-out human labels, trained on {src} labels ({v})" if src != "gap" else
+                        f"{what}: human-trained minus LLM-trained ({v} labels), 95% corrected t interval over splits")
+                r.add_metric(f"second_order_{m}_{src}{suf}", e, desc, ci=(lo, hi),
+                             n=so["n_eval"] if m != "js" else so["n_test"], group=g)
+                rows.append([v, m, src, e, lo, hi])
+            e, lo, hi = so["summary"][(v, "gap", m)]
+            labels.append(f"{m} ({v})"), est.append(e), los.append(lo), his.append(hi)
+    r.add_table("second_order", ["variant", "metric", "trained on", "mean over splits", "lo", "hi"], rows,
+                f"Second order: {so['features']} + logistic regression, {so['seeds']} splits by item, "
+                f"{so['n_train']} train / {so['n_test']} held-out items")
+    r.add_figure("forest", "Second-order gap: human-trained minus LLM-trained (held-out human labels)",
+                 labels=labels, estimates=est, lo=los, hi=his, ref=0.0, x_label="gap (JS: lower is better)")
+    r.params["second_order"] = {"features": so["features"], "seeds": so["seeds"], "n_items": so["n_items"],
+                                "n_train": so["n_train"], "n_test": so["n_test"]}
+
+
+def _examples(r, state):
+    for neg, row, iid, text, h, l, flags in state["examples"][:10]:
+        r.examples.append({"row": row, "title": f"item {iid}: {', '.join(flags)}",
+                           "fields": {"text": text, "human labels": h, "LLM labels": l},
+                           "reasons": flags})
+
+
+def _findings(r):
+    m = r.metrics
+    e = m.get("minority_erasure_rate")
+    if e and e.value is not None and e.value >= THRESHOLDS["minority_erasure_rate"]["warn"]:
+        sev = "critical" if e.value >= THRESHOLDS["minority_erasure_rate"]["bad"] else "warning"
+        r.add_finding(sev, f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
+                      "minority_erasure_rate", [x["row"] for x in r.examples])
+    d = m.get("entropy_drop_bits")
+    if d and d.value is not None and d.ci and d.ci[0] > 0:
+        r.add_finding("warning" if d.value < THRESHOLDS["entropy_drop_bits"]["bad"] else "critical",
+                      f"LLM labels are less diverse than human labels: entropy drops by {d.value:.2f} bits per item",
+                      "entropy_drop_bits")
+    drifts = [(k, x) for k, x in m.items() if k.startswith("class_drift[") and x.ci and (x.ci[0] > 0 or x.ci[1] < 0)]
+    for k, x in drifts:
+        r.add_finding("info", f"{k[12:-1]}: LLM share differs from the human share by {x.value:+.3f}", k)
+    gap = m.get("second_order_accuracy_gap")
+    if gap and gap.value is not None and gap.ci and gap.ci[0] > 0:
+        r.add_finding("warning", f"a classifier trained on LLM labels is {gap.value:.3f} less accurate on held-out "
+                      "human labels", "second_order_accuracy_gap")

@@ -1,0 +1,211 @@
+"""The per-item part of the labels audit as a map/combine :class:`~artifactlens.engine.Check`.
+
+``map`` parses one batch of items (human and LLM label lists), computes the per-item figures of
+:mod:`.items`, writes per-row scores/flags/reasons and returns additive partial state: Poisson-bootstrap
+sums keyed by item (rates, entropies, class shares, the same by subjectivity bin and domain), entropy
+histograms, pooled label counts, the majority-label flip counts, candidate examples, and the compact
+per-item label counts that agreement and the second-order run need. ``merge`` adds; nothing depends on
+batch order.
+
+Flags (score, then a recorded threshold; a NaN score is never flagged):
+
+- ``llm_erases_minority``: score = share of LLM labels in the human minority set; flagged when
+  ``score <= 0`` (no LLM label falls in it);
+- ``llm_overconfident``: score = human entropy (bits) where the LLM is unanimous, NaN elsewhere; flagged
+  when ``score > 0`` (the LLM is unanimous where humans disagree);
+- ``majority_mismatch``: score = Jaccard overlap of the two majority sets; flagged when ``score <= 0``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+
+from ...engine import BatchContext, Check, MapOutput
+from ...errors import InputError
+from ...io.conventions import parse_label_list
+from ...stats import BootstrapSums, hash_keys
+from .items import ItemComparison, describe, label_key, single_majority
+
+FLAG_RULES = {
+    "llm_erases_minority": {"threshold": 0.0, "rule": "score <= threshold",
+                            "score": "share of LLM labels in the human minority set"},
+    "llm_overconfident": {"threshold": 0.0, "rule": "score > threshold",
+                          "score": "human entropy (bits) where the LLM is unanimous"},
+    "majority_mismatch": {"threshold": 0.0, "rule": "score <= threshold",
+                          "score": "Jaccard overlap of the human and LLM majority sets"},
+}
+ENTROPY_EDGES = np.round(np.arange(0.0, 4.25, 0.25), 2)  # histogram bins (bits); the last bin takes the rest
+DEFAULT_BINS = (0.0, 1.0, 1.6)  # subjectivity bins: H == 0, (0, 1], (1, 1.6], > 1.6 bits
+N_EXAMPLES = 40
+
+
+def bin_names(edges) -> list[str]:
+    e = list(edges)
+    names = ["H = 0 (unanimous)"]
+    names += [f"{a:g} < H ≤ {b:g}" for a, b in zip(e, e[1:])]
+    names.append(f"H > {e[-1]:g}")
+    return names
+
+
+def bin_index(h: float, edges) -> int:
+    if h <= 0.0:
+        return 0
+    for j, b in enumerate(list(edges)[1:], start=1):
+        if h <= b + 1e-12:
+            return j
+    return len(edges)
+
+
+def _decide(score: float, rule: dict) -> bool:
+    if not np.isfinite(score):
+        return False
+    return score > rule["threshold"] if rule["rule"].startswith("score >") else score <= rule["threshold"]
+
+
+class LabelCheck(Check):
+    """First-order figures for one LLM (``llm_column``) against the human labels."""
+
+    def __init__(self, *, human: str, llm_column: str, text: str | None = None, id: str | None = None,
+                 domain: str | None = None, suffix: str = "", path=None, seed: int = 0,
+                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True):
+        self.human, self.llm, self.text, self.id, self.domain = human, llm_column, text, id, domain
+        self.suffix, self.path, self.seed, self.bins, self.rules = suffix, path, seed, tuple(bins), rules
+        self.keep_items = keep_items
+        self.name = f"labels{suffix}"
+
+    # -- map ------------------------------------------------------------------------------------------
+    def _parse(self, cells, column: str, offset: int) -> list[Counter]:
+        out = []
+        for i, cell in enumerate(cells):
+            try:
+                labels = parse_label_list(cell)
+            except ValueError as e:
+                raise InputError(f"a label list that does not parse ({e})", path=self.path, row=offset + i,
+                                 column=column, expected="a list such as [3.0, 4.0, nan] or ['a', 'b'], or one label"
+                                 ) from None
+            out.append(Counter(l for l in labels if l is not None))
+        return out
+
+    def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
+        n = batch.num_rows
+        humans = self._parse(batch.column(self.human).to_pylist(), self.human, ctx.row_offset)
+        llms = self._parse(batch.column(self.llm).to_pylist(), self.llm, ctx.row_offset)
+        texts = batch.column(self.text).to_pylist() if self.text else [None] * n
+        domains = batch.column(self.domain).to_pylist() if self.domain else [None] * n
+        rows = ctx.row_ids(n)
+        ids = batch.column(self.id).to_pylist() if self.id else rows.tolist()
+        keys = hash_keys([str(i) for i in ids]) if self.id else hash_keys(rows)
+
+        cols = {k: [] for k in ("skip_reason", "human_labels", "llm_labels", "human_entropy_bits", "llm_entropy_bits")}
+        for f in self.rules:
+            cols[f], cols[f + "_score"], cols[f + "_reason"] = [], [], []
+        vals: dict[str, np.ndarray] = {}
+        used = np.zeros(n, dtype=bool)
+        st = {"skips": Counter(), "h_counts": Counter(), "l_counts": Counter(), "flips": Counter(),
+              "labels": {}, "domains": set(), "items": [], "examples": [], "flag_counts": Counter(),
+              "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
+
+        def put(name, i, v):
+            vals.setdefault(name, np.zeros(n))[i] = v
+
+        for i, (h, l) in enumerate(zip(humans, llms)):
+            reason = None
+            if not h and not l:
+                reason = "no human or LLM labels"
+            elif not h:
+                reason = "no human labels"
+            elif not l:
+                reason = "no LLM labels"
+            cols["skip_reason"].append(reason)
+            cols["human_labels"].append(describe(h))
+            cols["llm_labels"].append(describe(l))
+            if reason:
+                st["skips"][reason] += 1
+                for c in ("human_entropy_bits", "llm_entropy_bits"):
+                    cols[c].append(None)
+                for f in self.rules:
+                    cols[f].append(None), cols[f + "_score"].append(None), cols[f + "_reason"].append(None)
+                continue
+            used[i] = True
+            it = ItemComparison(h, l)
+            he, le = it.human_entropy, it.llm_entropy
+            cols["human_entropy_bits"].append(he)
+            cols["llm_entropy_bits"].append(le)
+            scores = {"llm_erases_minority": it.llm_share_in_human_minority(),
+                      "llm_overconfident": he if it.llm_unanimous else float("nan"),
+                      "majority_mismatch": it.majority_jaccard()}
+            flagged = []
+            for f, rule in self.rules.items():
+                hit = _decide(scores[f], rule)
+                cols[f].append(hit)
+                cols[f + "_score"].append(None if not np.isfinite(scores[f]) else scores[f])
+                cols[f + "_reason"].append(self._reason(f, h, l) if hit else None)
+                if hit:
+                    flagged.append(f)
+                    st["flag_counts"][f] += 1
+            row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
+                        "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
+                        "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch}
+            for k, v in row_vals.items():
+                put(k, i, float(v))
+            b = bin_index(he, self.bins)
+            for k in ("n", "maj", "min", "mdef", "erase", "over"):
+                put(f"bin{b}|{k}", i, float(row_vals[k]))
+            if self.domain:
+                d = "(none)" if domains[i] in (None, "") else str(domains[i])
+                st["domains"].add(d)
+                for k in ("n", "maj", "min", "mdef", "erase", "over", "h_unan", "l_unan"):
+                    put(f"dom{d}|{k}", i, float(row_vals[k]))
+            nh, nl = sum(h.values()), sum(l.values())
+            for lab, c in h.items():
+                st["labels"][label_key(lab)] = lab
+                put(f"h|{label_key(lab)}", i, c / nh)
+                st["h_counts"][label_key(lab)] += c
+            for lab, c in l.items():
+                st["labels"][label_key(lab)] = lab
+                put(f"l|{label_key(lab)}", i, c / nl)
+                st["l_counts"][label_key(lab)] += c
+            st["hist_h"][min(np.searchsorted(ENTROPY_EDGES, he + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
+            st["hist_l"][min(np.searchsorted(ENTROPY_EDGES, le + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
+            hm, lm = single_majority(h), single_majority(l)
+            st["flips"][(None if hm is None else label_key(hm), None if lm is None else label_key(lm))] += 1
+            if self.keep_items:
+                st["items"].append((int(rows[i]), texts[i], dict(h), dict(l)))
+            if flagged:
+                tell = len(flagged) + he  # more flags, more human disagreement: more telling
+                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], describe(h), describe(l), flagged))
+        st["examples"] = sorted(st["examples"])[:N_EXAMPLES]
+        acc = BootstrapSums(self.seed)
+        if used.any():
+            acc.add(keys[used], {k: v[used] for k, v in vals.items()})
+        st["boot"] = acc
+        st["used"] = int(used.sum())
+        suf = self.suffix
+        types = {"human_entropy_bits": pa.float64(), "llm_entropy_bits": pa.float64()}
+        out = {}
+        for k, v in cols.items():
+            typ = types.get(k) or (pa.bool_() if k in self.rules else pa.float64() if k.endswith("_score") else pa.string())
+            out[k + suf] = pa.array(v, type=typ)
+        return MapOutput(out, st)
+
+    def _reason(self, flag: str, h: Counter, l: Counter) -> str:
+        if flag == "llm_erases_minority":
+            return f"humans {describe(h)}; no LLM label ({describe(l)}) is a human minority label"
+        if flag == "llm_overconfident":
+            return f"LLM unanimous ({describe(l)}) where humans disagree ({describe(h)})"
+        return f"majority differs: humans {describe(h)}, LLM {describe(l)}"
+
+    # -- combine --------------------------------------------------------------------------------------
+    def merge(self, a, b):
+        return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
+                "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
+                "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
+                "items": a["items"] + b["items"], "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
+                "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
+                "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"]}
+
+    def finalize(self, state):
+        state["items"] = sorted(state["items"], key=lambda t: t[0])
+        return state
