@@ -3,6 +3,11 @@
     artifactlens audit KIND FILE [options]   # KIND: labels, preferences, instructions, simulations, text
     artifactlens demo [--out DIR]            # every audit on the demo data shipped in the package
     artifactlens report RESULT.json... -o report.html
+    artifactlens datasheet RESULT.json... -o DATASHEET.md --model NAME --prompt TEXT --date DATE
+    artifactlens check CONFIG.toml           # the CI gate: exit 0 pass, 1 breach, 2 bad config
+    artifactlens history [--store DB]        # runs stored with --store
+    artifactlens diff RUN RUN [--store DB]   # which metrics moved beyond their intervals
+    artifactlens completion bash|zsh|fish    # a shell completion script
 
 A user mistake prints one line naming file, line/row, column and what was expected, and exits 2.
 """
@@ -24,7 +29,13 @@ EPILOG = """examples:
   artifactlens audit simulations transcripts.jsonl --format spp
   artifactlens audit text --human human.jsonl --llm llm.jsonl
   artifactlens report labels.json prefs.json -o report.html
+  artifactlens datasheet labels.json -o DATASHEET.md --model gpt-4o --date 2024-05-01
+  artifactlens check artifactlens-gate.toml
+  artifactlens history --store audits.duckdb && artifactlens diff -2 -1 --store audits.duckdb
+  eval "$(artifactlens completion bash)"
 """
+
+STORE_ENV = "ARTIFACTLENS_STORE"
 
 
 def _offline() -> None:
@@ -32,6 +43,21 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _sub(sub, name: str, help: str, examples: str, description: str | None = None):
+    return sub.add_parser(name, help=help, description=description or help, epilog="examples:\n" + examples,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _talk(p) -> None:
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors (and no progress bars)")
+    p.add_argument("--verbose", action="store_true", help="say what is read, computed and written (on stderr)")
+
+
+def _store_arg(p, help="the audit history (DuckDB file)") -> None:
+    p.add_argument("--store", metavar="DB", default=os.environ.get(STORE_ENV, "audits.duckdb"),
+                   help=f"{help}; default ${STORE_ENV} or audits.duckdb")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,49 +69,279 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    audit = sub.add_parser("audit", help="audit one data set", description="Audit one data set of one kind.")
+    audit = _sub(sub, "audit", "audit one data set", "  artifactlens audit labels labels.csv --text text --human "
+                 "human --llm llm --json labels.json\n  artifactlens audit KIND --help   # every option of KIND\n",
+                 description="Audit one data set of one kind.")
     kinds = audit.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
     for kind, mod in available().items():
-        kp = kinds.add_parser(kind, help=mod.HELP, description=mod.HELP, epilog=getattr(mod, "EXAMPLES", None),
+        if not all(hasattr(mod, a) for a in ("add_arguments", "run_cli")):
+            continue  # an audit still being built: not offered until it meets the contract
+        help_ = getattr(mod, "HELP", f"audit {kind} data")
+        kp = kinds.add_parser(kind, help=help_, description=help_, epilog=getattr(mod, "EXAMPLES", None),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(kp)
         add_common_arguments(kp)
         kp.set_defaults(_audit=mod)
 
-    demo = sub.add_parser("demo", help="run every audit on the demo data and write the report")
+    demo = _sub(sub, "demo", "run every audit on the demo data and write the report",
+                "  artifactlens demo --out artifactlens-demo\n  artifactlens demo --store audits.duckdb\n")
     demo.add_argument("--out", default="artifactlens-demo", help="output folder (default artifactlens-demo)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--seed", type=int, default=0, help="seed for intervals and splits (default 0)")
+    demo.add_argument("--store", metavar="DB", help="also append every result to this audit history")
+    _talk(demo)
 
-    rep = sub.add_parser("report", help="merge result JSON files into one HTML report")
+    rep = _sub(sub, "report", "merge result JSON files into one HTML report",
+               "  artifactlens report labels.json prefs.json -o report.html\n"
+               "  artifactlens report out/*.json -o report.html --gate artifactlens-gate.toml\n")
     rep.add_argument("results", nargs="+", metavar="RESULT.json")
     rep.add_argument("-o", "--out", required=True, metavar="OUT.html")
-    rep.add_argument("--title", default="artifactlens report")
+    rep.add_argument("--title", default="artifactlens report", help="page title")
+    rep.add_argument("--gate", metavar="CONFIG.toml", help="traffic lights from this gate config's thresholds")
+    _talk(rep)
+
+    ds = _sub(sub, "datasheet", "write a data card (Markdown) for the synthetic data set",
+              "  artifactlens datasheet labels.json prefs.json -o DATASHEET.md \\\n"
+              "      --name 'support-intents-synth' --model 'gpt-4o-2024-05-13' --date 2024-06-01 \\\n"
+              "      --prompt \"$(cat prompt.txt)\"\n")
+    ds.add_argument("results", nargs="+", metavar="RESULT.json")
+    ds.add_argument("-o", "--out", required=True, metavar="OUT.md")
+    ds.add_argument("--name", help="the data set's name (default: the audited file)")
+    ds.add_argument("--model", help="the model that generated the data, as you state it")
+    ds.add_argument("--prompt", help="the generation prompt, as you state it (text, or @FILE to read it)")
+    ds.add_argument("--date", help="when the data was generated, as you state it")
+    ds.add_argument("--license", help="the data set's license (YAML front matter)")
+    _talk(ds)
+
+    chk = _sub(sub, "check", "CI gate: run the audits a TOML config names and hold metrics to thresholds",
+               "  artifactlens check artifactlens-gate.toml          # exit 0 pass, 1 breach, 2 bad config\n"
+               "  artifactlens check gate.toml --html gate.html --store audits.duckdb\n"
+               "see docs/ci-gate.md for the config, a GitHub Actions job and a pre-commit hook\n",
+               description="Run the audits a config names; exit 0 when every threshold holds, 1 naming each "
+                           "breach, 2 on a bad config.")
+    chk.add_argument("config", metavar="CONFIG.toml")
+    chk.add_argument("--html", metavar="OUT.html", help="also write the report (overrides the config's html)")
+    chk.add_argument("--json-dir", metavar="DIR", help="also write every result JSON here")
+    chk.add_argument("--store", metavar="DB", help="also append every result to this audit history")
+    _talk(chk)
+
+    hist = _sub(sub, "history", "list the audit runs stored with --store",
+                "  artifactlens history\n  artifactlens history --store audits.duckdb --kind labels\n")
+    _store_arg(hist)
+    hist.add_argument("--kind", help="only runs of this audit kind")
+    hist.add_argument("--dataset", metavar="SHA256", help="only runs on data with this sha256 (a prefix will do)")
+    hist.add_argument("--json", action="store_true", help="print the runs as JSON")
+    hist.add_argument("--add", nargs="+", metavar="RESULT.json", help="store these result files first")
+    _talk(hist)
+
+    diff = _sub(sub, "diff", "which metrics moved beyond their 95%% intervals between two runs",
+                "  artifactlens diff 3 7                # run ids from `artifactlens history`\n"
+                "  artifactlens diff -2 -1              # the last two runs\n"
+                "  artifactlens diff old.json new.json  # two result files\n")
+    diff.add_argument("a", metavar="RUN", help="a run id (negative: counted back from the latest) or a result JSON")
+    diff.add_argument("b", metavar="RUN")
+    _store_arg(diff)
+    diff.add_argument("--all", action="store_true", help="also list metrics that did not move")
+    diff.add_argument("--fail-on-move", action="store_true", help="exit 1 when a metric moved (for CI)")
+    _talk(diff)
+
+    comp = _sub(sub, "completion", "print a shell completion script",
+                '  eval "$(artifactlens completion bash)"            # in ~/.bashrc\n'
+                '  artifactlens completion zsh > "${fpath[1]}/_artifactlens"\n'
+                "  artifactlens completion fish > ~/.config/fish/completions/artifactlens.fish\n")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return p
+
+
+# -- commands ------------------------------------------------------------------------------------------
+def _log(args, msg: str) -> None:
+    if getattr(args, "verbose", False):
+        print(f"artifactlens: {msg}", file=sys.stderr, flush=True)
+
+
+def _say(args, msg: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(msg)
+
+
+def load_results(paths) -> list:
+    from .result import AuditResult
+    results = []
+    for r in paths:
+        if not Path(r).is_file():
+            raise InputError("no such file", path=r, expected="a result JSON written by artifactlens")
+        try:
+            results.append(AuditResult.from_json(r))
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"not an artifactlens result ({e})", path=r, expected="a result JSON") from None
+    return results
 
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
     out = run_demo(args.out, seed=args.seed, quiet=args.quiet)
-    print(f"wrote {out / 'report.html'} and {len(list(out.glob('*.json')))} result files to {out}/")
+    files = sorted(out.glob("*.json"))
+    if args.store:
+        from .history import HistoryStore
+        with HistoryStore(args.store) as h:
+            ids = [h.append(r) for r in load_results(files)]
+        _log(args, f"stored runs {ids} in {args.store}")
+    _say(args, f"wrote {out / 'report.html'} and {len(files)} result files to {out}/")
     return 0
 
 
 def cmd_report(args) -> int:
     from .report.html import write_report
-    from .result import AuditResult
-    results = []
-    for r in args.results:
-        if not Path(r).exists():
-            raise InputError("no such file", path=r, expected="a result JSON written by artifactlens")
-        try:
-            results.append(AuditResult.from_json(r))
-        except (ValueError, KeyError) as e:
-            raise InputError(f"not an artifactlens result ({e})", path=r, expected="a result JSON") from None
-    write_report(results, args.out, title=args.title)
-    print(f"wrote {args.out}")
+    results = load_results(args.results)
+    gate = None
+    if args.gate:
+        from .gate import load_config
+        gate = load_config(args.gate)
+    write_report(results, args.out, title=args.title, gate=gate)
+    _say(args, f"wrote {args.out} ({len(results)} audits)")
     return 0
+
+
+def cmd_datasheet(args) -> int:
+    from .datasheet import write_datasheet
+    prompt = args.prompt
+    if prompt and prompt.startswith("@"):
+        pp = Path(prompt[1:])
+        if not pp.is_file():
+            raise InputError("no such prompt file", path=pp, expected="--prompt TEXT or --prompt @FILE")
+        prompt = pp.read_text(encoding="utf-8")
+    write_datasheet(load_results(args.results), args.out, name=args.name, model=args.model, prompt=prompt,
+                    date=args.date, license=args.license)
+    _say(args, f"wrote {args.out}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .gate import load_config, run_gate
+    cfg = load_config(args.config)
+    for k in ("html", "json_dir", "store"):
+        if getattr(args, k):
+            setattr(cfg, k, getattr(args, k))
+    _log(args, f"{args.config}: {len(cfg.audits)} audits, {sum(len(a.thresholds) for a in cfg.audits)} thresholds")
+    results, outcomes = run_gate(cfg, quiet=args.quiet, verbose=args.verbose,
+                                 log=lambda m: _log(args, m))
+    breaches = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        if not o.passed or not args.quiet:
+            print(o.line(), file=sys.stdout)
+    if breaches:
+        print(f"artifactlens check: {len(breaches)} of {len(outcomes)} thresholds breached: "
+              + ", ".join(f"{o.kind}.{o.threshold.metric}" for o in breaches), file=sys.stderr)
+        return 1
+    _say(args, f"artifactlens check: all {len(outcomes)} thresholds hold ({len(results)} audits)")
+    return 0
+
+
+def cmd_history(args) -> int:
+    import json
+    from .history import HistoryStore, format_runs
+    if args.add:
+        results = load_results(args.add)
+        with HistoryStore(args.store) as h:
+            ids = [h.append(r) for r in results]
+        _log(args, f"stored runs {ids} in {args.store}")
+    with HistoryStore(args.store, read_only=True) as h:
+        runs = h.runs(kind=args.kind, sha256=args.dataset)
+        print(json.dumps(runs, indent=1) if args.json else format_runs(runs, h))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .history import HistoryStore, diff_metrics, format_diff, result_metrics
+
+    def side(spec, h):
+        if spec.endswith(".json"):
+            r = load_results([spec])[0]
+            return result_metrics(r), f"{spec} ({r.kind})"
+        rid = h.resolve(spec)
+        r = h.result(rid)
+        return h.metrics(rid), f"run {rid} ({r.kind}, {(r.input.sha256 or '')[:12]})"
+
+    needs_store = not (args.a.endswith(".json") and args.b.endswith(".json"))
+    h = HistoryStore(args.store, read_only=True) if needs_store else None
+    try:
+        (ma, la), (mb, lb) = side(args.a, h), side(args.b, h)
+    finally:
+        if h is not None:
+            h.close()
+    diffs = diff_metrics(ma, mb)
+    print(format_diff(diffs, la, lb, show_all=args.all))
+    return 1 if args.fail_on_move and any(d.status == "moved" for d in diffs) else 0
+
+
+def cmd_completion(args) -> int:
+    print(completion_script(build_parser(), args.shell))
+    return 0
+
+
+# -- shell completion, generated from the parser itself (so every audit's options are in it) -----------
+def _tree(parser, path=()) -> dict:
+    """``{path tuple: (subcommands, options, positional choices)}`` for every (sub)parser."""
+    subs, opts, choices, out = [], [], [], {}
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for name, sp in a.choices.items():
+                subs.append(name)
+                out.update(_tree(sp, path + (name,)))
+        elif a.option_strings:
+            opts.extend(o for o in a.option_strings if o.startswith("--"))
+        elif a.choices:
+            choices.extend(str(c) for c in a.choices)
+    out[path] = (subs, opts, choices)
+    return out
+
+
+def completion_script(parser, shell: str) -> str:
+    tree = _tree(parser)
+    prog = parser.prog
+    fn = "_" + prog.replace("-", "_")
+    if shell == "fish":
+        lines = [f"# fish completion for {prog}: save as ~/.config/fish/completions/{prog}.fish"]
+        for path, (subs, opts, choices) in sorted(tree.items()):
+            cond = ("__fish_use_subcommand" if not path else
+                    " ; and ".join(f"__fish_seen_subcommand_from {w}" for w in path))
+            if subs or choices:
+                lines.append(f"complete -c {prog} -f -n '{cond}' -a '{' '.join(subs + choices)}'")
+            for o in opts:
+                lines.append(f"complete -c {prog} -n '{cond}' -l {o[2:]}")
+        return "\n".join(lines)
+    known = sorted({f"{' '.join(path[:-1])}|{path[-1]}" for path in tree if path})
+    cases = []
+    for path, (subs, opts, choices) in sorted(tree.items()):
+        cases.append(f'    "{" ".join(path)}") subs="{" ".join(subs + choices)}"; opts="{" ".join(opts)}";;')
+    body = f"""# {shell} completion for {prog}: eval "$({prog} completion {shell})"
+{fn}() {{
+  local cur="${{COMP_WORDS[COMP_CWORD]}}" path="" w i subs="" opts=""
+  for ((i=1; i<COMP_CWORD; i++)); do
+    w="${{COMP_WORDS[i]}}"
+    case "$path|$w" in
+      {"|".join(f'"{k}"' for k in known)}) path="${{path:+$path }}$w";;
+    esac
+  done
+  case "$path" in
+{chr(10).join(cases)}
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  elif [[ -n "$subs" ]]; then
+    COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}}
+complete -o filenames -F {fn} {prog}"""
+    if shell == "zsh":
+        body = "autoload -U +X bashcompinit && bashcompinit\n" + body
+    return body
+
+
+COMMANDS = {"demo": cmd_demo, "report": cmd_report, "datasheet": cmd_datasheet, "check": cmd_check,
+            "history": cmd_history, "diff": cmd_diff, "completion": cmd_completion}
 
 
 def main(argv=None) -> int:
@@ -99,17 +355,13 @@ def main(argv=None) -> int:
             result = args._audit.run_cli(args, common)
             _summary(result)
             return 0
-        if args.command == "demo":
-            return cmd_demo(args)
-        if args.command == "report":
-            return cmd_report(args)
+        return COMMANDS[args.command](args)
     except InputError as e:
         print(f"artifactlens: error: {e}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("artifactlens: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 def _summary(result) -> None:

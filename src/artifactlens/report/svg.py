@@ -37,13 +37,27 @@ def _nice_max(v: float) -> float:
     return 10 * e
 
 
-def _legend(names, x0, y0) -> str:
-    out, x = [], x0
+def _legend(names, x0, y0, width: float = 460) -> str:
+    """Swatches and names from ``(x0, y0)``, wrapping onto new 14-px rows past ``width``."""
+    out, x, y = [], x0, y0
     for i, n in enumerate(names):
-        out.append(f'<rect x="{x}" y="{y0 - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                   f'<text x="{x + 14}" y="{y0}" {FONT}>{escape(_short(n, 24))}</text>')
-        x += 24 + 7 * min(len(str(n)), 24)
+        w = 24 + 7 * min(len(str(n)), 24)
+        if x > x0 and x + w > x0 + width:
+            x, y = x0, y + 14
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                   f'<text x="{x + 14}" y="{y}" {FONT}>{escape(_short(n, 24))}</text>')
+        x += w
     return "".join(out)
+
+
+def _legend_rows(names, width: float = 460) -> int:
+    rows, x = 1, 0.0
+    for n in names:
+        w = 24 + 7 * min(len(str(n)), 24)
+        if x > 0 and x + w > width:
+            rows, x = rows + 1, 0.0
+        x += w
+    return rows if names else 0
 
 
 def _svg(w, h, body, title) -> str:
@@ -65,7 +79,12 @@ def bar(spec: dict) -> str:
     vmax = spec.get("y_max") or _nice_max(max([1e-9] + vals + his))
     if vmin < 0:
         vmin = -_nice_max(-vmin)
-    W, H, L, B, T = max(360, 60 + len(cats) * max(28, 14 * len(names) + 10)), 240, 48, 60, 24
+    if len(cats) > HBAR_AFTER and spec.get("orientation") != "vertical":
+        return _hbar(spec, cats, series, errors, names, vmin, vmax)
+    show_legend = len(names) > 1 or spec.get("legend")
+    W = max(360, 60 + len(cats) * max(28, 14 * len(names) + 10))
+    T = 10 + 14 * (_legend_rows(names, W - 60) if show_legend else 1)
+    H, L, B = 216 + T, 48, 60
     pw, ph = W - L - 10, H - B - T
     y = lambda v: T + ph * (vmax - v) / (vmax - vmin)  # noqa: E731
     body = [f'<line x1="{L}" y1="{y(0):.1f}" x2="{W - 10}" y2="{y(0):.1f}" stroke="#444"/>']
@@ -97,8 +116,48 @@ def bar(spec: dict) -> str:
     if spec.get("y_label"):
         body.append(f'<text x="12" y="{T + ph / 2}" transform="rotate(-90 12 {T + ph / 2})" text-anchor="middle" '
                     f'{FONT}>{escape(spec["y_label"])}</text>')
+    if show_legend:
+        body.append(_legend(names, L, 12, W - 60))
+    return _svg(W, H, "".join(body), spec.get("title", ""))
+
+
+HBAR_AFTER = 16  # more categories than this: horizontal bars, one row each, so labels stay readable
+
+
+def _hbar(spec, cats, series, errors, names, vmin, vmax) -> str:
+    """Horizontal grouped bars for many categories (e.g. 60 classes): the figure grows in height."""
+    W, L, R = 560, 170, 16
+    T = 10 + 14 * max(1, _legend_rows(names, W - L)) + 6
+    rh = max(14, 9 * len(names) + 5)
+    H = T + rh * len(cats) + 22
+    pw = W - L - R
+    x = lambda v: L + pw * (v - vmin) / ((vmax - vmin) or 1)  # noqa: E731
+    body = []
+    for t in range(5):
+        v = vmin + (vmax - vmin) * t / 4
+        body.append(f'<line x1="{x(v):.1f}" y1="{T}" x2="{x(v):.1f}" y2="{H - 20}" stroke="#ddd"/>'
+                    f'<text x="{x(v):.1f}" y="{H - 6}" text-anchor="middle" {FONT}>{_fmt(v)}</text>')
+    bh = (rh - 4) / max(1, len(names))
+    for ci, c in enumerate(cats):
+        y0 = T + ci * rh + 2
+        body.append(f'<text x="{L - 6}" y="{y0 + rh / 2 + 2:.1f}" text-anchor="end" {FONT}>'
+                    f'{escape(_short(c, 28))}</text>')
+        for si, n in enumerate(names):
+            v = series[n][ci]
+            if v is None:
+                continue
+            a, b = sorted((x(v), x(0)))
+            yy = y0 + si * bh
+            body.append(f'<rect x="{a:.1f}" y="{yy:.1f}" width="{max(0.5, b - a):.1f}" height="{max(1.0, bh - 1):.1f}" '
+                        f'fill="{PALETTE[si % len(PALETTE)]}"><title>{escape(str(n))} / {escape(str(c))}: '
+                        f'{_fmt(v)}</title></rect>')
+            e = (errors.get(n) or [None] * len(cats))[ci] if errors.get(n) else None
+            if e and e[0] is not None and e[1] is not None:
+                cy = yy + (bh - 1) / 2
+                body.append(f'<path d="M{x(e[0]):.1f},{cy:.1f}H{x(e[1]):.1f}" stroke="#222" fill="none"/>')
+    body.append(f'<line x1="{x(0):.1f}" y1="{T}" x2="{x(0):.1f}" y2="{H - 20}" stroke="#444"/>')
     if len(names) > 1 or spec.get("legend"):
-        body.append(_legend(names, L, 12))
+        body.append(_legend(names, L, 12, W - L))
     return _svg(W, H, "".join(body), spec.get("title", ""))
 
 
@@ -111,7 +170,7 @@ def histogram(spec: dict) -> str:
         tot = sum(c for c in counts if c) or 1
         series[n] = [c / tot for c in counts]
     return bar({"categories": cats, "series": series, "title": spec.get("title", ""),
-                "y_label": spec.get("y_label", "share"), "legend": True})
+                "y_label": spec.get("y_label", "share"), "legend": True, "orientation": "vertical"})
 
 
 def heatmap(spec: dict) -> str:
@@ -183,7 +242,9 @@ def line(spec: dict) -> str:
     vals = [v for s in series.values() for v in s if v is not None] + \
            [v for b in bands.values() for e in b if e for v in e if v is not None]
     vmin, vmax = (spec.get("y_min", min(vals + [0.0])), spec.get("y_max", _nice_max(max(vals + [1e-9]))))
-    W, H, L, B, T = 480, 240, 48, 40, 24
+    W, L, B = 480, 48, 40
+    T = 10 + 14 * max(1, _legend_rows(list(series), W - L))
+    H = T + 216
     pw, ph = W - L - 14, H - B - T
     px = lambda i: L + pw * (i / max(1, len(xs) - 1))  # noqa: E731
     py = lambda v: T + ph * (vmax - v) / ((vmax - vmin) or 1)  # noqa: E731
@@ -216,8 +277,11 @@ def line(spec: dict) -> str:
     if spec.get("y_label"):
         body.append(f'<text x="12" y="{T + ph / 2}" transform="rotate(-90 12 {T + ph / 2})" text-anchor="middle" '
                     f'{FONT}>{escape(spec["y_label"])}</text>')
-    body.append(_legend(list(series), L, 12))
+    body.append(_legend(list(series), L, 12, W - L))
     return _svg(W, H, "".join(body), spec.get("title", ""))
+
+
+MAX_POINTS = 1500  # per scatter series: keeps the page small; every k-th point beyond that
 
 
 def scatter(spec: dict) -> str:
@@ -227,15 +291,18 @@ def scatter(spec: dict) -> str:
         return ""
     xs, ys = [p[0] for p in pts_all], [p[1] for p in pts_all]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    W, H, M = 420, 320, 24
+    W, M = 420, 24
+    T = 4 + 14 * max(1, _legend_rows(list(spec["points"]), W - M))
+    H = T + 300
     px = lambda v: M + (W - 2 * M) * (v - x0) / ((x1 - x0) or 1)  # noqa: E731
-    py = lambda v: H - M - (H - 2 * M) * (v - y0) / ((y1 - y0) or 1)  # noqa: E731
-    body = [f'<rect x="{M}" y="{M}" width="{W - 2 * M}" height="{H - 2 * M}" fill="none" stroke="#ccc"/>']
+    py = lambda v: H - M - (H - T - M) * (v - y0) / ((y1 - y0) or 1)  # noqa: E731
+    body = [f'<rect x="{M}" y="{T}" width="{W - 2 * M}" height="{H - T - M}" fill="none" stroke="#ccc"/>']
     for si, (n, ps) in enumerate(spec["points"].items()):
         col = PALETTE[si % len(PALETTE)]
+        step = max(1, math.ceil(len(ps) / MAX_POINTS))
         body.extend(f'<circle cx="{px(a):.1f}" cy="{py(b):.1f}" r="2.5" fill="{col}" fill-opacity="0.6"/>'
-                    for a, b in ps)
-    body.append(_legend(list(spec["points"]), M, 14))
+                    for a, b in ps[::step])
+    body.append(_legend(list(spec["points"]), M, 14, W - M))
     return _svg(W, H, "".join(body), spec.get("title", ""))
 
 
