@@ -15,7 +15,7 @@ from test_report_samples import labels_result, long_text_result, many_classes_re
 
 class _Tags(HTMLParser):
     """Counts tags and collects script elements; checks every opened tag closes in order."""
-    VOID = {"meta", "br", "img", "input", "link", "hr", "rect", "circle", "line", "path", "polygon", "polyline"}
+    VOID = {"meta", "br", "img", "input", "link", "hr", "col", "rect", "circle", "line", "path", "polygon", "polyline"}
 
     def __init__(self):
         super().__init__()

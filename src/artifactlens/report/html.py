@@ -50,11 +50,13 @@ background:#767676;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .al table{border-collapse:collapse;width:100%;margin:6px 0;font-size:13px}
 .al th,.al td{border-bottom:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top;
 overflow-wrap:anywhere;word-break:break-word}.al th{background:var(--card);position:sticky;top:0}
-.al td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.al td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.al th{min-width:4.5em}
+.al table.mt{table-layout:fixed}.al table.mt col.c1{width:24%}.al table.mt col.c2{width:9%}
+.al table.mt col.c3{width:15%}
 .al .tablewrap{max-height:420px;overflow:auto;border:1px solid var(--line);border-radius:4px}
 .al .figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(440px,100%),1fr));gap:14px}
 .al figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px;break-inside:avoid;min-width:0;
-overflow-x:auto}.al figure.wide{grid-column:1/-1}.al figure svg{display:block;height:auto}
+overflow-x:auto}.al figure.wide{grid-column:1/-1}.al figure svg{display:block;height:auto;margin:0 auto}
 .al figcaption{font-weight:600;margin-bottom:4px}
 .al .finding{border-left:4px solid var(--line);padding:4px 8px;margin:4px 0;background:var(--card)}
 .al .finding.critical{border-color:var(--bad)}.al .finding.warning{border-color:var(--warn)}
@@ -250,7 +252,8 @@ def render_section(r: AuditResult, standalone: bool = False, level: int = 2, gat
     if r.metrics:
         rows = "".join(f'<tr><td>{_text(k, 200)}</td><td class="num">{_fmt(m.value)}</td><td class="num">{_ci(m)}'
                        f'</td><td>{_text(m.description, 500)}</td></tr>' for k, m in r.metrics.items())
-        parts.append('<details open><summary>Metrics</summary><div class="tablewrap"><table><thead><tr>'
+        parts.append('<details open><summary>Metrics</summary><div class="tablewrap"><table class="mt"><colgroup>'
+                     '<col class="c1"><col class="c2"><col class="c3"><col></colgroup><thead><tr>'
                      '<th>metric</th><th>value</th><th>95% interval</th><th>what it is</th></tr></thead>'
                      f'<tbody>{rows}</tbody></table></div></details>')
     figs = [f for f in (_figure(s) for s in r.figures) if f]

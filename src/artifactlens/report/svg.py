@@ -126,8 +126,8 @@ HBAR_AFTER = 16  # more categories than this: horizontal bars, one row each, so 
 
 def _hbar(spec, cats, series, errors, names, vmin, vmax) -> str:
     """Horizontal grouped bars for many categories (e.g. 60 classes): the figure grows in height."""
-    W, L, R = 560, 170, 16
-    T = 10 + 14 * max(1, _legend_rows(names, W - L)) + 6
+    W, L, R = 560, 180, 16
+    T = 10 + 14 * max(1, _legend_rows(names, W - L)) + 16
     rh = max(14, 9 * len(names) + 5)
     H = T + rh * len(cats) + 22
     pw = W - L - R
@@ -136,12 +136,13 @@ def _hbar(spec, cats, series, errors, names, vmin, vmax) -> str:
     for t in range(5):
         v = vmin + (vmax - vmin) * t / 4
         body.append(f'<line x1="{x(v):.1f}" y1="{T}" x2="{x(v):.1f}" y2="{H - 20}" stroke="#ddd"/>'
-                    f'<text x="{x(v):.1f}" y="{H - 6}" text-anchor="middle" {FONT}>{_fmt(v)}</text>')
+                    f'<text x="{x(v):.1f}" y="{H - 6}" text-anchor="middle" {FONT}>{_fmt(v)}</text>'
+                    f'<text x="{x(v):.1f}" y="{T - 4}" text-anchor="middle" {FONT}>{_fmt(v)}</text>')
     bh = (rh - 4) / max(1, len(names))
     for ci, c in enumerate(cats):
         y0 = T + ci * rh + 2
         body.append(f'<text x="{L - 6}" y="{y0 + rh / 2 + 2:.1f}" text-anchor="end" {FONT}>'
-                    f'{escape(_short(c, 28))}</text>')
+                    f'{escape(_short(c, 26))}</text>')
         for si, n in enumerate(names):
             v = series[n][ci]
             if v is None:
@@ -178,7 +179,7 @@ def heatmap(spec: dict) -> str:
     rows, cols, vals = spec["rows"], spec["cols"], spec["values"]
     cell = 34 if max(len(rows), len(cols)) <= 12 else 22
     L, T = 110, 70
-    W, H = L + cell * len(cols) + 20, T + cell * len(rows) + 30
+    W, H = L + cell * len(cols) + 80, T + cell * len(rows) + 30  # room for the slanted last labels
     flat = [v for r in vals for v in r if v is not None]
     vmax = max(flat + [1e-9])
     body = []
