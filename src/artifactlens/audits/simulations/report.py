@@ -1,0 +1,143 @@
+"""From the merged state to the :class:`AuditResult`: metrics with intervals, findings, tables, figures.
+
+Calculation only (the HTML rendering lives in :mod:`artifactlens.report`); every rate is a ratio of
+bootstrap sums, so its 95% interval resamples whole conversations (grouped by source record).
+"""
+from __future__ import annotations
+
+from ...result import AuditResult
+from .rules import FLIP_RULES, INTERRUPTION_RULES
+
+RATES = {  # metric: (numerator, denominator, description)
+    "mean_turns": ("turns", "n", "mean number of turns per conversation"),
+    "role_flip_rate": ("flip", "n", "share of conversations with at least one role flip"),
+    "flips_per_conversation": ("flips", "n", "mean number of turns with a role flip per conversation"),
+    "interruption_rate": ("interruption", "n", "share of conversations with a message lacking its role's structure"),
+    "interruptions_per_conversation": ("interruptions", "n", "mean number of interrupted turns per conversation"),
+    "digression_rate": ("digression", "n", "share of conversations with a digressive stretch (see params)"),
+    "digressive_turn_rate": ("dig_turns", "scored_turns", "share of turns at or below the digression threshold"),
+    "mean_drift": ("drift", "has_drift", "mean slope of task similarity from first to last turn (negative = drifting away)"),
+    "loop_rate": ("loop", "n", "share of conversations repeating a near-identical message"),
+    "unterminated_rate": ("unterminated", "n", "share of conversations that never reach a termination marker"),
+}
+
+
+def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> AuditResult:
+    from .audit import ARTIFACTS, LENGTH_BINS, THRESHOLDS, _bin
+    r = AuditResult(kind="simulations", title="Simulations: role flips, interruptions, digression")
+    r.input = info
+    acc = state.acc
+    pt = acc.point()
+    n_conv = int(pt.get("n", 0))
+    r.add_metric("n_conversations", n_conv, "conversations audited", group="input")
+    r.add_metric("n_skipped", int(sum(info.rows_skipped.values())),
+                 "records that gave no conversation (reasons in input.rows_skipped)", group="input")
+    r.add_metric("n_turns", state.n_turns, "turns audited", group="input")
+    for name, (num, den, desc) in RATES.items():
+        _ratio(r, acc, name, num, den, desc, n=n_conv, group="artifacts")
+    has = pt.get("has", 0)
+    if has:
+        _ratio(r, acc, "task_accuracy", "out", "has", "mean outcome (share of tasks solved)", n=int(has),
+               group="outcomes")
+        for a, label in ARTIFACTS.items():
+            _ratio(r, acc, f"accuracy_with_{a}", f"{a}_out", f"{a}_has",
+                   f"task accuracy of conversations with a {label}", n=int(pt.get(f"{a}_has", 0)), group="outcomes")
+            est, lo, hi = acc.interval(lambda s, a=a: (s["out"] - s[f"{a}_out"]) / (s["has"] - s[f"{a}_has"]))
+            r.add_metric(f"accuracy_without_{a}", est, f"task accuracy of conversations without a {label}",
+                         ci=(lo, hi), n=int(has - pt.get(f"{a}_has", 0)), group="outcomes")
+            est, lo, hi = acc.interval(lambda s, a=a: (s["out"] - s[f"{a}_out"]) / (s["has"] - s[f"{a}_has"])
+                                       - s[f"{a}_out"] / s[f"{a}_has"])
+            r.add_metric(f"accuracy_gap_{a}", est, f"accuracy without minus with a {label} (positive = it costs)",
+                         ci=(lo, hi), group="outcomes")
+        for lo_, hi_ in LENGTH_BINS:
+            b = _bin(lo_)
+            if pt.get(f"len{b}_has"):
+                _ratio(r, acc, f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", f"len{b}_out",
+                       f"len{b}_has", f"task accuracy of conversations with {b} turns", n=int(pt[f"len{b}_has"]),
+                       group="outcomes")
+    if cfg.judge is not None:
+        _ratio(r, acc, "judge_digression_rate", "judge_dig", "n", "share of conversations the LLM judge finds "
+               "digressing (same stretch rule)", n=n_conv, group="judge")
+        _ratio(r, acc, "judge_agreement", "judge_agree", "judge_turns",
+               "share of turns where the LLM judge and the embedding threshold agree", group="judge")
+    r.headline = [m for m in ("n_conversations", "task_accuracy", "role_flip_rate", "interruption_rate",
+                              "digression_rate", "loop_rate", "unterminated_rate") if m in r.metrics]
+    r.params = {"format": cfg.format or "auto", "digression_threshold": cfg.digression_threshold,
+                "digression_min_run": cfg.min_run, "digression_score": "cosine of MiniLM embeddings, turn vs task",
+                "loop_threshold": cfg.loop_threshold, "loop_scorer": "rapidfuzz fuzz.ratio to an earlier message",
+                "flip_rules": FLIP_RULES, "interruption_rules": INTERRUPTION_RULES,
+                "length_bins": [_bin(lo) for lo, _ in LENGTH_BINS], "seed": cfg.seed,
+                "bootstrap": "Poisson, 200 replicates, resampling conversations (by source record)",
+                "llm_judge": getattr(cfg.judge, "url", None),
+                "thresholds": {m: {"warn": w, "bad": b, "higher_is_worse": True} for m, (w, b) in THRESHOLDS.items()}}
+    _findings(r, ARTIFACTS)
+    _tables_and_figures(r, state, ARTIFACTS)
+    r.examples = [{k: v for k, v in e.items() if k != "flag"} for e in state.examples[:12]]
+    if flags_path:
+        counts = {k: int(v) for k, v in state.rule_turns.most_common()}
+        r.flags = {"path": str(flags_path), "rows": flag_rows, "counts": counts,
+                   "columns": ["conversation_id", "line", "turn", "speaker", "role", "flags", "reasons", "role_flip",
+                               "interruption", "digression", "repeat", "task_similarity", "repeat_of",
+                               "judge_off_task"]}
+    return r
+
+
+def _ratio(r, acc, name, num, den, desc, n=None, group=None):
+    est, lo, hi = acc.ratio(num, den)
+    r.add_metric(name, est, desc, ci=(lo, hi), n=n, group=group)
+
+
+def _findings(r: AuditResult, artifacts: dict) -> None:
+    for name, t in r.params["thresholds"].items():
+        warn, bad, v = t["warn"], t["bad"], r.metrics.get(name)
+        if v is not None and v.value is not None and v.value >= warn:
+            sev = "critical" if v.value >= bad else "warning"
+            r.add_finding(sev, f"{name} = {v.value:.1%} (warn at {warn:.0%}, bad at {bad:.0%})", name)
+    for a, label in artifacts.items():
+        g = r.metrics.get(f"accuracy_gap_{a}")
+        if g is not None and g.ci and g.ci[0] > 0:
+            r.add_finding("warning", f"conversations with a {label} solve fewer tasks: "
+                          f"{r[f'accuracy_with_{a}']:.1%} vs {r[f'accuracy_without_{a}']:.1%} "
+                          f"(gap {g.value:.1%}, 95% CI {g.ci[0]:.1%} to {g.ci[1]:.1%})", f"accuracy_gap_{a}")
+    skipped = r.input.rows_skipped
+    if skipped:
+        r.add_finding("info", "records skipped: " + "; ".join(f"{n} {k}" for k, n in skipped.items()), "n_skipped")
+
+
+def _tables_and_figures(r: AuditResult, state, artifacts: dict) -> None:
+    lengths = sorted(state.lengths.items())
+    r.add_table("length_distribution", ["turns", "conversations"], [[k, v] for k, v in lengths],
+                "Conversation lengths")
+    rules = [(k, "role flip", d) for k, d in FLIP_RULES.items()] + \
+            [(k, "interruption", d) for k, d in INTERRUPTION_RULES.items()] + \
+            [("digression", "digression", "turn at or below the similarity threshold"),
+             ("repeat", "loop", "near-identical to an earlier message")]
+    r.add_table("rules", ["rule", "artifact", "description", "turns", "conversations"],
+                [[k, a, d, state.rule_turns.get(k, 0), state.rule_convs.get(k, 0)] for k, a, d in rules],
+                "Turns and conversations flagged by each rule")
+    hi = max(k for k, _ in lengths)
+    step = max(1, (hi + 29) // 30)
+    edges = list(range(0, hi + step + 1, step))
+    counts = [sum(v for k, v in lengths if e <= k < e + step) for e in edges[:-1]]
+    r.add_figure("histogram", "Turns per conversation", edges=edges, series={"conversations": counts},
+                 x_label="turns", y_label="conversations")
+    rates = ["role_flip_rate", "interruption_rate", "digression_rate", "loop_rate", "unterminated_rate"]
+    r.add_figure("bar", "Share of conversations with each artifact (95% CI)", categories=rates,
+                 series={"rate": [r[m] for m in rates]}, errors={"rate": [list(r.metrics[m].ci or [None, None])
+                                                                          for m in rates]})
+    if "task_accuracy" in r.metrics:
+        cats = [a for a in artifacts if f"accuracy_with_{a}" in r.metrics]
+        ser = {w: [r[f"accuracy_{w}_{a}"] for a in cats] for w in ("with", "without")}
+        err = {w: [list(r.metrics[f"accuracy_{w}_{a}"].ci or [None, None]) for a in cats] for w in ("with", "without")}
+        r.add_figure("bar", "Task accuracy with and without each artifact (95% CI)",
+                     categories=[artifacts[a] for a in cats], series=ser, errors=err)
+        bins = [m for m in r.metrics if m.startswith("accuracy_turns_")]
+        if bins:
+            r.add_figure("bar", "Task accuracy by conversation length (95% CI)",
+                         categories=[m[len("accuracy_turns_"):].replace("_", "-") for m in bins],
+                         series={"accuracy": [r[m] for m in bins]},
+                         errors={"accuracy": [list(r.metrics[m].ci or [None, None]) for m in bins]})
+    score, conv = state.timeline
+    if conv is not None and score > 0:
+        r.add_figure("timeline", f"Conversation {conv['id']}: flagged turns marked", turns=conv["turns"],
+                     note=f"Task: {conv['task'][:300]}")
