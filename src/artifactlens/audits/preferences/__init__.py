@@ -1,0 +1,79 @@
+"""Preference audit: an LLM judge's pairwise choices against people's.
+
+First order (:mod:`.metrics`): agreement, Cohen's kappa, ties, position, verbosity and self-preference
+biases, each with a Poisson-bootstrap interval resampled by ``--group`` (default the prompt). Locality
+(:mod:`.locality`): do choices follow lexicon cues or closeness to the reference? Second order
+(:mod:`.reward`): a Bradley-Terry reward model trained on judge labels vs on human labels. Inputs
+(:mod:`.load`): pairs in any tabular format, or CoBBLEr-style rankings turned into pairs.
+"""
+from __future__ import annotations
+
+from ..common import CommonOptions, demo_path, finish
+from .audit import audit_preferences
+
+KIND = "preferences"
+HELP = "LLM judge vs people on pairwise preferences: agreement, position/length/self/locality bias, reward gap"
+EXAMPLES = """examples:
+  artifactlens audit preferences pairs.jsonl --a response_a --b response_b --human human --judge judge \\
+      --judge-swapped judge_swapped --prompt prompt --json prefs.json --html prefs.html
+  artifactlens audit preferences p2c.csv --a output1 --b output2 --human human --judge gpt3
+  artifactlens audit preferences pairs.csv --a A --b B --judge verdict --codes 0=tie,1=a,2=b
+  artifactlens audit preferences pairs.jsonl --a A --b B --human human --judge judge --model-a model_a \\
+      --model-b model_b --judge-model gpt4 --reference reference --nli-model ./roberta-large-mnli
+  artifactlens audit preferences --rankings gpt4.json --human-rankings human.json --json cobbler.json
+
+choices: a/b/tie, model_a/model_b/tie/tie (inconsistent), 0/1/2 (= first/second/tie) need no flags;
+anything else is counted as invalid and left out of the rates.
+"""
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_preferences"]
+
+
+def add_arguments(p) -> None:
+    p.add_argument("file", nargs="?", metavar="FILE", help="pairs (.jsonl, .json, .csv, .tsv, .parquet); "
+                   "optional with --rankings")
+    g = p.add_argument_group("pairs")
+    g.add_argument("--a", default="response_a", metavar="COL", help="response A (shown first; default response_a)")
+    g.add_argument("--b", default="response_b", metavar="COL", help="response B (default response_b)")
+    g.add_argument("--human", metavar="COL", help="the human choice")
+    g.add_argument("--judge", metavar="COL", help="the judge's choice")
+    g.add_argument("--judge-swapped", metavar="COL", help="the judge's choice when shown B first, written in the "
+                   "original A/B orientation")
+    g.add_argument("--prompt", metavar="COL", help="the prompt (also the default --group)")
+    g.add_argument("--reference", metavar="COL", help="a reference answer (for closeness cues)")
+    g.add_argument("--group", metavar="COL", help="what the bootstrap resamples (default: the prompt, else rows)")
+    g.add_argument("--codes", metavar="SPEC", help="map other codings, e.g. 0=tie,1=a,2=b")
+    g.add_argument("--model-a", metavar="COL", help="the model that wrote A (self-preference)")
+    g.add_argument("--model-b", metavar="COL", help="the model that wrote B")
+    g.add_argument("--judge-model", metavar="NAME", help="the judge's own model name as in --model-a/--model-b")
+    c = p.add_argument_group("locality cues")
+    c.add_argument("--lexicon", metavar="TSV", help="a user lexicon word<TAB>score")
+    n = c.add_mutually_exclusive_group()
+    n.add_argument("--nli-column", metavar="COL", help="precomputed entailment: COL_A,COL_B per response, or one "
+                   "column holding the A-minus-B gap")
+    n.add_argument("--nli-model", metavar="PATH", help="a local NLI model folder (entailment of the reference)")
+    c.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (cosine cue and reward model)")
+    r = p.add_argument_group("rankings (CoBBLEr format: per prompt, ranked outputs with points)")
+    r.add_argument("--rankings", metavar="JUDGE.json", help="the judge's rankings, turned into all pairs")
+    r.add_argument("--human-rankings", metavar="HUMAN.json", help="people's rankings, aligned by prompt and model")
+    p.add_argument("--no-reward-model", action="store_true", help="skip the reward-model check")
+
+
+def run_cli(args, common: CommonOptions):
+    r = audit_preferences(args.file, a=args.a, b=args.b, human=args.human, judge=args.judge,
+                          judge_swapped=args.judge_swapped, prompt=args.prompt, reference=args.reference,
+                          group=args.group, codes=args.codes, model_a=args.model_a, model_b=args.model_b,
+                          judge_model=args.judge_model, lexicon=args.lexicon, nli_column=args.nli_column,
+                          nli_model=args.nli_model, rankings=args.rankings, human_rankings=args.human_rankings,
+                          reward_model=not args.no_reward_model, embeddings=not args.no_embeddings,
+                          seed=common.seed, flags=common.flags, engine=common.engine,
+                          batch_size=common.batch_size, encoding=common.encoding, quiet=common.quiet)
+    return finish(r, common)
+
+
+def run_demo(out_dir, common: CommonOptions):
+    """The demo pairs: ~200 pairs with a judge that favours the first and the longer response."""
+    r = audit_preferences(demo_path("preferences.jsonl"), a="response_a", b="response_b", human="human",
+                          judge="judge", judge_swapped="judge_swapped", prompt="prompt", reference="reference",
+                          model_a="model_a", model_b="model_b", judge_model="gpt-4", seed=common.seed,
+                          flags=common.flags, quiet=common.quiet)
+    return finish(r, common)
