@@ -167,3 +167,20 @@ def test_metrics_frame_to_pandas():
     assert row["value"] == pytest.approx(0.42)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.35, 0.49))
     assert len(df) == 4
+
+
+def test_examples_and_flags_frames(tmp_path):
+    from artifactlens.io.writers import RowWriter
+    import pyarrow as pa
+    r = labels_result()
+    ex = r.examples_frame()
+    assert list(ex.columns[:3]) == ["row", "title", "reasons"] and ex.loc[0, "llm"] == "positive"
+    with pytest.raises(ValueError, match="no flags file"):
+        AuditResult(kind="labels").flags_frame()
+    for ext in ("parquet", "jsonl", "csv"):
+        path = tmp_path / f"flags.{ext}"
+        with RowWriter(path) as w:
+            w.write(pa.RecordBatch.from_pydict({"text": ["a", "b", "c"], "erased": [True, False, True]}))
+        r.flags = {"path": str(path), "rows": 3, "columns": ["erased"], "counts": {"erased": 2}}
+        df = r.flags_frame()
+        assert len(df) == 3 and int(df["erased"].astype(bool).sum()) == 2, ext

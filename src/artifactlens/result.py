@@ -202,6 +202,23 @@ class AuditResult:
                               "ci_high": m.ci[1] if m.ci else None, "n": m.n, "description": m.description}
                              for k, m in self.metrics.items()])
 
+    def examples_frame(self):
+        """The flagged examples as a pandas DataFrame: row, title, reasons ('; '-joined), then each field."""
+        import pandas as pd
+        return pd.DataFrame([{"row": e.get("row"), "title": e.get("title"), "reasons": "; ".join(map(str, e.get(
+            "reasons") or [])), **(e.get("fields") or {})} for e in self.examples])
+
+    def flags_frame(self):
+        """The per-row flags file (``flags['path']``: parquet, jsonl or csv) as a pandas DataFrame."""
+        import pandas as pd
+        path = self.flags.get("path")
+        if not path:
+            raise ValueError("this result has no flags file (run the audit with flags=/--flags)")
+        p = str(path)
+        if p.endswith(".parquet"):
+            return pd.read_parquet(p)
+        return pd.read_json(p, lines=True) if p.endswith(".jsonl") else pd.read_csv(p)
+
     def __repr__(self) -> str:
         head = ", ".join(f"{k}={self.metrics[k].value}" for k in self.headline if k in self.metrics)
         return f"AuditResult(kind={self.kind!r}, rows={self.input.rows_read}, {head})"
