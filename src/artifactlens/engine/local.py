@@ -1,17 +1,28 @@
-"""The local engine: runs checks in-process over a stream of record batches, with a progress bar.
+"""The local engine: runs checks over a stream of record batches, in-process or on a process pool.
 
 It owns scheduling and I/O (reading batches, streaming per-row outputs to the flags file); checks own
-the computation. A Ray Data engine lives beside it and runs the same checks unchanged.
+the computation. With ``workers > 1`` the batches are mapped on a ``concurrent.futures`` process pool
+(forkserver processes; each calls ``Check.setup`` once) while this process reads the input ahead and
+writes results; results are taken back in input order and merged in input order, so the answer is the
+same as the sequential run's, bit for bit. Only a bounded window of batches is in flight (memory stays
+flat). ``workers=None`` (the default) uses the pool only where it pays: an input file of at least
+``PARALLEL_MIN_BYTES`` on a machine with more than one core (``ARTIFACTLENS_WORKERS`` overrides).
+The Ray Data engine (:mod:`.ray_engine`) runs the same checks unchanged.
 """
 from __future__ import annotations
 
+import os
+import pickle
 import sys
-from typing import Iterable, Sequence
+from collections import deque
+from typing import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
-from .base import BatchContext, Check
+from .base import BatchContext, Check, MapOutput
 from ..io.writers import RowWriter
+
+PARALLEL_MIN_BYTES = 32 << 20  # below this the pool's start-up (~1-3 s per worker) does not pay
 
 
 def _progress(total_rows: int | None, quiet: bool, label: str):
@@ -23,61 +34,165 @@ def _progress(total_rows: int | None, quiet: bool, label: str):
     return prog
 
 
+def map_batch(checks: Sequence[Check], batch: pa.RecordBatch, ctx: BatchContext) -> list[MapOutput]:
+    """Every check's map over one batch (the unit of work each engine schedules)."""
+    return [c.map(batch, ctx) for c in checks]
+
+
+class Accumulator:
+    """Merges map outputs in the order given and streams rows to the flags file (shared by all engines)."""
+
+    def __init__(self, checks: Sequence[Check], flags_path=None, keep_input_columns: bool = True):
+        self.checks = list(checks)
+        self.states: dict[str, object] = {}
+        self.keep_input_columns = keep_input_columns
+        self.writer = RowWriter(flags_path) if flags_path else None
+        self.rows = 0
+
+    def __enter__(self):
+        if self.writer:
+            self.writer.__enter__()
+        return self
+
+    def add(self, batch: pa.RecordBatch | None, outputs: Sequence[MapOutput], n: int | None = None) -> None:
+        """Merge one batch's outputs; ``batch`` may be None (with ``n`` rows) when no input row is written."""
+        n = batch.num_rows if batch is not None else n
+        out_cols: dict[str, pa.Array] = {}
+        for c, mo in zip(self.checks, outputs):
+            self.states[c.name] = mo.state if c.name not in self.states else c.merge(self.states[c.name], mo.state)
+            if mo.columns:
+                out_cols.update(mo.columns)
+        if self.writer:
+            self.writer.write(_append_columns(batch if self.keep_input_columns else None, out_cols, n))
+        self.rows += n
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.writer:
+            self.writer.__exit__(exc_type, exc, tb)
+        return False
+
+    def results(self) -> dict:
+        return {c.name: c.finalize(self.states[c.name]) if c.name in self.states else None for c in self.checks}
+
+
+def _input_bytes(source) -> int:
+    path = getattr(source, "path", None)
+    try:
+        return path.stat().st_size if path is not None and path.is_file() else 0
+    except OSError:
+        return 0
+
+
+def auto_workers(source) -> int:
+    """Worker processes for ``source``: ``ARTIFACTLENS_WORKERS`` if set, else all cores for a large file."""
+    env = os.environ.get("ARTIFACTLENS_WORKERS")
+    if env:
+        return max(1, int(env))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 and _input_bytes(source) >= PARALLEL_MIN_BYTES else 1
+
+
 class LocalEngine:
     """Run ``checks`` over ``batches``; merge their states; optionally stream input+check columns to
     ``flags_path`` (every input row kept, in input order).
 
+    ``workers``: 1 runs in-process; N > 1 maps batches on N processes (the checks must pickle; if they
+    do not, the run falls back to in-process); None decides by input size (see the module docstring).
     Returns ``{check.name: check.finalize(merged_state)}``.
     """
 
-    def __init__(self, seed: int = 0, quiet: bool = True, label: str = "auditing"):
+    def __init__(self, seed: int = 0, quiet: bool = True, label: str = "auditing", workers: int | None = None,
+                 **_ignored):
         self.seed = seed
         self.quiet = quiet
         self.label = label
+        self.workers = workers
         self.rows = 0
+        self.used_workers = 1
 
     def run(self, source, checks: Sequence[Check], flags_path=None,
             keep_input_columns: bool = True, total_rows: int | None = None) -> dict:
         """``source``: a :class:`~artifactlens.io.DataSource` or any iterable of record batches."""
         batches: Iterable[pa.RecordBatch] = source.batches() if hasattr(source, "batches") else source
-        for c in checks:
-            c.setup()
-        states: dict[str, object] = {}
-        writer = RowWriter(flags_path) if flags_path else None
+        workers = self.workers if self.workers is not None else auto_workers(source)
+        blob = _pickled(checks) if workers > 1 else None
+        self.used_workers = workers if blob is not None else 1
+        if self.used_workers == 1:
+            for c in checks:
+                c.setup()
+            mapped = self._sequential(batches, checks)
+        else:
+            mapped = self._pooled(batches, blob, self.used_workers)
         prog = _progress(total_rows, self.quiet, self.label)
-        task = None
+        task = prog.add_task(self.label, total=total_rows) if prog else None
         if prog:
             prog.start()
-            task = prog.add_task(self.label, total=total_rows)
         try:
-            if writer:
-                writer.__enter__()
-            offset = 0
-            for i, batch in enumerate(batches):
-                ctx = BatchContext(batch_index=i, row_offset=offset, seed=self.seed)
-                out_cols: dict[str, pa.Array] = {}
-                for c in checks:
-                    mo = c.map(batch, ctx)
-                    states[c.name] = mo.state if c.name not in states else c.merge(states[c.name], mo.state)
-                    if mo.columns:
-                        out_cols.update(mo.columns)
-                if writer:
-                    writer.write(_append_columns(batch if keep_input_columns else None, out_cols, batch.num_rows))
-                offset += batch.num_rows
-                if prog:
-                    prog.update(task, advance=batch.num_rows)
-            self.rows = offset
-        except BaseException as e:
-            if writer:
-                writer.__exit__(type(e), e, None)
-                writer = None
-            raise
+            with Accumulator(checks, flags_path, keep_input_columns) as acc:
+                for batch, outputs in mapped:
+                    acc.add(batch, outputs)
+                    if prog:
+                        prog.update(task, advance=batch.num_rows)
         finally:
             if prog:
                 prog.stop()
-        if writer:
-            writer.__exit__(None, None, None)
-        return {c.name: c.finalize(states[c.name]) if c.name in states else None for c in checks}
+            close = getattr(mapped, "close", None)
+            if close:
+                close()
+        self.rows = acc.rows
+        return acc.results()
+
+    def _contexts(self, batches) -> Iterator[tuple[pa.RecordBatch, BatchContext]]:
+        offset = 0
+        for i, batch in enumerate(batches):
+            yield batch, BatchContext(batch_index=i, row_offset=offset, seed=self.seed)
+            offset += batch.num_rows
+
+    def _sequential(self, batches, checks):
+        for batch, ctx in self._contexts(batches):
+            yield batch, map_batch(checks, batch, ctx)
+
+    def _pooled(self, batches, blob: bytes, workers: int):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        window = 2 * workers  # batches in flight: bounded memory, workers never idle on a slow reader
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver"), initializer=_worker_init,
+                                 initargs=(blob,)) as pool:
+            pending: deque = deque()
+            try:
+                for batch, ctx in self._contexts(batches):
+                    pending.append((batch, pool.submit(_worker_map, batch, ctx)))
+                    if len(pending) >= window:
+                        b, fut = pending.popleft()
+                        yield b, fut.result()
+                while pending:
+                    b, fut = pending.popleft()
+                    yield b, fut.result()
+            finally:
+                for _, fut in pending:
+                    fut.cancel()
+
+
+def _pickled(checks: Sequence[Check]) -> bytes | None:
+    try:
+        return pickle.dumps(list(checks))
+    except Exception:  # lambdas, open models...: run in-process instead
+        return None
+
+
+_WORKER_CHECKS: list[Check] = []
+
+
+def _worker_init(blob: bytes) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one process per core: no thread oversubscription
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _WORKER_CHECKS[:] = pickle.loads(blob)
+    for c in _WORKER_CHECKS:
+        c.setup()
+
+
+def _worker_map(batch: pa.RecordBatch, ctx: BatchContext) -> list[MapOutput]:
+    return map_batch(_WORKER_CHECKS, batch, ctx)
 
 
 def _append_columns(batch: pa.RecordBatch | None, cols: dict[str, pa.Array], n: int) -> pa.RecordBatch:

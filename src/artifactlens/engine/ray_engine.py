@@ -1,0 +1,139 @@
+"""The Ray Data engine: the same checks, mapped by ``ray.data`` on a local Ray instance or a cluster.
+
+Wraps ``ray.data.from_arrow_refs(...).map_batches(<actor class>, concurrency=N)``: each actor unpickles
+the checks and calls ``Check.setup`` once (models load once per worker), then maps whole input batches.
+Each batch travels with two tag columns (its index and first row) so an actor builds the same
+:class:`BatchContext` the local engine would. The actor returns the batch's map outputs pickled into one
+cell (and, when a flags file is written, the input rows beside it); the driver takes results back in
+input order (``preserve_order``), merges states in input order and streams rows to the flags file through
+the local engine's :class:`~.local.Accumulator`, so metrics and flags are identical to the local run.
+
+The input is read by this process (the same readers, errors and schema as the local engine) and sent
+to the object store ``window`` batches at a time, one dataset per window (default 512 batches, about 4M
+rows at the default batch size; each window's actor pool sets the checks up once; Ray spills the object
+store to disk before memory runs out). ``address`` joins a running cluster (``--ray-address``); otherwise a local Ray starts
+with ``workers`` CPUs (default: all cores).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from .base import BatchContext, Check
+from .local import Accumulator, map_batch
+
+_BATCH, _OFFSET, _OUT = "__al_batch", "__al_offset", "__al_out"
+
+
+class _MapActor:
+    """One per Ray worker: holds the checks (set up once) and maps the batches it is given."""
+
+    def __init__(self, blob: bytes, seed: int, with_rows: bool):
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.checks: list[Check] = pickle.loads(blob)
+        for c in self.checks:
+            c.setup()
+        self.seed = seed
+        self.with_rows = with_rows
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        parts = []
+        idx = table.column(_BATCH).to_numpy()
+        # a block holds one input batch; split defensively should Ray ever bundle two
+        for b in np.unique(idx):
+            rows = np.flatnonzero(idx == b)
+            part = table.take(pa.array(rows)) if len(rows) != table.num_rows else table
+            offset = int(part.column(_OFFSET)[0].as_py())
+            batch = part.drop_columns([_BATCH, _OFFSET]).combine_chunks().to_batches()[0]
+            ctx = BatchContext(batch_index=int(b), row_offset=offset, seed=self.seed)
+            out = pickle.dumps((batch.num_rows, map_batch(self.checks, batch, ctx)))
+            if self.with_rows:
+                cell = pa.array([out] + [None] * (batch.num_rows - 1), type=pa.binary())
+                parts.append(pa.Table.from_batches([batch]).append_column(_BATCH, pa.array(np.full(batch.num_rows, b)))
+                             .append_column(_OUT, cell))
+            else:
+                parts.append(pa.table({_BATCH: [int(b)], _OUT: pa.array([out], type=pa.binary())}))
+        return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+
+
+def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bool = True):
+    """Connect to ``address`` or start a local Ray (``workers`` CPUs); reuse one already running."""
+    import ray
+    if not ray.is_initialized():
+        kw = dict(include_dashboard=False, ignore_reinit_error=True, log_to_driver=not quiet,
+                  logging_level=logging.WARNING)
+        if address:
+            ray.init(address=address, **kw)
+        else:
+            ray.init(num_cpus=workers or os.cpu_count(), **kw)
+    from ray.data import DataContext
+    ctx = DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = not quiet
+    if hasattr(ctx, "print_on_execution_start"):
+        ctx.print_on_execution_start = not quiet
+    logging.getLogger("ray.data").setLevel(logging.INFO if not quiet else logging.WARNING)
+    return ray
+
+
+class RayEngine:
+    """Run ``checks`` with Ray Data; same signature and same results as :class:`~.local.LocalEngine`.
+
+    ``workers``: actors in the pool (default: the cluster's CPUs); ``address``: an existing cluster;
+    ``window``: batches sent to the object store per dataset.
+    """
+
+    def __init__(self, seed: int = 0, quiet: bool = True, label: str = "auditing", workers: int | None = None,
+                 address: str | None = None, ray_address: str | None = None, window: int = 512, **_ignored):
+        self.seed = seed
+        self.quiet = quiet
+        self.label = label
+        self.workers = workers
+        self.address = address or ray_address or os.environ.get("ARTIFACTLENS_RAY_ADDRESS")
+        self.window = window
+        self.rows = 0
+
+    def run(self, source, checks: Sequence[Check], flags_path=None,
+            keep_input_columns: bool = True, total_rows: int | None = None) -> dict:
+        ray = ensure_ray(self.address, self.workers, self.quiet)
+        batches = source.batches() if hasattr(source, "batches") else source
+        workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        with_rows = bool(flags_path) and keep_input_columns
+        blob = pickle.dumps(list(checks))
+        with Accumulator(checks, flags_path, keep_input_columns) as acc:
+            offset, index, window = 0, 0, []
+            for batch in batches:
+                n = batch.num_rows
+                tagged = batch.append_column(_BATCH, pa.array(np.full(n, index, dtype=np.int64))) \
+                              .append_column(_OFFSET, pa.array(np.full(n, offset, dtype=np.int64)))
+                window.append(ray.put(pa.Table.from_batches([tagged])))
+                offset, index = offset + n, index + 1
+                if len(window) >= self.window:
+                    self._run_window(ray, window, blob, workers, with_rows, acc)
+                    window = []
+            if window:
+                self._run_window(ray, window, blob, workers, with_rows, acc)
+        self.rows = acc.rows
+        return acc.results()
+
+    def _run_window(self, ray, refs, blob, workers, with_rows, acc: Accumulator) -> None:
+        ds = ray.data.from_arrow_refs(refs).map_batches(
+            _MapActor, fn_constructor_args=(blob, self.seed, with_rows), batch_size=None,
+            batch_format="pyarrow", zero_copy_batch=True, concurrency=min(workers, len(refs)), num_cpus=1)
+        for out in ds.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2):
+            idx = out.column(_BATCH).to_numpy()
+            cells = out.column(_OUT)
+            starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+            ends = np.r_[starts[1:], len(idx)]
+            for s, e in zip(starts, ends):
+                n, outputs = pickle.loads(cells[int(s)].as_py())
+                batch = None
+                if with_rows:
+                    batch = out.slice(s, e - s).drop_columns([_BATCH, _OUT]).combine_chunks().to_batches()[0]
+                acc.add(batch, outputs, n)
