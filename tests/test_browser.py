@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from artifactlens.report.html import write_report
-from artifactlens.result import AuditResult
+from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
 from test_report_samples import labels_result, long_text_result, many_classes_result, prefs_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,16 +104,11 @@ def test_report_in_chromium(browser, tmp_path):
     page.close()
 
 
-def test_demo_report_in_chromium(browser, tmp_path):
+def test_demo_report_in_chromium(browser, demo_dir):
     """The real `artifactlens demo` report: under 2 MB, renders cleanly, scorecard = the JSON figures."""
-    from artifactlens.audits import available
-    from artifactlens.demo import run_demo
-    if not available():
-        pytest.skip("no audit module has landed yet")
-    out = run_demo(tmp_path / "demo", seed=0, quiet=True)
-    report = out / "report.html"
+    report = demo_dir / "report.html"
     assert report.stat().st_size < 2_000_000
-    results = [AuditResult.from_json(p) for p in sorted(out.glob("*.json"))]
+    results = demo_results(demo_dir)
     assert results
 
     page, errors = open_page(browser, report)
@@ -125,11 +120,14 @@ def test_demo_report_in_chromium(browser, tmp_path):
         ".scorecard .family", "fs => fs.map(f => [f.dataset.kind, [...f.querySelectorAll('.card[data-metric]')]"
         ".map(c => [c.dataset.metric, c.querySelector('.v').textContent])])")
     from artifactlens.report.html import _fmt
-    for r, (kind, cards) in zip(results, shown):
-        assert kind == r.kind
-        top = [c for c in cards if c[0] in r.headline][:len(r.headline)]
-        assert [c[0] for c in top] == [n for n in r.headline if n in r.metrics]
-        assert [c[1] for c in top] == [_fmt(r.metrics[n].value) for n in r.headline if n in r.metrics]
+    by_kind = {r.kind: r for r in results}
+    assert sorted(k for k, _ in shown) == sorted(by_kind)
+    for kind, cards in shown:
+        r = by_kind[kind]
+        head = [n for n in r.headline if n in r.metrics]
+        top = cards[:len(head)]
+        assert [c[0] for c in top] == head
+        assert [c[1] for c in top] == [_fmt(r.metrics[n].value) for n in head]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"))
     page.close()

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from artifactlens.datasheet import render_datasheet
+from artifactlens.datasheet import _num, render_datasheet
+from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
 from test_report_samples import labels_result, prefs_result
 
 
@@ -65,3 +66,18 @@ def test_bad_input_is_one_line(run_cli, tmp_path):
     assert code == 2 and "not an artifactlens result" in err
     code, _, err = run_cli("datasheet", junk, "-o", tmp_path / "x.md", "--prompt", "@nope.txt")
     assert code == 2 and "no such prompt file" in err
+
+
+def test_datasheet_from_the_real_demo(run_cli, demo_dir, tmp_path):
+    results = sorted(demo_dir.glob("*.json"))
+    out = tmp_path / "DATASHEET.md"
+    code, _, err = run_cli("datasheet", *results, "-o", out, "--model", "demo-model")
+    assert code == 0, err
+    md = out.read_text(encoding="utf-8")
+    for r in demo_results(demo_dir):
+        assert f"### {r.title or r.kind}" in md
+        for name in r.headline:
+            m = r.metrics.get(name)
+            if m is not None and m.ci:
+                assert f"| {name} | {_num(m.value)} | [{_num(m.ci[0])}, {_num(m.ci[1])}] |" in md
+        assert f"- **{r.kind}:** {r.input.rows_used:,} of {r.input.rows_read:,} rows used" in md

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from artifactlens.history import HistoryStore, compare, diff_metrics, result_metrics
+from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
 from test_report_samples import labels_result, prefs_result
 
 
@@ -106,3 +107,18 @@ def test_diff_orders_moved_first():
     b = result_metrics(labels_result(erasure=0.10, ci=(0.05, 0.15)))
     d = diff_metrics(a, b)
     assert d[0].status == "moved" and d[0].name == "minority_erasure_rate" and d[0].delta == pytest.approx(-0.32)
+
+
+def test_real_demo_results_stored_twice_diff_nothing_moved(run_cli, demo_dir, tmp_path, monkeypatch):
+    """`artifactlens demo --store` twice (the demo itself run once, reused): same data, nothing moves."""
+    import artifactlens.demo
+    monkeypatch.setattr(artifactlens.demo, "run_demo", lambda out, seed=0, quiet=True: demo_dir)
+    store = tmp_path / "audits.duckdb"
+    n = len(list(demo_dir.glob("*.json")))
+    for _ in range(2):
+        code, out, err = run_cli("demo", "--out", demo_dir, "--store", store)
+        assert code == 0, err
+    code, out, _ = run_cli("history", "--store", store)
+    assert code == 0 and out.count("artifactlens/data/demo/") == 2 * n
+    code, out, _ = run_cli("diff", "1", str(n + 1), "--store", store, "--fail-on-move")
+    assert code == 0 and "0 moved beyond their intervals, 0 drifted" in out and "nothing moved" in out

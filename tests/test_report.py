@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from artifactlens.report import svg
-from artifactlens.report.html import light_for, render_report, render_section, threshold_text, write_report
+from artifactlens.report.html import _fmt, light_for, render_report, render_section, threshold_text, write_report
 from artifactlens.result import AuditResult
+from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
 from test_report_samples import labels_result, long_text_result, many_classes_result, prefs_result
 
 
@@ -184,3 +185,18 @@ def test_examples_and_flags_frames(tmp_path):
         r.flags = {"path": str(path), "rows": 3, "columns": ["erased"], "counts": {"erased": 2}}
         df = r.flags_frame()
         assert len(df) == 3 and int(df["erased"].astype(bool).sum()) == 2, ext
+
+
+def test_demo_report_small_and_matches_results(demo_dir):
+    """The real `artifactlens demo` output (every audit landed): under 2 MB, well formed, no script,
+    every headline figure of every result on the scorecard."""
+    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < 2_000_000
+    p = parse(html)
+    assert p.scripts == 0 and not p.errors, p.errors[:3]
+    for r in demo_results(demo_dir):
+        for name in r.headline:
+            if name in r.metrics:
+                card = re.search(rf'data-metric="{re.escape(name)}" data-kind="{r.kind}"[^>]*>.*?<div class="v">'
+                                 rf'([^<]*)</div>', html, re.S)
+                assert card and card.group(1) == _fmt(r.metrics[name].value), (r.kind, name)

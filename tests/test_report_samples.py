@@ -6,6 +6,8 @@ Every figure type, a nested section, thresholds for the traffic lights, a plante
 """
 from __future__ import annotations
 
+import pytest
+
 from artifactlens.result import AuditResult, InputInfo
 
 PLANTED = ("<script>window.__planted = 1; document.title = 'pwned'</script>"
@@ -92,6 +94,20 @@ def long_text_result(n: int = 10_000) -> AuditResult:
     r.examples = [{"row": 0, "title": long[:300], "fields": {"instruction": long, "output": long},
                    "reasons": [long[:1000]]}]
     return r
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory):
+    """`artifactlens demo` once per session (every audit that has landed); skips while none has."""
+    from artifactlens.audits import available
+    from artifactlens.demo import run_demo
+    if not available():
+        pytest.skip("no audit module has landed yet")
+    return run_demo(tmp_path_factory.mktemp("demo"), seed=0, quiet=True)
+
+
+def demo_results(demo_dir) -> list[AuditResult]:
+    return [AuditResult.from_json(p) for p in sorted(demo_dir.glob("*.json"))]
 
 
 def test_samples_round_trip():
