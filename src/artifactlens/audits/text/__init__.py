@@ -1,0 +1,53 @@
+"""The free-text audit: is LLM text more formal, more figurative and stylistically narrower than human text
+on the same prompts (Das et al. 2024, "Under the Surface"), and does a model trained on it notice?
+
+Input (:mod:`.inputs`): one file with a source column, HC3 / M4 / index-paired layouts found without
+flags, or ``--human FILE --llm FILE``. Per-text features (:mod:`artifactlens.text.features`, each
+documented with what, how and source), comparisons with effect sizes and intervals (:mod:`.compare`),
+corpus diversity and learned over-used phrases, separability, second order (:mod:`.audit`), report
+pieces (:mod:`.report`).
+"""
+from __future__ import annotations
+
+from ..common import CommonOptions, demo_path, finish
+from .audit import audit_text
+
+KIND = "text"
+HELP = "LLM vs human free text: formality, figurative language, readability, diversity, over-used phrases"
+EXAMPLES = """examples:
+  artifactlens audit text corpus.jsonl --json text.json --html text.html      # columns text, source[, pair_id, domain]
+  artifactlens audit text --human human.csv --llm llm.csv --text answer --pair prompt_id
+  artifactlens audit text HC3_open_qa.jsonl --flags text_flags.parquet        # HC3 lists understood as they are
+  artifactlens audit text m4_reddit.jsonl                                      # human_text / machine_text pairs
+
+source values: human, or llm (also machine, ai, model, generated, chatgpt, gpt-*, llama...).
+"""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("file", nargs="?", metavar="FILE", help="texts with a source column (or HC3 / paired layouts)")
+    p.add_argument("--human", metavar="FILE", help="human texts (with --llm, instead of FILE)")
+    p.add_argument("--llm", metavar="FILE", help="LLM texts (with --human)")
+    p.add_argument("--text", default="text", metavar="COL", help="text column (default text)")
+    p.add_argument("--source", default="source", metavar="COL", help="human/llm column (default source)")
+    p.add_argument("--pair", default="pair_id", metavar="COL", help="prompt/pair id column (default pair_id)")
+    p.add_argument("--domain", default="domain", metavar="COL", help="domain column (default domain)")
+    p.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (diversity, embedding AUC)")
+    p.add_argument("--max-embed", type=int, default=3000, metavar="N",
+                   help="texts embedded per source, a seeded random sample (default 3000)")
+
+
+def run_cli(args, common: CommonOptions):
+    r = audit_text(args.file, human=args.human, llm=args.llm, text=args.text, source=args.source, pair=args.pair,
+                   domain=args.domain, seed=common.seed, engine=common.engine, batch_size=common.batch_size,
+                   encoding=common.encoding, flags_path=common.flags, embeddings=not args.no_embeddings,
+                   max_embed=args.max_embed, quiet=common.quiet)
+    return finish(r, common)
+
+
+def run_demo(out_dir, common: CommonOptions):
+    r = audit_text(demo_path("text.jsonl"), seed=common.seed, flags_path=common.flags, quiet=common.quiet)
+    return finish(r, common)
+
+
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_text"]

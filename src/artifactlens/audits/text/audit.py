@@ -1,0 +1,121 @@
+"""The free-text audit: how LLM text differs from human text in style, and whether a model notices.
+
+Steps (each a small function): read and normalise the corpus (:mod:`.inputs`); learn the fast POS tagger
+from spaCy on a sample; per-text features as a map over record batches (:class:`FeatureCheck`, run by
+the engine); per-feature comparisons (:mod:`.compare`); corpus diversity (MiniLM, distinct-n); learned
+over-used phrases (log-odds, Monroe et al.); separability; second order; then the report pieces
+(:mod:`.report`). Row flag: ``llm_style`` when the cross-validated P(LLM | features) >= the threshold.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ...engine import BatchContext, Check, MapOutput, get_engine
+from ...result import AuditResult
+from ...stats import hash_keys
+from ...text.features import FEATURES, text_features
+from ...text.pos import FastTagger
+from . import compare, report
+from .inputs import load_corpus
+
+LLM_STYLE_THRESHOLD = 0.9
+KEY_FEATURES = {"formality_d": "formality", "figurative_d": "figurative", "readability_d": "flesch",
+                "mtld_d": "mtld"}
+NOT_FOR_CLASSIFIER = ("words",)  # length is reported, but kept out of the style classifier
+
+
+class FeatureCheck(Check):
+    """Map: per-text features of a batch's ``text`` column. State: the feature arrays keyed by row offset
+    (merge concatenates; finalize orders them), so any engine can run it."""
+
+    name = "text_features"
+
+    def __init__(self, tagger: FastTagger, sentiment: bool = True):
+        self.tagger = tagger
+        self.sentiment = sentiment
+
+    def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
+        F = text_features(batch.column("text").to_pylist(), tagger=self.tagger, sentiment=self.sentiment)
+        return MapOutput({f"f_{k}": pa.array(v) for k, v in F.items()}, [(ctx.row_offset, F)])
+
+    def merge(self, a, b):
+        return a + b
+
+    def finalize(self, state):
+        parts = sorted(state, key=lambda p: p[0])
+        return {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+
+
+def fit_tagger(texts, seed: int = 0, max_words: int = 25_000):
+    """A FastTagger learned from spaCy on a sample, or the closed-class prior when spaCy is missing."""
+    try:
+        return FastTagger.fit(texts, max_words=max_words, seed=seed), "unigram tagger learned from spaCy"
+    except ImportError:
+        return FastTagger(), "closed-class and suffix prior (spaCy unavailable)"
+
+
+def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
+               pair: str = "pair_id", domain: str = "domain", seed: int = 0, engine: str = "local",
+               batch_size: int = 8192, encoding: str = "utf-8", flags_path=None, embeddings: bool = True,
+               max_embed: int = 3000, tagger_words: int = 25_000, quiet: bool = True) -> AuditResult:
+    """Audit LLM vs human free text. ``path``: a file (long, HC3, wide or index-paired lists) or a pandas
+    DataFrame; or ``human=`` and ``llm=`` files. Returns the :class:`AuditResult` (kind ``text``)."""
+    df, info, layout = load_corpus(path, human, llm, text, source, pair, domain, encoding, batch_size)
+    is_llm = (df["source"] == "llm").to_numpy()
+    paired = df["pair_id"].notna().all() and df.groupby("pair_id")["source"].nunique().max() == 2
+    groups = df["pair_id"].to_numpy() if paired else np.array([f"r{i}" for i in range(len(df))])
+    keys = hash_keys(groups)
+    texts = df["text"].tolist()
+
+    tagger, tagger_note = fit_tagger(texts, seed, tagger_words)
+    table = pa.table({"text": pa.array(texts, type=pa.string())})
+    eng = get_engine(engine, seed=seed, quiet=quiet) if engine == "local" else get_engine(engine)
+    F = eng.run(table.to_batches(batch_size), [FeatureCheck(tagger)])["text_features"]
+
+    r = AuditResult(kind="text", title="Free text: LLM vs human style")
+    r.input = info
+    r.params = {"layout": layout, "columns": {"text": text, "source": source, "pair": pair, "domain": domain},
+                "paired": bool(paired), "seed": seed, "pos_method": tagger_note,
+                "tagger_sample_words": tagger_words, "max_embed_per_source": max_embed,
+                "features": FEATURES, "thresholds": report.THRESHOLDS,
+                "llm_style_threshold": LLM_STYLE_THRESHOLD, "effect_sign": "LLM minus human"}
+    tests = compare.feature_tests(F, is_llm, keys, seed)
+    report.add_feature_comparison(r, tests, F, is_llm, KEY_FEATURES)
+    if paired:
+        npairs, prow = compare.paired_differences(F, groups, is_llm, seed)
+        report.add_paired(r, npairs, prow)
+    doms = df["domain"]
+    if doms.notna().all() and doms.nunique() >= 2:
+        report.add_domains(r, F, is_llm, doms.to_numpy(), keys, seed)
+
+    clf_names = [k for k in F if k not in NOT_FOR_CLASSIFIER]
+    X = np.column_stack([F[k] for k in clf_names])
+    oof, model, auc = compare.separability(X, is_llm.astype(int), groups, seed)
+    r.add_metric("separability_auc", auc[0], "cross-validated AUC of a logistic regression telling LLM from "
+                 "human text by the style features (0.5 = indistinguishable)", ci=auc[1:], n=len(df),
+                 group="separability")
+    report.add_phrases(r, df, is_llm, seed)
+    if embeddings:
+        report.add_embeddings(r, df, is_llm, groups, seed, max_embed)
+    report.add_distinct(r, df, is_llm, seed)
+    if doms.notna().all() and doms.nunique() >= 2:
+        so = compare.second_order(df["text"].to_numpy(), doms.to_numpy(), is_llm,
+                                  groups if paired else np.arange(len(df)), seed)
+        report.add_second_order(r, so)
+    else:
+        r.add_finding("info", "second order skipped: no labelled task (a domain column with 2+ values)")
+    reasons = report.style_reasons(model, X, clf_names)
+    flag = np.nan_to_num(oof, nan=0.0) >= LLM_STYLE_THRESHOLD
+    report.add_examples(r, df, oof, reasons, is_llm, F)
+    r.flags = {"path": str(flags_path) if flags_path else None, "rows": len(df),
+               "columns": ["llm_style", "llm_style_score", "llm_style_reason"] + [f"f_{k}" for k in F],
+               "counts": {"llm_style": int(flag.sum()), "llm_style_human": int((flag & ~is_llm).sum()),
+                          "llm_style_llm": int((flag & is_llm).sum())}}
+    if flags_path:
+        report.write_flags(flags_path, df, F, oof, flag, reasons)
+    report.add_findings(r)
+    r.headline = ["formality_d", "figurative_d", "readability_d", "mtld_d", "embedding_diversity_human",
+                  "embedding_diversity_llm", "separability_auc"]
+    r.headline = [h for h in r.headline if h in r.metrics]
+    return r

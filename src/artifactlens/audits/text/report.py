@@ -1,0 +1,224 @@
+"""Turning the text audit's calculations into metrics, tables, figures, examples and flags (rendering is
+left to :mod:`artifactlens.report`). Figures: human-beside-LLM histograms per key feature (the report's
+box/violin stand-in), an effect-size forest plot, an embedding projection coloured by source."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...text.corpus import distinct_n_compare, embedding_diversity
+from ...text.phrases import log_odds_dirichlet, phrase_rate
+from . import compare
+
+THRESHOLDS = {
+    "formality_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
+    "figurative_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
+    "separability_auc": {"warn": 0.75, "bad": 0.9, "higher_is_worse": True},
+    "embedding_diversity_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
+    "second_order_gap": {"warn": 0.03, "bad": 0.1, "higher_is_worse": True},
+}
+PLOT_FEATURES = ("formality", "figurative", "flesch", "mtld", "sentence_length", "word_length", "contractions",
+                 "first_person", "hedges", "markdown", "punctuation", "sentiment")
+PHRASE_SAMPLE = 20_000
+
+
+def add_feature_comparison(r, tests, F, is_llm, key_features):
+    by = {t["feature"]: t for t in tests}
+    for metric, feat in key_features.items():
+        t = by[feat]
+        r.add_metric(metric, t["d"][0], f"Cohen's d of {feat} (LLM minus human, pooled SD); Mann-Whitney "
+                     f"q={t['q']:.2g} (BH)", ci=t["d"][1:], n=len(is_llm), group="style effect sizes")
+    rows = [[t["feature"], t["mean_human"], t["mean_llm"], t["d"][0], t["d"][1], t["d"][2], t["cliff"][0],
+             t["cliff"][1], t["cliff"][2], t["p"], t["q"]] for t in tests]
+    r.add_table("feature_effects", ["feature", "mean human", "mean LLM", "d", "d lo", "d hi", "Cliff's delta",
+                                    "delta lo", "delta hi", "p (Mann-Whitney)", "q (BH)"], rows,
+                "Per-feature human vs LLM: means, effect sizes (LLM minus human) with 95% intervals, tests")
+    order = sorted(tests, key=lambda t: -abs(t["d"][0] if np.isfinite(t["d"][0]) else 0))
+    r.add_figure("forest", "Cohen's d per feature (LLM minus human), 95% bootstrap intervals",
+                 labels=[t["feature"] for t in order], estimates=[t["d"][0] for t in order],
+                 lo=[t["d"][1] for t in order], hi=[t["d"][2] for t in order], ref=0.0, x_label="Cohen's d")
+    for feat in PLOT_FEATURES:
+        if feat not in F:
+            continue
+        x = F[feat]
+        lo, hi = np.quantile(x, [0.01, 0.99])
+        if hi <= lo:
+            hi = lo + 1
+        edges = np.linspace(lo, hi, 13)
+        clip = np.clip(x, lo, hi)
+        r.add_figure("histogram", f"{feat}: human beside LLM (share of texts per bin)", edges=edges.tolist(),
+                     series={"human": np.histogram(clip[~is_llm], edges)[0].tolist(),
+                             "llm": np.histogram(clip[is_llm], edges)[0].tolist()})
+
+
+def add_paired(r, npairs, rows):
+    if not rows:
+        return
+    table = [[x["feature"], *x["mean_diff"], *x["flip_rate"]] for x in rows]
+    r.add_table("paired_differences", ["feature", "mean diff (LLM-human)", "lo", "hi", "flip rate", "lo", "hi"],
+                table, f"Paired differences over {npairs} prompts with both answers; flip rate = share of pairs "
+                "going against the average direction")
+    f = next(x for x in rows if x["feature"] == "formality")
+    r.add_metric("formality_paired_diff", f["mean_diff"][0], "mean within-prompt formality difference (LLM "
+                 "minus human, F-score points)", ci=f["mean_diff"][1:], n=npairs, group="paired")
+    r.add_metric("formality_flip_rate", f["flip_rate"][0], "share of prompts whose human answer is the more "
+                 "formal one against the average direction", ci=f["flip_rate"][1:], n=npairs, group="paired")
+
+
+def add_domains(r, F, is_llm, doms, keys, seed):
+    rows = []
+    for dom in sorted(set(doms)):
+        m = doms == dom
+        if is_llm[m].all() or (~is_llm[m]).all():
+            continue
+        for feat in ("formality", "figurative", "flesch", "mtld"):
+            d = compare.cohens_d(keys[m], F[feat][m], is_llm[m], seed)
+            rows.append([dom, feat, int(m.sum()), *d])
+    r.add_table("domain_effects", ["domain", "feature", "texts", "d", "lo", "hi"], rows,
+                "Cohen's d (LLM minus human) per domain")
+
+
+def add_phrases(r, df, is_llm, seed):
+    rng = np.random.default_rng(seed)
+    idx_l, idx_h = np.flatnonzero(is_llm), np.flatnonzero(~is_llm)
+    if len(idx_l) > PHRASE_SAMPLE:
+        idx_l = rng.choice(idx_l, PHRASE_SAMPLE, replace=False)
+    if len(idx_h) > PHRASE_SAMPLE:
+        idx_h = rng.choice(idx_h, PHRASE_SAMPLE, replace=False)
+    texts = df["text"].to_numpy()
+    st = log_odds_dirichlet(texts[idx_l], texts[idx_h])
+    cols = ["phrase", "z", "count LLM", "count human", "per 10k words LLM", "per 10k words human"]
+
+    def rows(ids):
+        return [[st.phrases[i], st.z[i], int(st.count_a[i]), int(st.count_b[i]),
+                 1e4 * st.count_a[i] / st.total_a, 1e4 * st.count_b[i] / st.total_b] for i in ids]
+    r.add_table("phrases_llm", cols, rows(st.top(25, "a")), "Phrases over-used by the LLM texts (log-odds z, "
+                "informative Dirichlet prior; Monroe et al. 2008)")
+    r.add_table("phrases_human", cols, rows(st.top(25, "b")), "Phrases over-used by the human texts")
+    r.add_table("phrases_llm_multiword", cols, rows(st.top(15, "a", min_n=2)), "Multi-word phrases over-used by LLM")
+    top = [i for i in st.top(50, "a") if st.z[i] >= 3.3]
+    df["llm_phrase_rate"] = phrase_rate(df["text"].tolist(), st, top)
+    r.add_metric("llm_phrase_rate_llm", float(df.loc[is_llm, "llm_phrase_rate"].mean()), "occurrences of the "
+                 "top LLM-over-used phrases (z >= 3.3) per 100 words in LLM texts (learned in-sample)",
+                 n=int(is_llm.sum()), group="phrases")
+    r.add_metric("llm_phrase_rate_human", float(df.loc[~is_llm, "llm_phrase_rate"].mean()),
+                 "the same rate in human texts", n=int((~is_llm).sum()), group="phrases")
+
+
+def add_embeddings(r, df, is_llm, groups, seed, max_embed):
+    from ...text.embeddings import embed
+    rng = np.random.default_rng(seed)
+    pick = []
+    for side in (False, True):
+        idx = np.flatnonzero(is_llm == side)
+        pick.append(np.sort(rng.choice(idx, max_embed, replace=False)) if len(idx) > max_embed else idx)
+    idx = np.concatenate(pick)
+    E = embed(df["text"].to_numpy()[idx].tolist())
+    y = is_llm[idx]
+    div = {}
+    for name, side in (("human", False), ("llm", True)):
+        m = y == side
+        div[name] = embedding_diversity(E[m], idx[m], seed)
+        r.add_metric(f"embedding_diversity_{name}", div[name][0], f"mean pairwise cosine distance between "
+                     f"{name} texts (MiniLM embeddings); lower = narrower", ci=div[name][1:], n=int(m.sum()),
+                     group="diversity")
+    r.add_metric("embedding_diversity_gap", div["human"][0] - div["llm"][0], "human minus LLM embedding "
+                 "diversity (positive = LLM narrower)", n=len(idx), group="diversity")
+    oof, _, auc = compare.separability(E, y.astype(int), groups[idx], seed)
+    r.add_metric("separability_auc_embeddings", auc[0], "cross-validated AUC of a logistic regression on MiniLM "
+                 "embeddings telling LLM from human", ci=auc[1:], n=len(idx), group="separability")
+    from sklearn.decomposition import PCA
+    sub = np.concatenate([np.flatnonzero(y == s)[:400] for s in (False, True)])
+    P = PCA(2, random_state=seed).fit_transform(E[sub])
+    r.add_figure("scatter", "MiniLM embeddings, first two principal components, coloured by source",
+                 points={"human": P[~y[sub]].round(4).tolist(), "llm": P[y[sub]].round(4).tolist()})
+
+
+def add_distinct(r, df, is_llm, seed):
+    t = df["text"].to_numpy()
+    for n in (1, 2):
+        res = distinct_n_compare(list(t[~is_llm]), list(t[is_llm]), n=n, seed=seed)
+        for name, key in (("human", "a"), ("llm", "b")):
+            r.add_metric(f"distinct_{n}_{name}", res[key][0], f"distinct {n}-grams / all {n}-grams in {res['size']} "
+                         f"{name} texts (interval: 20 random equal-size subsets)", ci=res[key][1:],
+                         n=res["size"], group="diversity")
+
+
+def add_second_order(r, so):
+    if so is None:
+        r.add_finding("info", "second order skipped: too few texts per domain for train/test splits")
+        return
+    desc = (f"domain classification ({', '.join(map(str, so['classes']))}), TF-IDF + logistic regression trained "
+            f"on {so['train_size']} texts, tested on {so['test_size']} held-out human texts")
+    r.add_metric("second_order_acc_human_trained", so["acc_human"][0], "accuracy when trained on human texts; "
+                 + desc, ci=so["acc_human"][1:], n=so["test_size"], group="second order")
+    r.add_metric("second_order_acc_llm_trained", so["acc_llm"][0], "accuracy when trained on LLM texts; " + desc,
+                 ci=so["acc_llm"][1:], n=so["test_size"], group="second order")
+    r.add_metric("second_order_gap", so["gap"][0], "human-trained minus LLM-trained accuracy on held-out human "
+                 "texts (positive = LLM training data costs accuracy)", ci=so["gap"][1:], n=so["test_size"],
+                 group="second order")
+    r.params["second_order_task"] = desc
+
+
+def style_reasons(model, X, names, k: int = 3) -> list[str]:
+    """Per row, the ``k`` features pushing hardest towards 'LLM' in the fitted model (coef x standardised x)."""
+    scaler, lr = model[0], model[-1]
+    contrib = scaler.transform(X) * lr.coef_[0]
+    top = np.argsort(-contrib, axis=1)[:, :k]
+    Z = scaler.transform(X)
+    return ["; ".join(f"{names[j]} {Z[i, j]:+.1f} sd" for j in top[i] if contrib[i, j] > 0)
+            for i in range(len(X))]
+
+
+def add_examples(r, df, oof, reasons, is_llm, F):
+    score = np.nan_to_num(oof, nan=-1.0)
+    for i in np.argsort(-np.where(is_llm, score, -1.0))[:5]:
+        if not is_llm[i]:
+            break
+        t = df["text"].iat[i]
+        r.examples.append({"row": int(df["row"].iat[i]), "title": f"typical LLM text (P(LLM)={score[i]:.2f})",
+                           "fields": {"text": t[:700] + ("…" if len(t) > 700 else ""),
+                                      "formality": round(float(F["formality"][i]), 1),
+                                      "mtld": round(float(F["mtld"][i]), 1), "domain": df["domain"].iat[i]},
+                           "reasons": [reasons[i]] if reasons[i] else []})
+
+
+def write_flags(path, df, F, oof, flag, reasons):
+    import pyarrow as pa
+    from ...io.writers import RowWriter
+    cols = {"row": pa.array(df["row"].to_numpy()), "source": pa.array(df["source"].tolist()),
+            "pair_id": pa.array(df["pair_id"].tolist(), type=pa.string()),
+            "domain": pa.array(df["domain"].tolist(), type=pa.string()), "text": pa.array(df["text"].tolist()),
+            "llm_style": pa.array(flag), "llm_style_score": pa.array(oof),
+            "llm_style_reason": pa.array([x if f else None for x, f in zip(reasons, flag)], type=pa.string())}
+    cols.update({f"f_{k}": pa.array(v) for k, v in F.items()})
+    with RowWriter(path) as w:
+        w.write(pa.RecordBatch.from_pydict(cols))
+
+
+def add_findings(r):
+    m = r.metrics
+    for name, what in (("formality_d", "formal"), ("figurative_d", "figurative (proxy)"),
+                       ("mtld_d", "lexically diverse (MTLD)")):
+        if name in m and m[name].ci:
+            lo, hi = m[name].ci
+            if lo > 0 or hi < 0:
+                direction = ("more " if lo > 0 else "less ") + what
+                sev = "warning" if abs(m[name].value) >= THRESHOLDS.get(name, {"warn": 0.3})["warn"] else "info"
+                r.add_finding(sev, f"LLM text is {direction} than human text: d = {m[name].value:.2f} "
+                              f"[{lo:.2f}, {hi:.2f}]", metric=name)
+    if "embedding_diversity_human" in m and "embedding_diversity_llm" in m:
+        h, l_ = m["embedding_diversity_human"], m["embedding_diversity_llm"]
+        if h.ci and l_.ci and l_.ci[1] < h.ci[0]:
+            r.add_finding("warning", f"LLM texts are semantically narrower: embedding diversity {l_.value:.3f} vs "
+                          f"human {h.value:.3f} (intervals do not overlap)", metric="embedding_diversity_llm")
+    a = m.get("separability_auc")
+    if a and a.value is not None and a.value >= THRESHOLDS["separability_auc"]["warn"]:
+        r.add_finding("warning" if a.value < THRESHOLDS["separability_auc"]["bad"] else "critical",
+                      f"a linear model on style features tells LLM from human text with AUC {a.value:.2f}",
+                      metric="separability_auc")
+    g = m.get("second_order_gap")
+    if g and g.ci and g.ci[0] > 0:
+        r.add_finding("warning", f"a classifier trained on LLM text is {100 * g.value:.1f} points less accurate on "
+                      "human text than one trained on human text", metric="second_order_gap")
+
+
