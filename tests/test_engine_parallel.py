@@ -53,9 +53,34 @@ class LengthRatio(Check):
         return acc.ratio("r", "n")
 
 
+class RepeatedOutput(Check):
+    """Output seen in an earlier row: hashes in ``map`` (any worker), the "earlier" test in ``sequential``
+    (driver, input order), so it is right whatever worker mapped which batch."""
+
+    name = "repeated"
+
+    def __init__(self):
+        self.seen: set[int] = set()
+
+    def map(self, batch, ctx):
+        keys = hash_keys(batch.column("output").to_pylist())
+        return MapOutput({"output_key": pa.array(keys)}, None)
+
+    def sequential(self, batch, out, ctx):
+        rep = []
+        for k in out.columns.pop("output_key").to_pylist():
+            rep.append(k in self.seen)
+            self.seen.add(k)
+        first_rows = [ctx.row_offset + i for i, r in enumerate(rep) if r][:5]
+        return MapOutput({"repeated": pa.array(rep)}, {"n": int(sum(rep)), "first": first_rows})
+
+    def merge(self, a, b):
+        return {"n": a["n"] + b["n"], "first": (a["first"] + b["first"])[:5]}
+
+
 def toy_checks(seed=0):
     return [DetectorCheck([TooShort(), Apology()], group_column="prompt", seed=seed, extra_groups=["source"]),
-            LengthRatio()]
+            LengthRatio(), RepeatedOutput()]
 
 
 def write_toy(path, n=3000, seed=1):
@@ -80,6 +105,7 @@ def assert_same_results(a: dict, b: dict):
         assert {lvl: s.point() for lvl, s in da["by_group"][g].items()} == \
                {lvl: s.point() for lvl, s in db["by_group"][g].items()}
     assert a["length_ratio"] == b["length_ratio"]
+    assert a["repeated"] == b["repeated"] and a["repeated"]["n"] > 0
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +127,17 @@ def test_pool_equals_sequential_metrics_and_flags(toy, tmp_path):
     assert sum(s.column("too_short").to_pylist()) == sum(len(o.split()) <= 5 for o in outs) > 100
     assert sum(s.column("apology").to_pylist()) == sum("sorry" in o for o in outs) > 100
     assert seq["detectors"]["acc"].point()["n"] == 3000
+    assert seq["repeated"]["n"] == sum(s.column("repeated").to_pylist()) == len(outs) - len(set(outs))
+
+
+class Stateful(LengthRatio):
+    name, pure_map = "stateful", False
+
+
+def test_check_with_state_across_batches_stays_in_process(toy):
+    eng = LocalEngine(workers=2)
+    eng.run(open_source(toy, batch_size=512), [Stateful()])
+    assert eng.used_workers == 1
 
 
 def test_unpicklable_checks_run_in_process(toy):

@@ -44,16 +44,18 @@ def test_ray_equals_local_every_metric_and_flag(local_ray, toy, tmp_path, worker
     assert sum(a.column("apology").to_pylist()) > 50
 
 
-def test_ray_small_windows_and_no_flags_file(local_ray, toy):
-    local = LocalEngine(workers=1).run(open_source(toy, batch_size=128), toy_checks(seed=7))
-    remote = get_engine("ray", window=4, seed=0).run(open_source(toy, batch_size=128), toy_checks(seed=7))
+def test_ray_windows_and_flags_without_input_columns(local_ray, toy, tmp_path):
+    kw = dict(flags_path=tmp_path / "g.jsonl", keep_input_columns=False)
+    local = LocalEngine().run(open_source(toy, batch_size=500), toy_checks(seed=7), **kw)
+    kw["flags_path"] = tmp_path / "f.jsonl"
+    remote = get_engine("ray", window=3).run(open_source(toy, batch_size=500), toy_checks(seed=7), **kw)
     assert_same_results(local, remote)
-
-
-def test_ray_flags_without_input_columns(local_ray, toy, tmp_path):
-    get_engine("ray").run(open_source(toy, batch_size=500), toy_checks(), flags_path=tmp_path / "f.jsonl",
-                          keep_input_columns=False)
-    LocalEngine().run(open_source(toy, batch_size=500), toy_checks(), flags_path=tmp_path / "g.jsonl",
-                      keep_input_columns=False)
     assert (tmp_path / "f.jsonl").read_text() == (tmp_path / "g.jsonl").read_text()
     assert '"id"' not in (tmp_path / "f.jsonl").read_text().splitlines()[0]
+
+
+def test_ray_refuses_checks_with_state_across_batches(local_ray, toy):
+    from test_engine_parallel import Stateful
+    from artifactlens.errors import InputError
+    with pytest.raises(InputError, match="keeps state from one batch to the next.*--engine local"):
+        get_engine("ray").run(open_source(toy), [Stateful()])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ class CommonOptions:
     quiet: bool = True
     verbose: bool = False
     store: str | None = None  # a DuckDB file: every result is appended to the audit history
+
+    def __post_init__(self):
+        if self.ray_address:  # audits call get_engine(engine, seed=, quiet=); the Ray engine reads it there
+            os.environ["ARTIFACTLENS_RAY_ADDRESS"] = self.ray_address
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "CommonOptions":

@@ -45,10 +45,19 @@ class Check(ABC):
     """A map/combine computation over record batches. Subclasses set ``name``."""
 
     name: str = "check"
+    #: False where ``map`` keeps state from one batch to the next (e.g. "seen before" sets): engines then
+    #: run it in one process, in input order. Better: keep ``map`` pure and move that part to ``sequential``.
+    pure_map: bool = True
 
     @abstractmethod
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
         """Per-row features/flags for one batch and its partial aggregate. Must be pure."""
+
+    def sequential(self, batch: pa.RecordBatch, out: MapOutput, ctx: BatchContext) -> MapOutput:
+        """Optional second step, run by every engine in the driver process, in input order, after ``map``
+        (which may have run on another worker): for what needs every earlier row, such as "duplicate of
+        an earlier row". Keep it cheap (compare keys computed in ``map``). Default: ``out`` unchanged."""
+        return out
 
     @abstractmethod
     def merge(self, a: Any, b: Any) -> Any:

@@ -39,11 +39,18 @@ def map_batch(checks: Sequence[Check], batch: pa.RecordBatch, ctx: BatchContext)
     return [c.map(batch, ctx) for c in checks]
 
 
-class Accumulator:
-    """Merges map outputs in the order given and streams rows to the flags file (shared by all engines)."""
+def has_sequential_step(c: Check) -> bool:
+    return type(c).sequential is not Check.sequential
 
-    def __init__(self, checks: Sequence[Check], flags_path=None, keep_input_columns: bool = True):
+
+class Accumulator:
+    """Runs each check's ``sequential`` step, merges map outputs in the order given and streams rows to the
+    flags file (shared by all engines, always in the driver process)."""
+
+    def __init__(self, checks: Sequence[Check], flags_path=None, keep_input_columns: bool = True, seed: int = 0):
         self.checks = list(checks)
+        self.seed = seed
+        self.batches = 0
         self.states: dict[str, object] = {}
         self.keep_input_columns = keep_input_columns
         self.writer = RowWriter(flags_path) if flags_path else None
@@ -57,14 +64,18 @@ class Accumulator:
     def add(self, batch: pa.RecordBatch | None, outputs: Sequence[MapOutput], n: int | None = None) -> None:
         """Merge one batch's outputs; ``batch`` may be None (with ``n`` rows) when no input row is written."""
         n = batch.num_rows if batch is not None else n
+        ctx = BatchContext(batch_index=self.batches, row_offset=self.rows, seed=self.seed)
         out_cols: dict[str, pa.Array] = {}
         for c, mo in zip(self.checks, outputs):
+            if has_sequential_step(c):
+                mo = c.sequential(batch, mo, ctx)
             self.states[c.name] = mo.state if c.name not in self.states else c.merge(self.states[c.name], mo.state)
             if mo.columns:
                 out_cols.update(mo.columns)
         if self.writer:
             self.writer.write(_append_columns(batch if self.keep_input_columns else None, out_cols, n))
         self.rows += n
+        self.batches += 1
 
     def __exit__(self, exc_type, exc, tb):
         if self.writer:
@@ -96,8 +107,8 @@ class LocalEngine:
     """Run ``checks`` over ``batches``; merge their states; optionally stream input+check columns to
     ``flags_path`` (every input row kept, in input order).
 
-    ``workers``: 1 runs in-process; N > 1 maps batches on N processes (the checks must pickle; if they
-    do not, the run falls back to in-process); None decides by input size (see the module docstring).
+    ``workers``: 1 runs in-process; N > 1 maps batches on N processes (the checks must pickle and have
+    ``pure_map``; if not, the run stays in-process); None decides by input size (see the module docstring).
     Returns ``{check.name: check.finalize(merged_state)}``.
     """
 
@@ -115,7 +126,7 @@ class LocalEngine:
         """``source``: a :class:`~artifactlens.io.DataSource` or any iterable of record batches."""
         batches: Iterable[pa.RecordBatch] = source.batches() if hasattr(source, "batches") else source
         workers = self.workers if self.workers is not None else auto_workers(source)
-        blob = _pickled(checks) if workers > 1 else None
+        blob = _pickled(checks) if workers > 1 and all(c.pure_map for c in checks) else None
         self.used_workers = workers if blob is not None else 1
         if self.used_workers == 1:
             for c in checks:
@@ -128,7 +139,7 @@ class LocalEngine:
         if prog:
             prog.start()
         try:
-            with Accumulator(checks, flags_path, keep_input_columns) as acc:
+            with Accumulator(checks, flags_path, keep_input_columns, self.seed) as acc:
                 for batch, outputs in mapped:
                     acc.add(batch, outputs)
                     if prog:

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from .base import BatchContext, Check
-from .local import Accumulator, map_batch
+from .local import Accumulator, has_sequential_step, map_batch
 
 _BATCH, _OFFSET, _OUT = "__al_batch", "__al_offset", "__al_out"
 
@@ -68,6 +68,7 @@ def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bo
     if not ray.is_initialized():
         kw = dict(include_dashboard=False, ignore_reinit_error=True, log_to_driver=not quiet,
                   logging_level=logging.WARNING)
+        address = address or os.environ.get("RAY_ADDRESS")
         if address:
             ray.init(address=address, **kw)
         else:
@@ -101,12 +102,17 @@ class RayEngine:
 
     def run(self, source, checks: Sequence[Check], flags_path=None,
             keep_input_columns: bool = True, total_rows: int | None = None) -> dict:
+        impure = [c.name for c in checks if not c.pure_map]
+        if impure:
+            from ..errors import InputError
+            raise InputError(f"the check '{impure[0]}' keeps state from one batch to the next (pure_map=False), "
+                             "so it cannot be spread over workers", expected="--engine local for this audit")
         ray = ensure_ray(self.address, self.workers, self.quiet)
         batches = source.batches() if hasattr(source, "batches") else source
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        with_rows = bool(flags_path) and keep_input_columns
+        with_rows = (bool(flags_path) and keep_input_columns) or any(has_sequential_step(c) for c in checks)
         blob = pickle.dumps(list(checks))
-        with Accumulator(checks, flags_path, keep_input_columns) as acc:
+        with Accumulator(checks, flags_path, keep_input_columns, self.seed) as acc:
             offset, index, window = 0, 0, []
             for batch in batches:
                 n = batch.num_rows
