@@ -42,6 +42,7 @@ padding-bottom:4px}.al h3{font-size:15px;margin:18px 0 6px}.al h4{font-size:14px
 .al .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:6px 9px;min-width:0}
 .al .card .v{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}
 .al .card .n{font-size:12px;color:var(--muted)}
+.al .card .d{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .al .card.bad{border-left:5px solid var(--bad)}.al .card.warn{border-left:5px solid var(--warn)}
 .al .card.ok{border-left:5px solid var(--ok)}
 .al .light{display:inline-block;font-size:11px;font-weight:700;border-radius:9px;padding:0 7px;color:#fff;
@@ -69,7 +70,7 @@ background:#fbfbfb}
 .al .turn.mark{border-color:var(--bad);background:#fff4f4}
 .al details summary{cursor:pointer;font-weight:600}
 .al nav ul{columns:2 260px;padding-left:18px}
-@media print{.al .tablewrap{max-height:none;overflow:visible;border:0}.al pre{max-height:none}.al nav{display:none}
+@media print{.al .card .d{display:block}.al .tablewrap{max-height:none;overflow:visible;border:0}.al pre{max-height:none}.al nav{display:none}
 .al figure{overflow:visible}.al th{position:static}.al details>*{display:block}}
 """
 
@@ -148,7 +149,8 @@ def _card(r: AuditResult, name: str, gate, prefix: str = "") -> str:
     return (f'<div class="card {lt}" data-metric="{escape(name)}" data-kind="{escape(r.kind)}" data-light="{lt}">'
             f'<div class="n"><span class="light {lt}">{LIGHT_WORDS[lt]}</span> {_text(prefix + name, 200)}</div>'
             f'<div class="v">{_fmt(m.value)}</div>'
-            f'<div class="n">{("95% CI " + _ci(m)) if m.ci else "no interval"} · {_text(m.description, 300)}</div>'
+            f'<div class="n">{("95% CI " + _ci(m)) if m.ci else "no interval"}</div>'
+            f'<div class="n d" title="{escape(str(m.description)[:1000])}">{_text(m.description, 300)}</div>'
             f'{rule_html}</div>')
 
 
