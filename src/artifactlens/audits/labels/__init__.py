@@ -61,6 +61,9 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     src = open_source(path, encoding=encoding, batch_size=batch_size)
     skipped: dict = {}
     if format == "wide":
+        if model or annotator or label or source:
+            raise InputError("--model, --annotator, --label and --source are for long files (--format long)",
+                             path=path, expected="several --llm columns for several LLMs in a wide file")
         if not human or not llms:
             raise InputError("a wide file needs --human COL and --llm COL", path=path,
                              expected="the columns holding the human and the LLM label lists")

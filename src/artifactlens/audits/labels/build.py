@@ -57,7 +57,7 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
     _classes(r, state, boot, tests)
     _breakdowns(r, state, boot, params)
     if agree:
-        _agreement(r, agree)
+        _agreement(r, agree, boot, sorted_keys(state["labels"]))
     _flips(r, state)
     _histograms(r, state)
     if so:
@@ -144,8 +144,18 @@ def _breakdowns(r, state, boot, params):
                              "minority erasure": [[x[10], x[11]] for x in drows]}, y_label="rate", y_max=1.0)
 
 
-def _agreement(r, a):
+def kappa_from_sums(s, keys):
+    """Cohen's kappa from (weighted) confusion cells ``k|<human>|<llm>`` (floats or per-replicate arrays)."""
+    cells = [[s.get(f"k|{a}|{b}", 0.0) for b in keys] for a in keys]
+    n = sum(sum(row) for row in cells)
+    po = sum(cells[i][i] for i in range(len(keys))) / n
+    pe = sum(sum(cells[i]) * sum(row[i] for row in cells) for i in range(len(keys))) / (n * n)
+    return (po - pe) / (1 - pe)
+
+
+def _agreement(r, a, boot, keys):
     g = "agreement"
+    _, klo, khi = boot.interval(lambda s: kappa_from_sums(s, keys))
     r.add_metric("krippendorff_alpha_human", a["krippendorff_alpha_human"],
                  f"Krippendorff's alpha ({a['level']}) among the human annotators", n=a["alpha_n"]["human"], group=g)
     r.add_metric("krippendorff_alpha_llm", a["krippendorff_alpha_llm"],
@@ -154,7 +164,8 @@ def _agreement(r, a):
                  f"Krippendorff's alpha ({a['level']}) of the humans plus the LLM (its majority label) as one more "
                  "annotator", n=a["alpha_n"]["pooled"], group=g)
     r.add_metric("cohen_kappa_majority", a["cohen_kappa_majority"], "Cohen's kappa between the human and the LLM "
-                 "majority labels (items where both have a single majority label)", n=a["kappa_n"], group=g)
+                 "majority labels (items where both have a single majority label)", n=a["kappa_n"], group=g,
+                 ci=(klo, khi) if a["cohen_kappa_majority"] == a["cohen_kappa_majority"] else None)
 
 
 def _flips(r, state):
@@ -210,10 +221,9 @@ def _second_order(r, so):
 
 
 def _examples(r, state):
-    for neg, row, iid, text, h, l, flags in state["examples"][:10]:
+    for _tell, row, iid, text, h, l, flags, reasons in state["examples"][:10]:
         r.examples.append({"row": row, "title": f"item {iid}: {', '.join(flags)}",
-                           "fields": {"text": text, "human labels": h, "LLM labels": l},
-                           "reasons": flags})
+                           "fields": {"text": text, "human labels": h, "LLM labels": l}, "reasons": reasons})
 
 
 def _findings(r):

@@ -26,7 +26,7 @@ from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
 from ...stats import BootstrapSums, hash_keys
-from .items import ItemComparison, describe, label_key, single_majority
+from .items import ItemComparison, describe, label_key
 
 FLAG_RULES = {
     "llm_erases_minority": {"threshold": 0.0, "rule": "score <= threshold",
@@ -108,7 +108,9 @@ class LabelCheck(Check):
               "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
 
         def put(name, i, v):
-            vals.setdefault(name, np.zeros(n))[i] = v
+            if name not in vals:
+                vals[name] = np.zeros(n)
+            vals[name][i] = v
 
         for i, (h, l) in enumerate(zip(humans, llms)):
             reason = None
@@ -136,7 +138,7 @@ class LabelCheck(Check):
             scores = {"llm_erases_minority": it.llm_share_in_human_minority(),
                       "llm_overconfident": he if it.llm_unanimous else float("nan"),
                       "majority_mismatch": it.majority_jaccard()}
-            flagged = []
+            flagged, reasons = [], []
             for f, rule in self.rules.items():
                 hit = _decide(scores[f], rule)
                 cols[f].append(hit)
@@ -144,6 +146,7 @@ class LabelCheck(Check):
                 cols[f + "_reason"].append(self._reason(f, h, l) if hit else None)
                 if hit:
                     flagged.append(f)
+                    reasons.append(f"{f}: {cols[f + '_reason'][-1]}")
                     st["flag_counts"][f] += 1
             row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
                         "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
@@ -169,13 +172,17 @@ class LabelCheck(Check):
                 st["l_counts"][label_key(lab)] += c
             st["hist_h"][min(np.searchsorted(ENTROPY_EDGES, he + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
             st["hist_l"][min(np.searchsorted(ENTROPY_EDGES, le + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
-            hm, lm = single_majority(h), single_majority(l)
+            hm = next(iter(it.human_majority)) if it.human_majority and len(it.human_majority) == 1 else None
+            lm = next(iter(it.llm_majority)) if it.llm_majority and len(it.llm_majority) == 1 else None
             st["flips"][(None if hm is None else label_key(hm), None if lm is None else label_key(lm))] += 1
+            if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
+                put(f"k|{label_key(hm)}|{label_key(lm)}", i, 1.0)
             if self.keep_items:
                 st["items"].append((int(rows[i]), texts[i], dict(h), dict(l)))
             if flagged:
                 tell = len(flagged) + he  # more flags, more human disagreement: more telling
-                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], describe(h), describe(l), flagged))
+                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], describe(h), describe(l), flagged,
+                                       reasons))
         st["examples"] = sorted(st["examples"])[:N_EXAMPLES]
         acc = BootstrapSums(self.seed)
         if used.any():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def label_key(label) -> str:
@@ -67,12 +68,28 @@ def single_majority(counts: Counter):
     return next(iter(m)) if m is not None and len(m) == 1 else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class ItemComparison:
-    """Human vs LLM labels of one item, per the definitions above."""
+    """Human vs LLM labels of one item, per the definitions above (each set computed once)."""
 
     human: Counter
     llm: Counter
+
+    @cached_property
+    def human_majority(self):
+        return majority_set(self.human)
+
+    @cached_property
+    def llm_majority(self):
+        return majority_set(self.llm)
+
+    @cached_property
+    def human_minority(self):
+        return minority_set(self.human)
+
+    @cached_property
+    def llm_minority(self):
+        return minority_set(self.llm)
 
     @property
     def human_unanimous(self) -> bool:
@@ -92,21 +109,21 @@ class ItemComparison:
 
     @property
     def majority_match(self) -> bool:
-        h, l = majority_set(self.human), majority_set(self.llm)
+        h, l = self.human_majority, self.llm_majority
         return h is not None and l is not None and bool(h & l)
 
     @property
     def minority_match(self) -> bool:
-        h, l = minority_set(self.human), minority_set(self.llm)
+        h, l = self.human_minority, self.llm_minority
         return h is not None and l is not None and bool(h & l)
 
     @property
     def human_minority_defined(self) -> bool:
-        return minority_set(self.human) is not None
+        return self.human_minority is not None
 
     def llm_share_in_human_minority(self) -> float:
         """Share of LLM labels that fall in the human minority set (NaN when that set is undefined)."""
-        m = minority_set(self.human)
+        m = self.human_minority
         if m is None:
             return float("nan")
         return sum(c for l, c in self.llm.items() if l in m) / sum(self.llm.values())
@@ -122,7 +139,7 @@ class ItemComparison:
 
     def majority_jaccard(self) -> float:
         """Overlap of the two majority sets (NaN when either is undefined)."""
-        h, l = majority_set(self.human), majority_set(self.llm)
+        h, l = self.human_majority, self.llm_majority
         if h is None or l is None:
             return float("nan")
         return len(h & l) / len(h | l)
