@@ -75,11 +75,11 @@ class Features:
 
     @property
     def ins_words(self):
-        return self.get("ins_words", lambda: _np(pc.list_value_length(pc.utf8_split_whitespace(self.ins))))
+        return self.get("ins_words", lambda: _np(pc.count_substring_regex(self.ins, r"\S+")))
 
     @property
     def out_words(self):
-        return self.get("out_words", lambda: _np(pc.list_value_length(pc.utf8_split_whitespace(self.out))))
+        return self.get("out_words", lambda: _np(pc.count_substring_regex(self.out, r"\S+")))
 
     @property
     def has_input(self):
@@ -420,36 +420,33 @@ class OutputNotInOptions(InstructionDetector):
 
     name, family, threshold = "output_not_in_options", ERROR_TYPES[2], 0.5
     description = "answer outside the options the instruction lists"
-    OPTS = re.compile(r"\b(?:as|into|between|from|among|either|with|options?(?: are)?:?|choices?:?|categories:?|labels?:?)\s+"
-                      r"(?:either\s+|one of\s+)?(?:the following:?\s*)?((?:[\"'“]?\w[\w' -]{0,25}[\"'”]?\s*,\s*)+(?:or|and)\s+"
-                      r"[\"'“]?\w[\w' -]{0,25}[\"'”]?|[\"'“]?\w[\w' -]{0,25}[\"'”]?\s+or\s+[\"'“]?\w[\w' -]{0,25}[\"'”]?)"
-                      r"|\(([\w -]+(?:/[\w -]+)+)\)|\b(\w+(?:/\w+)+)\b")
-
+    TRIGGER = re.compile(r"\b(?:as|into|between|from|among|either|with|whether|options?(?: are)?|choices?|categories|"
+                         r"labels?)\b:?\s+([^.?:;\n]*\bor\b[^.?:;\n]*|[^.?:;\n]*/[^.?:;\n]*)")
     def score_features(self, f):
         cand = rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
                            r"rate|respond|whether)\b") & rx(f.ins_l, r" or |/") & (f.out_words <= 6)
         return self.per_row(f, cand, self.check)
 
     def check(self, ins, inp, out):
-        m = self.OPTS.search(ins.lower())
+        m = self.TRIGGER.search(ins.lower())
         if not m:
             return False, False, ""
-        raw = m.group(1) or m.group(2) or m.group(3)
-        opts = [o.strip(" \"'“”.").removeprefix("the ").removeprefix("a ").strip()
-                for o in re.split(r",|/|\bor\b|\band\b", raw)]
-        opts = [o for o in opts if o and o not in ("either",)]
+        opts = [re.sub(r"^(?:either|one of|the following|the|an?)\s+", "", o.strip(" \"'“”()")).strip()
+                for o in re.split(r",|/|\bor\b", m.group(1))]
+        opts = [o for o in opts if o and len(o.split()) <= 4]
         if len(opts) < 2:
             return False, False, ""
-        o = out.lower()
-        hit = any(re.search(r"(?<!\w)" + re.escape(x) + r"(?!\w)", o) for x in opts)
-        return True, not hit, f"answer not among the options {opts[:5]}"
+        o = re.sub(r"[^\w\s-]", "", out.lower()).strip()
+        hit = any(re.search(r"(?<!\w)" + re.escape(x) + r"(?!\w)", o) for x in opts) or \
+            (len(o) >= 2 and any(re.search(r"(?<!\w)" + re.escape(o) + r"(?!\w)", x) for x in opts))
+        return True, not hit, f"answer not among the options {opts[:6]}"
 
 
 @register
 class OutputIrrelevant(InstructionDetector):
     """The output answers a different question: MiniLM cosine (``artifactlens.text.embeddings.embed``) of
     the instruction+input with the output below the threshold, for outputs of 8+ words (short labels like
-    "Positive" are legitimately far from their instruction). Texts are cut to 300 characters. Score:
+    "Positive" are legitimately far from their instruction) and not translations. Texts are cut to 300 characters. Score:
     the cosine (lower is worse). Tests: 2/2, 0/3."""
 
     name, family, threshold, higher_is_worse = "output_irrelevant", ERROR_TYPES[2], 0.1, False
@@ -459,7 +456,8 @@ class OutputIrrelevant(InstructionDetector):
     def score_features(self, f):
         from ...text.embeddings import cosine_rows, embed
         score, reasons = np.full(f.n, np.nan), [None] * f.n
-        idx = np.flatnonzero(f.out_words >= 8)
+        translate = rx(f.ins_l, r"translat")  # MiniLM is English-only: a French input is far from its English output
+        idx = np.flatnonzero((f.out_words >= 8) & ~translate)
         if idx.size:
             task = [(a + " " + b)[:300] for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
             out = [t[:300] for t in f.texts("out", idx)]
