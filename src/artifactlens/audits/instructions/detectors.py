@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ...engine import Detector, RowScores
 from . import recompute
+from .layouts import NO_INPUT
 
 ERROR_TYPES = ("incomprehensible_instruction", "inconsistent_input", "inconsistent_output", "incorrect_output")
 REGISTRY: dict[str, type] = {}
@@ -83,7 +84,10 @@ class Features:
 
     @property
     def has_input(self):
-        return self.get("has_input", lambda: _np(pc.utf8_length(pc.utf8_trim_whitespace(self.inp))) > 0)
+        def has():
+            inp = pc.utf8_trim_whitespace(pc.utf8_lower(self.inp))
+            return (_np(pc.utf8_length(inp)) > 0) & ~_np(pc.is_in(inp, value_set=pa.array(NO_INPUT)))
+        return self.get("has_input", has)
 
     @property
     def out_tail(self):
@@ -129,7 +133,7 @@ class InstructionDetector(Detector):
         return RowScores(score, reasons)
 
 
-_ENDS_MID = r"(?:\b(?:the|an|and|or|but|of|to|with|for|from|because|than|such as|their|its|my|your|our|whose|into)|[:(\[{-])$"
+_ENDS_MID = r"(?:\b(?:the|an|and|or|but|of|because|than|such as|their|its|my|your|our|whose)|[:(\[{-])$"
 
 
 # -- incomprehensible instruction ------------------------------------------------------------------
@@ -259,8 +263,9 @@ class OutputEmpty(InstructionDetector):
 
 @register
 class OutputTruncated(InstructionDetector):
-    """Output cut off: 8+ words ending on an article/preposition/conjunction or a comma/colon, or an odd
-    number of ``` fences. Tests: 3/3, 0/4."""
+    """Output cut off: 8+ words ending on an article/conjunction/possessive ("the", "and", "of", "their") or
+    a colon/open bracket (not a comma or a final preposition: letters end "Best wishes,"; "what we live
+    for" is English), or an odd number of ``` fences. Tests: 3/3, 0/4."""
 
     name, family, threshold = "output_truncated", ERROR_TYPES[2], 0.5
     description = "output ends mid-sentence"
@@ -392,9 +397,10 @@ class OutputFormatMismatch(InstructionDetector):
             ok = re.match(r"\W*(?:yes|no)\b", out.strip(), re.I)
             return True, not ok, "yes or no asked for, neither given"
         m = re.search(rf"\b(?:list|name|give|provide|generate|suggest|write|come up with|identify|brainstorm|outline|"
-                      rf"enumerate|create|find|state|mention|what are)\b[^.?!\n]{{0,30}}?\b({self.NWORDS})\s+(?:[a-z-]+\s+){{0,3}}?"
-                      rf"(?!sentences|paragraphs|words|minutes|hours|days|years|seconds|times|people|lines|characters|"
-                      rf"letters|digits|syllables|stanzas|verses)[a-z-]+(?:s|ies)\b", low)
+                      rf"enumerate|create|find|state|mention|what are)\b[^.?!\n]{{0,30}}?\b({self.NWORDS})\s+"
+                      rf"(?!(?:sentences|paragraphs|words|minutes|hours|days|years|seconds|times|people|lines|characters|"
+                      rf"letters|digits|syllables|stanzas|verses)\b)(?:(?!(?:about|of|on|in|for|to|with|from)\b)[a-z-]+\s+){{0,3}}?"
+                      rf"[a-z-]+(?:s|ies)\b", low)
         if not m:
             return False, False, ""
         want = recompute.numbers(m.group(1))[0]
@@ -528,7 +534,7 @@ class CodeSyntaxError(InstructionDetector):
     description = "code in the output does not parse"
 
     def score_features(self, f):
-        cand = rx(f.out, "```") | (rx(f.ins_l, r"\bpython\b") & rx(f.out, r"(?m)^\s*(?:def |class |import |from |for |print\()"))
+        cand = rx(f.out, "```") | (rx(f.ins_l, r"\bpython\b") & rx(f.out, r"(?m)^\s*(?:def |class |import |from |for |print\b)"))
         return self.per_row(f, cand, lambda i, _, o: recompute.code_parses(i, o))
 
 

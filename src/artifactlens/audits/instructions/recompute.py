@@ -215,7 +215,7 @@ def reverse_task(instruction: str, inp: str, output: str):
 
 # -- code ------------------------------------------------------------------------------------------
 _FENCE = re.compile(r"```[ \t]*([\w+#-]*)[^\n]*\n(.*?)```", re.S)
-_CODE_START = re.compile(r"^\s*(?:def |class |import |from \w+ import|for |while |if |print\(|return |#|\w+\s*=)")
+_CODE_START = re.compile(r"^\s*(?:def |class |import |from \w+ import|for |while |if |print\b|return |#|\w+\s*=)")
 _CLIKE = {"javascript", "js", "java", "c", "cpp", "c++", "csharp", "c#", "go", "rust", "typescript", "ts", "php",
           "swift", "kotlin", "scala"}
 
