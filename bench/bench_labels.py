@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -78,21 +79,27 @@ def main() -> None:
         path = Path(d) / "labels.csv"
         _write(a.items, path)
         audit_labels(path, text="text", human="human", llm="llm", id="id", second_order=False)  # warm imports
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r1 = audit_labels(path, text="text", human="human", llm="llm", id="id", second_order=False,
                           flags=str(Path(d) / "flags.parquet"))
-        t_first = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t_first, c_first = time.perf_counter() - t0, time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         r2 = audit_labels(path, text="text", human="human", llm="llm", id="id", seeds=a.seeds)
-        t_all = time.perf_counter() - t0
+        t_all, c_all = time.perf_counter() - t0, time.process_time() - c0
+        c0 = time.process_time()
         t_peer = peer(path)
+        c_peer = time.process_time() - c0
+    load = os.getloadavg()[0]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"items: {a.items:,}; cores: 2 (shared machine)")
-    print(f"first order (stream + flags file + agreement + tests): {t_first:.2f} s = {a.items / t_first:,.0f} items/s")
-    print(f"first + second order ({a.seeds} splits x 2 variants x 2 sources, TF-IDF + LR): {t_all:.2f} s; "
-          f"second order alone ~{t_all - t_first:.2f} s (budget 60 s)")
-    print(f"peer (crowd-kit MajorityVote + krippendorff alpha, human and LLM): {t_peer:.2f} s; "
-          f"ratio audit first-order / peer = {t_first / t_peer:.2f}")
+    print(f"items: {a.items:,}; cores: {os.cpu_count()}; load average during the run: {load:.1f} "
+          "(wall times inflate when the machine is shared; CPU seconds do not)")
+    print(f"first order (stream + flags file + agreement + tests): {t_first:.2f} s wall, {c_first:.2f} s CPU = "
+          f"{a.items / t_first:,.0f} items/s wall, {a.items / c_first:,.0f} items/CPU-s")
+    print(f"first + second order ({a.seeds} splits x 2 variants x 2 sources, TF-IDF + LR): {t_all:.2f} s wall, "
+          f"{c_all:.2f} s CPU; second order alone ~{t_all - t_first:.2f} s wall, {c_all - c_first:.2f} s CPU "
+          "(budget 60 s)")
+    print(f"peer (crowd-kit MajorityVote + krippendorff alpha, human and LLM): {t_peer:.2f} s wall, "
+          f"{c_peer:.2f} s CPU; ratio audit first-order / peer = {t_first / t_peer:.2f} wall, {c_first / c_peer:.2f} CPU")
     print(f"peak RSS: {rss:,.0f} MiB")
     print(f"check: minority_erasure_rate={r1['minority_erasure_rate']:.3f}, "
           f"second_order_accuracy_gap={r2['second_order_accuracy_gap']:.3f}")
