@@ -423,3 +423,23 @@ def test_minilm_features(tmp_path):
     r = audit_labels(p, text="text", human="human", llm="llm", id="id", features="minilm", seeds=2)
     assert r.params["second_order"]["features"] == "minilm"
     assert r["second_order_accuracy_human"] == 1.0 and r["second_order_accuracy_llm"] == 1.0
+
+
+def test_same_figures_whatever_the_batching(tmp_path):
+    """map/combine: batches of 2 rows merge to the figures (and intervals) of one batch."""
+    from artifactlens.audits.labels import audit_labels
+    p = tmp_path / "hand.csv"
+    p.write_text(HAND, encoding="utf-8")
+    a = audit_labels(p, text="text", human="human", llm="llm", id="id", second_order=False)
+    b = audit_labels(p, text="text", human="human", llm="llm", id="id", second_order=False, batch_size=2)
+    assert {k: m.to_dict() for k, m in a.metrics.items()} == {k: m.to_dict() for k, m in b.metrics.items()}
+    assert a.tables == b.tables and a.examples == b.examples
+
+
+def test_jsonl_with_native_lists(tmp_path):
+    from artifactlens.audits.labels import audit_labels
+    p = tmp_path / "w.jsonl"
+    p.write_text('{"text":"a","human":[1,1,0],"llm":[1,1,1]}\n{"text":"b","human":[2,null,2],"llm":[2,1]}\n',
+                 encoding="utf-8")
+    r = audit_labels(p, text="text", human="human", llm="llm", second_order=False)
+    assert r["human_unanimity_rate"] == 0.5 and r["minority_erasure_rate"] == 1.0 and r["majority_match_rate"] == 0.5
