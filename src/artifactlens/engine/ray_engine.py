@@ -129,9 +129,14 @@ class RayEngine:
         return acc.results()
 
     def _run_window(self, ray, refs, blob, workers, with_rows, acc: Accumulator) -> None:
+        size = min(workers, len(refs))
+        try:
+            pool = {"compute": ray.data.ActorPoolStrategy(size=size)}
+        except (AttributeError, TypeError):  # older Ray
+            pool = {"concurrency": size}
         ds = ray.data.from_arrow_refs(refs).map_batches(
-            _MapActor, fn_constructor_args=(blob, self.seed, with_rows), batch_size=None,
-            batch_format="pyarrow", zero_copy_batch=True, concurrency=min(workers, len(refs)), num_cpus=1)
+            _MapActor, fn_constructor_args=(blob, self.seed, with_rows), batch_size=None, batch_format="pyarrow",
+            zero_copy_batch=True, num_cpus=1, max_restarts=0, **pool)
         for out in ds.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=2):
             idx = out.column(_BATCH).to_numpy()
             cells = out.column(_OUT)

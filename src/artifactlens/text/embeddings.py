@@ -32,8 +32,12 @@ def _key(t: str) -> bytes:
 
 
 def embed(texts, batch_size: int = 64, cache: bool = True) -> np.ndarray:
-    """Unit-normalised MiniLM embeddings, ``(len(texts), 384)`` float32. ``None`` is embedded as ''."""
+    """Unit-normalised MiniLM embeddings, ``(len(texts), 384)`` float32. ``None`` is embedded as ''.
+    With ``ARTIFACTLENS_STATIC_EMBEDDINGS`` set, a static model2vec table instead (:mod:`.static_embeddings`)."""
     texts = ["" if t is None else str(t) for t in texts]
+    from .static_embeddings import load_static, static_folder
+    if static_folder():  # a table look-up: faster than the cache would be
+        return load_static(static_folder()).encode(texts)
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     todo: dict[bytes, list[int]] = {}
     for i, t in enumerate(texts):
