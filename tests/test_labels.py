@@ -443,3 +443,15 @@ def test_jsonl_with_native_lists(tmp_path):
                  encoding="utf-8")
     r = audit_labels(p, text="text", human="human", llm="llm", second_order=False)
     assert r["human_unanimity_rate"] == 0.5 and r["minority_erasure_rate"] == 1.0 and r["majority_match_rate"] == 0.5
+
+
+def test_one_llm_label_per_item_is_called_out(tmp_path, run_cli):
+    p = tmp_path / "one.csv"
+    p.write_text('text,human,a,b\nx,"[1, 1, 0]",1,0\ny,"[0, 0]",0,0\n', encoding="utf-8")
+    code, out, err = run_cli("audit", "labels", p, "--text", "text", "--human", "human", "--llm", "a", "b",
+                             "--no-second-order", "--json", tmp_path / "r.json")
+    assert code == 0, err
+    assert "a: every item has at most one LLM label" in out and "b: every item has at most one LLM label" in out
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert [s["params"]["model_name"] for s in res["sections"]] == ["a", "b"]
+    assert res["metrics"]["majority_match_rate[a]"]["value"] == 0.0

@@ -157,13 +157,17 @@ def _combine(results, info, params, title) -> AuditResult:
             x = r.metrics["minority_erasure_rate"]
             names.append(m), est.append(x.value)
             lo.append(x.ci[0] if x.ci else None), hi.append(x.ci[1] if x.ci else None)
-        top.findings.extend(f for f in r.findings if f.severity != "info")
+        for f in r.findings:
+            if f.severity != "info":
+                top.add_finding(f.severity, f"{m}: {f.message}", f"{f.metric}[{m}]" if f.metric else None,
+                                f.evidence_rows)
     top.add_table("models", ["LLM", "items", "minority erasure", "majority match", "overconfident",
                              "entropy drop (bits)", "alpha pooled", "second-order accuracy gap"], rows,
                   "One row per LLM")
     top.add_figure("forest", "Minority erasure rate per LLM, 95% intervals", labels=names, estimates=est, lo=lo,
                    hi=hi, ref=0.0, x_label="minority erasure rate")
-    top.headline = [k for k in top.metrics if k.startswith(("minority_erasure_rate[", "second_order_accuracy_gap["))]
+    top.headline = [k for k in top.metrics if k.startswith(("minority_erasure_rate[", "majority_match_rate[",
+                                                            "second_order_accuracy_gap[")) and top[k] is not None]
     top.input.rows_used = max(r.input.rows_used for r in results)
     top.sections = results
     return top

@@ -63,7 +63,7 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
     if so:
         _second_order(r, so)
     _examples(r, state)
-    _findings(r)
+    _findings(r, state)
     r.headline = [h for h in HEADLINE if h in r.metrics]
     return r
 
@@ -146,7 +146,7 @@ def _breakdowns(r, state, boot, params):
 
 def kappa_from_sums(s, keys):
     """Cohen's kappa from (weighted) confusion cells ``k|<human>|<llm>`` (floats or per-replicate arrays)."""
-    cells = [[s.get(f"k|{a}|{b}", 0.0) for b in keys] for a in keys]
+    cells = [[np.float64(0.0) + s.get(f"k|{a}|{b}", 0.0) for b in keys] for a in keys]
     n = sum(sum(row) for row in cells)
     po = sum(cells[i][i] for i in range(len(keys))) / n
     pe = sum(sum(cells[i]) * sum(row[i] for row in cells) for i in range(len(keys))) / (n * n)
@@ -226,15 +226,19 @@ def _examples(r, state):
                            "fields": {"text": text, "human labels": h, "LLM labels": l}, "reasons": reasons})
 
 
-def _findings(r):
+def _findings(r, state):
     m = r.metrics
+    for side, most in (("human", state["max_h"]), ("LLM", state["max_l"])):
+        if most < 2:
+            r.add_finding("warning", f"every item has at most one {side} label: its majority and minority sets are "
+                          "undefined by definition (match rates are 0, erasure unmeasured); give several per item")
     e = m.get("minority_erasure_rate")
     if e and e.value is not None and e.value >= THRESHOLDS["minority_erasure_rate"]["warn"]:
         sev = "critical" if e.value >= THRESHOLDS["minority_erasure_rate"]["bad"] else "warning"
         r.add_finding(sev, f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
                       "minority_erasure_rate", [x["row"] for x in r.examples])
     d = m.get("entropy_drop_bits")
-    if d and d.value is not None and d.ci and d.ci[0] > 0:
+    if d and d.value is not None and d.ci and d.ci[0] > 0 and state["max_l"] >= 2:
         r.add_finding("warning" if d.value < THRESHOLDS["entropy_drop_bits"]["bad"] else "critical",
                       f"LLM labels are less diverse than human labels: entropy drops by {d.value:.2f} bits per item",
                       "entropy_drop_bits")

@@ -104,7 +104,7 @@ class LabelCheck(Check):
         vals: dict[str, np.ndarray] = {}
         used = np.zeros(n, dtype=bool)
         st = {"skips": Counter(), "h_counts": Counter(), "l_counts": Counter(), "flips": Counter(),
-              "labels": {}, "domains": set(), "items": [], "examples": [], "flag_counts": Counter(),
+              "labels": {}, "domains": set(), "max_h": 0, "max_l": 0, "items": [], "examples": [], "flag_counts": Counter(),
               "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
 
         def put(name, i, v):
@@ -162,6 +162,7 @@ class LabelCheck(Check):
                 for k in ("n", "maj", "min", "mdef", "erase", "over", "h_unan", "l_unan"):
                     put(f"dom{d}|{k}", i, float(row_vals[k]))
             nh, nl = sum(h.values()), sum(l.values())
+            st["max_h"], st["max_l"] = max(st["max_h"], nh), max(st["max_l"], nl)
             for lab, c in h.items():
                 st["labels"][label_key(lab)] = lab
                 put(f"h|{label_key(lab)}", i, c / nh)
@@ -211,7 +212,8 @@ class LabelCheck(Check):
                 "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
                 "items": a["items"] + b["items"], "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
                 "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
-                "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"]}
+                "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"],
+                "max_h": max(a["max_h"], b["max_h"]), "max_l": max(a["max_l"], b["max_l"])}
 
     def finalize(self, state):
         state["items"] = sorted(state["items"], key=lambda t: t[0])
