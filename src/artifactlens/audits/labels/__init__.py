@@ -135,7 +135,8 @@ def _one(st, model, layout, params, level, so_on, features, seeds, test_size, se
 def _combine(results, info, params, title) -> AuditResult:
     """The top of a multi-LLM result: the human-side figures once, one comparison row per LLM."""
     top = AuditResult(kind=KIND, title=title or "Task labels", params=dict(params), input=info)
-    top.params["thresholds"] = results[0].params.get("thresholds", {})
+    base = results[0].params.get("thresholds", {})
+    top.params["thresholds"] = {f"{k}[{r.params['model_name']}]": v for r in results for k, v in base.items()}
     first = next((r for r in results if r.metrics), results[0])
     for name in ("human_unanimity_rate", "human_entropy_bits", "krippendorff_alpha_human"):
         if name in first.metrics:
