@@ -105,6 +105,7 @@ def main(argv=None):
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--no-peers", action="store_true", help="skip the reading-only peers")
     ap.add_argument("--audit-max", type=int, default=10**9, help="run the audit only up to this many rows")
+    ap.add_argument("--lines-max", type=int, default=100_000, help="run the line-by-line peer only up to this")
     ap.add_argument("--no-near", action="store_true", help="exact duplicates only (no MinHash)")
     ap.add_argument("--flags", action="store_true", help="also write the per-row flags (parquet)")
     a = ap.parse_args(argv)
@@ -115,7 +116,8 @@ def main(argv=None):
     results = {}
     for n in a.sizes:
         path = data_file(n)
-        kinds = (["audit"] if n <= a.audit_max else []) + ([] if a.no_peers else ["read", "read_lines", "pandas"])
+        peers = [] if a.no_peers else ["read"] + (["read_lines"] if n <= a.lines_max else []) + ["pandas"]
+        kinds = (["audit"] if n <= a.audit_max else []) + peers
         for kind in kinds:
             flags = str(OUT / f"flags_{n}.parquet") if (a.flags and kind == "audit") else None
             m = run_child(kind, path, near=not a.no_near, flags=flags)

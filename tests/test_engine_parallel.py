@@ -161,6 +161,13 @@ def test_auto_workers_only_for_large_inputs(toy, tmp_path, monkeypatch):
     assert auto_workers(open_source(toy)) == 3
 
 
+def test_automatic_pool_only_for_checks_declared_pure():
+    from artifactlens.engine.local import declares_pure_map
+    assert declares_pure_map(DetectorCheck([Apology()]))
+    assert not declares_pure_map(LengthRatio())  # pure by contract, but its author did not say so
+    assert not declares_pure_map(Stateful())
+
+
 class Boom(Detector):
     name = "boom"
 

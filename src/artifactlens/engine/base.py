@@ -47,6 +47,8 @@ class Check(ABC):
     name: str = "check"
     #: False where ``map`` keeps state from one batch to the next (e.g. "seen before" sets): engines then
     #: run it in one process, in input order. Better: keep ``map`` pure and move that part to ``sequential``.
+    #: Set it to True in your class to say you checked: the local engine then uses its process pool
+    #: automatically on large inputs (see :mod:`.local`).
     pure_map: bool = True
 
     @abstractmethod
@@ -118,6 +120,7 @@ class DetectorCheck(Check):
     """
 
     name = "detectors"
+    pure_map = True  # detectors score each row from its batch alone
 
     def __init__(self, detectors: Sequence[Detector], group_column: str | None = None, seed: int = 0,
                  extra_groups: Sequence[str] = ()):

@@ -5,8 +5,9 @@ the computation. With ``workers > 1`` the batches are mapped on a ``concurrent.f
 (forkserver processes; each calls ``Check.setup`` once) while this process reads the input ahead and
 writes results; results are taken back in input order and merged in input order, so the answer is the
 same as the sequential run's, bit for bit. Only a bounded window of batches is in flight (memory stays
-flat). ``workers=None`` (the default) uses the pool only where it pays: an input file of at least
-``PARALLEL_MIN_BYTES`` on a machine with more than one core (``ARTIFACTLENS_WORKERS`` overrides).
+flat). ``workers=None`` (the default) uses the pool only where it pays and is safe: an input file of
+at least ``PARALLEL_MIN_BYTES``, more than one core, and checks whose class declares ``pure_map = True``
+(``ARTIFACTLENS_WORKERS=N`` forces N workers for any check that does not set ``pure_map = False``).
 The Ray Data engine (:mod:`.ray_engine`) runs the same checks unchanged.
 """
 from __future__ import annotations
@@ -37,6 +38,12 @@ def _progress(total_rows: int | None, quiet: bool, label: str):
 def map_batch(checks: Sequence[Check], batch: pa.RecordBatch, ctx: BatchContext) -> list[MapOutput]:
     """Every check's map over one batch (the unit of work each engine schedules)."""
     return [c.map(batch, ctx) for c in checks]
+
+
+def declares_pure_map(c: Check) -> bool:
+    """True where the check's own class (not the base) sets ``pure_map = True``: its author checked that
+    ``map`` keeps no state between batches, so the automatic process pool may split its batches."""
+    return c.pure_map and any("pure_map" in vars(k) for k in type(c).__mro__ if k is not Check)
 
 
 def has_sequential_step(c: Check) -> bool:
@@ -126,6 +133,9 @@ class LocalEngine:
         """``source``: a :class:`~artifactlens.io.DataSource` or any iterable of record batches."""
         batches: Iterable[pa.RecordBatch] = source.batches() if hasattr(source, "batches") else source
         workers = self.workers if self.workers is not None else auto_workers(source)
+        if self.workers is None and "ARTIFACTLENS_WORKERS" not in os.environ \
+                and not all(declares_pure_map(c) for c in checks):
+            workers = 1  # automatic parallelism only for checks whose authors declared their map pure
         blob = _pickled(checks) if workers > 1 and all(c.pure_map for c in checks) else None
         self.used_workers = workers if blob is not None else 1
         if self.used_workers == 1:
