@@ -69,7 +69,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     common = common or CommonOptions(**common_kw)
     src = open_source(path, encoding=common.encoding, batch_size=common.batch_size)
     first = next(iter(src.batches()), None)
-    spec = detect_layout(first.schema.names, instruction, input, output)
+    spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
     dets = build_detectors(embeddings, thresholds, detectors)
     thr = dict(thresholds or {})
     dedupe = Deduplicator(near=near_duplicates)

@@ -53,7 +53,7 @@ def _first(names, candidates, explicit=None):
     return None
 
 
-def detect_layout(names, instruction=None, input=None, output=None) -> dict:
+def detect_layout(names, instruction=None, input=None, output=None, path=None) -> dict:
     """Which layout ``names`` (column names) hold, and the column of each role. Raises InputError."""
     names = list(names)
     if instruction is None and output is None:
@@ -66,7 +66,7 @@ def detect_layout(names, instruction=None, input=None, output=None) -> dict:
     out = _first(names, OUTPUT_NAMES, output)
     if ins is None or out is None:
         role = "--instruction" if ins is None else "--output"
-        raise InputError(f"cannot tell the instruction layout; columns found: {', '.join(names)}",
+        raise InputError(f"cannot tell the instruction layout; columns found: {', '.join(names)}", path=path,
                          column=(instruction if ins is None else output) or role.strip("-"),
                          expected="Alpaca instruction/input/output, Self-Instruct instruction/input/response, "
                                   "prompt/completion, instances, or chat messages (or name them with "
