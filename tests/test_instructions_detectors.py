@@ -57,7 +57,7 @@ CASES = {
     "output_copies_prompt": (
         [("Write a quote about learning.", "", "Write a quote about learning."),
          ("Paraphrase the sentence.", "The meeting moved to Friday.", "The meeting moved to Friday."),
-         ("Write a quote about learning.", "", "write a quote about  learning")],
+         ("Write a quote about learning.", "", "write a quote about learning!")],
         [("Correct the grammar.", "She goes home.", "She goes home."),
          ("Add emojis to the text.", "Cute cat", "🐱 Cute cat"), ("Repeat after me.", "", "Repeat after me, please!")]),
     "output_refusal": (

@@ -85,9 +85,10 @@ class InstructionCheck(Check):
 
     def _state(self, batch, f, values, tag, examples, reasons, rows):
         keys = hash_keys(batch.column("group").to_numpy())
-        W = poisson_weights(keys, self.seed, 200)
+        W = poisson_weights(keys, self.seed, 200).astype(np.float64)  # once per batch, shared by every group
         acc = BootstrapSums(self.seed)
         acc.add(keys, values, weights=W)
+        summary = {k: values[k] for k in ("n", "error", *ERROR_TYPES, "duplicate") if k in values}
         by = {}
         for group, col in (("source", batch.column("source")), ("qa_type", tag)):
             enc = pc.dictionary_encode(col)
@@ -95,7 +96,7 @@ class InstructionCheck(Check):
             for j, level in enumerate(enc.dictionary.to_pylist()):
                 m = codes == j
                 sub = BootstrapSums(self.seed)
-                sub.add(keys[m], {k: v[m] for k, v in values.items()}, weights=W[m])
+                sub.add(keys[m], {k: v[m] for k, v in summary.items()}, weights=W[m])
                 by[(group, level)] = sub
         first = pc.list_element(pc.utf8_split_whitespace(f.ins_l), 0) if f.n else pa.array([], pa.string())
         verbs = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(pc.drop_null(first)).flatten()])))

