@@ -454,7 +454,7 @@ class OutputIrrelevant(InstructionDetector):
     """The output answers a different question: MiniLM cosine (``artifactlens.text.embeddings.embed``) of
     the instruction+input with the output below the threshold, for outputs of 8+ words (short labels like
     "Positive" are legitimately far from their instruction) and not translations. Texts are cut to 300 characters. Score:
-    the cosine (lower is worse). Tests: 2/2, 0/3."""
+    the cosine (lower is worse). Tests: 1/1, 0/3 (test_instructions.py); demo: 2/2 planted."""
 
     name, family, threshold, higher_is_worse = "output_irrelevant", ERROR_TYPES[2], 0.1, False
     description = "output unrelated to the instruction (MiniLM cosine)"
