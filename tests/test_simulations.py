@@ -247,3 +247,20 @@ def test_real_spp_other_logs():
     r = audit_simulations(shared_path("spp", "trivia_n5_llama2-13b_spp.jsonl"))
     assert r.input.rows_skipped == {"response has no turns": 86, "response has no 'Participants:' line": 11}
     assert r["n_conversations"] == 3
+
+
+@pytest.mark.shared
+def test_real_chatdev_logs_both_formats():
+    from artifactlens.audits.simulations.parsers import chatdev_records
+    d = shared_path("chatdev")
+    new = chatdev_records((d / "BMI_Calculator_DefaultOrganization_20230918110521.log").read_text(), "bmi")
+    assert len(new) == 12 and new[0]["id"] == "bmi#0 DemandAnalysis"
+    assert [t["speaker"] for t in new[0]["turns"]] == ["Chief Executive Officer", "Chief Product Officer"]
+    assert not new[0]["turns"][1]["text"].startswith("[ChatDev is")  # the system preamble is dropped
+    old = chatdev_records((d / "Gomoku_THUNLP_20230625201030.log").read_text(), "gomoku")
+    assert len(old) == 18 and [len(r["turns"]) for r in old[:6]] == [1, 1, 1, 1, 3, 1]
+    assert [t["speaker"] for t in old[4]["turns"]] == ["AI Assistant (Chief Human Resource Officer)",
+                                                      "AI User (Chief Executive Officer)",
+                                                      "AI Assistant (Chief Human Resource Officer)"]
+    r = audit_simulations(d)
+    assert r["n_conversations"] == 30 and r["role_flip_rate"] == 0  # "as the Chief Executive Officer" said by the CEO

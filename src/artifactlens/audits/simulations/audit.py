@@ -20,7 +20,7 @@ from ...io.writers import RowWriter
 from ...result import AuditResult, InputInfo
 from ...stats import BootstrapSums, hash_keys
 from . import digression as dg
-from .parsers import FORMATS, Conversation, Skip, detect, parse_record
+from .parsers import FORMATS, Conversation, Skip, chatdev_records, detect, parse_record
 from .rules import FLIP_RULES, INTERRUPTION_RULES, LOOP_THRESHOLD, repeats, turn_flags
 
 ARTIFACTS = {"flip": "role flip", "interruption": "interruption", "digression": "digression", "loop": "loop"}
@@ -58,8 +58,11 @@ def _bin(n: int) -> str:
 def iter_records(path: Path, encoding: str, skipped: Counter):
     """(where, record) over a JSON/JSONL file, or over every .json/.jsonl file of a folder (CAMEL dumps);
     lines that are not JSON are counted into ``skipped`` by the reader."""
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl", ".log")) if path.is_dir() else [path]
     for f in files:
+        if f.suffix == ".log":  # ChatDev logs: one generic-turns record per chat
+            yield from enumerate(chatdev_records(f.read_text(encoding=encoding, errors="replace"), f.name), 1)
+            continue
         src = open_source(f, encoding=encoding, on_bad_line="skip")
         yield from src.records()
         skipped.update(src.skipped)

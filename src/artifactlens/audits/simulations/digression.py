@@ -20,8 +20,8 @@ import numpy as np
 DIGRESSION_THRESHOLD = 0.25  # cosine to the task: Youden-optimal on the labelled fixture (0.248)
 MIN_RUN = 2                  # consecutive digressive turns that make a digressive stretch
 MIN_WORDS = 6                # shorter turns ("Describe a turn.", "Agreed.") carry too little to score
-MAX_WORDS = 96               # words of a turn embedded (MiniLM reads at most 256 word pieces anyway)
-TASK_MAX_WORDS = 160
+MAX_WORDS = 64               # words of a turn embedded (MiniLM reads at most 256 word pieces anyway)
+TASK_MAX_WORDS = 128
 
 _BOILER = re.compile(r"(?im)^\W*input\s*:\s*none\.?\s*$|^\W*(instruction|input|solution)\s*:\s*|next request\.?\s*$"
                      r"|<CAMEL_TASK_DONE>")
@@ -45,6 +45,7 @@ def task_similarity(turn_texts: list[str], task_texts: list[str], batch_size: in
     b = vecs[[pos[t] for t in tasks]]
     sim = np.einsum("ij,ij->i", a, b)
     sim[[len(t.split()) < MIN_WORDS for t in turns]] = np.nan  # too short to score
+    sim[[not t for t in tasks]] = np.nan  # no task statement to compare with
     return sim
 
 

@@ -268,3 +268,67 @@ def _turns(rec: dict, where: int):
     outcome = parse_outcome(_first(rec, "outcome", "correct", "success", "solved", "label"))
     return [Conversation(cid, str(task), turns, outcome, "camel" if camel else "persona", terminated, aliases,
                          cid, where)]
+
+
+# -- ChatDev logs (CAMEL RolePlaying inside a software company) -> generic-turns records -------------
+_STAMP = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO\] ?(.*)$")
+_NEW = re.compile(r"^(?P<spk>[^:*\n]+): \*\*(?:\[Start Chat\]|[^*<]+<->[^*]+? on : (?P<phase>[^,]+), turn \d+)\*\*")
+_OLD = re.compile(r"^(?:\x1b\[\d+m)?\[(?P<k>\d+)\] (?P<role>AI Assistant|AI User) \((?P<name>[^)]+)\):\s*$")
+_OLD_END = re.compile(r"^(?:\x1b\[\d+m)?\[\d+\] (AI Assistant|AI User) \([^)]+\) terminated the chat")
+
+
+def chatdev_records(text: str, source: str = "log") -> list[dict]:
+    """A ChatDev log -> one generic-turns record per role-playing chat.
+
+    Newer logs: ``System: **[chatting]**`` opens a chat (task and phase in its table); ``X: **[Start
+    Chat]**`` is the instructing role's message, ``X: **X<->Y on : Phase, turn N**`` a reply; ``[Seminar
+    Conclusion]`` closes it. Older logs: ``[k] AI Assistant (Role):`` / ``[k] AI User (Role):`` messages,
+    ``... terminated the chat.`` or a new ``[0] AI Assistant`` reply closes the chat. The system preamble ``[ChatDev is ...]`` is dropped."""
+    task = (re.search(r"\*\*task_prompt\*\*:?\s*\|?\s*(.+?)\s*\|?\s*$", text, re.M) or [None, ""])[1]
+    recs: list[dict] = []
+    cur: dict | None = None
+    msg: dict | None = None
+
+    def close(terminated=False):
+        nonlocal cur
+        if cur is not None and cur["turns"]:
+            cur["terminated"] = terminated or any("<INFO>" in t["text"] for t in cur["turns"])
+            cur["id"] = f"{source}#{len(recs)}" + (f" {cur.pop('phase')}" if cur.get("phase") else "")
+            cur.pop("phase", None)
+            recs.append(cur)
+        cur = None
+
+    for line in text.splitlines():
+        m = _STAMP.match(line)
+        if not m:
+            if msg is not None:
+                msg["text"] += line + "\n"
+            elif cur is not None and cur.get("phase") == "" and "**phase_name**" in line:
+                cur["phase"] = line.split("|")[2].strip()
+            continue
+        msg = None
+        body = m.group(1)
+        if body.startswith("System: **[chatting]**"):
+            close()
+            cur = {"task": task, "phase": "", "turns": []}
+        elif body.startswith("**[Seminar Conclusion]**"):
+            close(terminated=True)
+        elif _OLD_END.match(body):
+            close(terminated=True)
+        elif (h := _NEW.match(body)) or (o := _OLD.match(body)):
+            if o and o.group("k") == "0" and o.group("role") == "AI Assistant" and cur and cur["turns"]:
+                close()  # older logs: a chat's first reply is numbered [0] again
+            if cur is None:
+                cur = {"task": task, "phase": "", "turns": []}
+            if h:
+                spk = h.group("spk").strip()
+                role = "user" if "[Start Chat]" in body else "assistant"
+            else:
+                spk, role = f"{o.group('role')} ({o.group('name')})", o.group("role")[3:].lower()
+            msg = {"speaker": spk, "role": role, "text": ""}
+            cur["turns"].append(msg)
+    close()
+    for r in recs:
+        for t in r["turns"]:
+            t["text"] = re.sub(r"^\s*\[ChatDev is .*?\]\s*\n", "", t["text"], count=1, flags=re.S).strip()
+    return recs
