@@ -12,9 +12,18 @@ of weighted moments. :class:`BootstrapSums` holds those sums; :meth:`BootstrapSu
 statistic to the point sums and to every replicate and returns percentile bounds.
 
 Shapes: ``keys`` is ``(n,)`` uint64; each value column is ``(n,)`` float; sums are ``(B,)`` per column.
+
+Bucketed mode (``BootstrapSums(seed, replicates, buckets=K)``) is the cheap variant for large streams:
+``add`` only sums each value into ``key % K`` (``np.bincount``, ``(K,)`` per column, no ``(n, B)`` weight
+matrix per batch); the Poisson weights ``(K, B)`` are drawn per bucket from the bucket id and the seed
+when an interval is asked for. It is a cluster bootstrap over K random hash buckets: rows (or groups:
+a group's rows share a key, hence a bucket) move together with their bucket. Still exactly split- and
+order-invariant and mergeable; where keys rarely share a bucket (n << K) it is the row bootstrap, and for
+n >> K clustering i.i.d. rows at random leaves the variance of a mean unchanged, estimated from K units.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import numpy as np
@@ -53,8 +62,19 @@ def poisson_weights(keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
     return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.float32)
 
 
+@lru_cache(maxsize=8)
+def bucket_weights(seed: int, replicates: int, buckets: int) -> np.ndarray:
+    """``(K, B)`` float64 Poisson(1) weights of hash buckets ``0..K-1`` (bucketed :class:`BootstrapSums`)."""
+    w = poisson_weights(_splitmix64(np.arange(buckets, dtype=np.uint64)), seed, replicates).astype(np.float64)
+    w.flags.writeable = False
+    return w
+
+
 class BootstrapSums:
     """Point and per-replicate weighted sums of named per-row values; mergeable by addition.
+
+    ``buckets=K`` (optional) selects the bucketed mode of the module docstring: ``add`` keeps ``(K,)``
+    per-bucket sums and ``rep_sums`` is computed from them (``bucket_sums @ bucket_weights``) on demand.
 
     >>> acc = BootstrapSums(seed=0)
     >>> acc.add(hash_keys([0, 1, 2]), {"x": [1, 0, 1], "n": [1, 1, 1]})
@@ -62,14 +82,56 @@ class BootstrapSums:
     0.667
     """
 
-    def __init__(self, seed: int = 0, replicates: int = DEFAULT_REPLICATES):
+    def __init__(self, seed: int = 0, replicates: int = DEFAULT_REPLICATES, buckets: int | None = None):
         self.seed = int(seed)
         self.replicates = int(replicates)
+        self.buckets = None if buckets is None else int(buckets)
+        if self.buckets is not None and self.buckets < 1:
+            raise ValueError("buckets must be a positive number")
         self.point_sums: dict[str, float] = {}
-        self.rep_sums: dict[str, np.ndarray] = {}
+        self.rep_sums = {}
+        self.bucket_sums: dict[str, np.ndarray] = {}
+
+    @property
+    def rep_sums(self) -> dict[str, np.ndarray]:
+        """Per-replicate sums ``{name: (B,)}`` (computed from the bucket sums in bucketed mode)."""
+        if self.buckets is None:
+            return self._rep_sums
+        if getattr(self, "_rep_cache", None) is None:  # one (k, K) @ (K, B) product, reset by add
+            names = list(self.bucket_sums)
+            W = bucket_weights(self.seed, self.replicates, self.buckets)
+            reps = np.vstack([self.bucket_sums[k] for k in names]) @ W if names else []
+            self._rep_cache = dict(zip(names, reps))
+        return self._rep_cache
+
+    @rep_sums.setter
+    def rep_sums(self, value) -> None:
+        self._rep_sums = value
+
+    def add_buckets(self, buckets: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
+        """Bucketed mode: add values whose bucket ids (``key % K``, ``(n,)`` int) are already known (lets a
+        caller compute them once for several accumulators)."""
+        if self.buckets is None:
+            raise ValueError("add_buckets needs BootstrapSums(..., buckets=K)")
+        for k, v in values.items():
+            v = np.asarray(v, dtype=np.float64)
+            self.point_sums[k] = self.point_sums.get(k, 0.0) + float(v.sum())
+            b = np.bincount(buckets, weights=v, minlength=self.buckets)
+            cur = self.bucket_sums.get(k)
+            self.bucket_sums[k] = b if cur is None else cur + b
+        self._rep_cache = None
+
+    def bucket_of(self, keys: np.ndarray) -> np.ndarray:
+        """``(n,)`` int64 bucket ids of uint64 ``keys`` (bucketed mode)."""
+        return (np.asarray(keys, dtype=np.uint64) % np.uint64(self.buckets)).astype(np.int64)
 
     def add(self, keys: np.ndarray, values: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> None:
         if len(keys) == 0:
+            return
+        if self.buckets is not None:
+            if weights is not None:
+                raise ValueError("weights cannot be given in bucketed mode (they are drawn per bucket)")
+            self.add_buckets(self.bucket_of(keys), values)
             return
         W = poisson_weights(keys, self.seed, self.replicates) if weights is None else weights
         names = list(values)
@@ -81,14 +143,15 @@ class BootstrapSums:
             self.rep_sums[k] = self.rep_sums.get(k, 0.0) + reps[i]
 
     def merge(self, other: "BootstrapSums") -> "BootstrapSums":
-        if (other.seed, other.replicates) != (self.seed, self.replicates):
-            raise ValueError("cannot merge bootstrap sums with different seeds or replicate counts")
-        out = BootstrapSums(self.seed, self.replicates)
+        if (other.seed, other.replicates, other.buckets) != (self.seed, self.replicates, self.buckets):
+            raise ValueError("cannot merge bootstrap sums with different seeds, replicate or bucket counts")
+        out = BootstrapSums(self.seed, self.replicates, self.buckets)
         for src in (self, other):
             for k, v in src.point_sums.items():
                 out.point_sums[k] = out.point_sums.get(k, 0.0) + v
-            for k, v in src.rep_sums.items():
-                out.rep_sums[k] = out.rep_sums.get(k, 0.0) + v
+            sums, dest = (src.bucket_sums, out.bucket_sums) if self.buckets is not None else (src.rep_sums, out.rep_sums)
+            for k, v in sums.items():
+                dest[k] = dest.get(k, 0.0) + v
         return out
 
     def point(self) -> dict[str, float]:
@@ -118,14 +181,20 @@ class BootstrapSums:
 
     # serialisation for shipping partials between processes / Ray workers
     def to_state(self) -> dict:
+        if self.buckets is not None:
+            return {"seed": self.seed, "replicates": self.replicates, "point": self.point_sums,
+                    "buckets": self.buckets, "bucket_sums": {k: np.asarray(v).tolist() for k, v in self.bucket_sums.items()}}
         return {"seed": self.seed, "replicates": self.replicates, "point": self.point_sums,
                 "reps": {k: np.asarray(v).tolist() for k, v in self.rep_sums.items()}}
 
     @classmethod
     def from_state(cls, st: dict) -> "BootstrapSums":
-        out = cls(st["seed"], st["replicates"])
+        out = cls(st["seed"], st["replicates"], st.get("buckets"))
         out.point_sums = dict(st["point"])
-        out.rep_sums = {k: np.asarray(v, dtype=np.float64) for k, v in st["reps"].items()}
+        if out.buckets is not None:
+            out.bucket_sums = {k: np.asarray(v, dtype=np.float64) for k, v in st["bucket_sums"].items()}
+        else:
+            out.rep_sums = {k: np.asarray(v, dtype=np.float64) for k, v in st["reps"].items()}
         return out
 
 
