@@ -1,5 +1,6 @@
-"""Scaling: the instructions audit (heuristics, no embeddings) end to end over 10k, 100k and 1M rows of
-generated instruction data; wall time, rows/s and peak RSS per size, each in a fresh process.
+"""Scaling: the instructions audit (heuristics, no embeddings) end to end, and a streaming workload
+(read + 3 vectorised detectors with bootstrap intervals + Parquet flags of every row) over 10k, 100k and
+1M rows of generated instruction data; wall and CPU time, rows/s and peak RSS, each in a fresh process.
 
 Peers measured in the same run: reading only, with the line-by-line JSON path this project had before
 (json.loads + from_pylist) and with pandas ``read_json(lines=True)`` (loads the whole file: its peak RSS
@@ -47,6 +48,36 @@ def make_rows(n: int, seed: int = 0):
         yield {"instruction": ins, "input": inp, "output": out, "source": "gen-a" if i % 2 else "gen-b"}
 
 
+def light_detectors():
+    """Three vectorised detectors (pyarrow.compute) for the streaming workload: the engine, reader,
+    bootstrap and flags writer dominate its cost, not the detectors."""
+    import numpy as np
+    import pyarrow.compute as pc
+    from artifactlens.engine import Detector, RowScores
+
+    class Empty(Detector):
+        name, threshold = "empty_output", 0.5
+
+        def score(self, batch):
+            s = (pc.utf8_length(pc.utf8_trim_whitespace(batch.column("output"))).to_numpy() == 0).astype(float)
+            return RowScores(s, ["empty output"] * len(s))
+
+    class Refusal(Detector):
+        name, threshold = "refusal", 0.5
+
+        def score(self, batch):
+            m = pc.match_substring_regex(pc.utf8_lower(batch.column("output")), r"as an ai|i'm sorry|i cannot")
+            return RowScores(np.asarray(m, dtype=float), ["refuses"] * len(m))
+
+    class Copy(Detector):
+        name, threshold = "output_copies_instruction", 0.5
+
+        def score(self, batch):
+            s = np.asarray(pc.equal(batch.column("output"), batch.column("instruction")), dtype=float)
+            return RowScores(s, ["output = instruction"] * len(s))
+    return [Empty(), Refusal(), Copy()]
+
+
 def data_file(n: int) -> Path:
     p = OUT / f"instructions_{n}.jsonl"
     if not p.exists():
@@ -66,6 +97,17 @@ from artifactlens.audits.common import CommonOptions
 # --
 r = audit_instructions(PATH, embeddings=False, near_duplicates=NEAR, common=CommonOptions(quiet=True, flags=FLAGS))
 rows = r.input.rows_read
+""",
+    "stream": """
+import sys
+sys.path.insert(0, HERE)
+from bench_scaling import light_detectors
+from artifactlens.engine import DetectorCheck, LocalEngine
+from artifactlens.io import open_source
+# --
+src = open_source(PATH)
+LocalEngine(workers=1).run(src, [DetectorCheck(light_detectors())], flags_path=FLAGS)
+rows = src.rows_read
 """,
     "read": """
 from artifactlens.io import open_source
@@ -88,7 +130,7 @@ rows = len(pd.read_json(PATH, lines=True))
 
 def run_child(kind: str, path: Path, near: bool = True, flags: str | None = None) -> dict:
     """Run one measurement in a fresh interpreter: wall seconds, rows, peak RSS (MiB)."""
-    body = CHILD[kind].replace("PATH", repr(str(path))).replace("NEAR", repr(near)).replace("FLAGS", repr(flags))
+    body = CHILD[kind].replace("HERE", repr(str(Path(__file__).parent))).replace("PATH", repr(str(path))).replace("NEAR", repr(near)).replace("FLAGS", repr(flags))
     clock = "t0 = time.perf_counter(); c0 = time.process_time()"
     code = ("import resource, time, json\n" + body.replace("# --", clock)
             + "\nprint(json.dumps({'rows': rows, 'seconds': time.perf_counter() - t0, 'cpu': time.process_time() - c0,"
@@ -117,17 +159,17 @@ def main(argv=None):
     for n in a.sizes:
         path = data_file(n)
         peers = [] if a.no_peers else ["read"] + (["read_lines"] if n <= a.lines_max else []) + ["pandas"]
-        kinds = (["audit"] if n <= a.audit_max else []) + peers
+        kinds = (["audit"] if n <= a.audit_max else []) + ["stream"] + peers
         for kind in kinds:
-            flags = str(OUT / f"flags_{n}.parquet") if (a.flags and kind == "audit") else None
+            flags = str(OUT / f"flags_{n}.parquet") if (kind == "stream" or (a.flags and kind == "audit")) else None
             m = run_child(kind, path, near=not a.no_near, flags=flags)
             results[(kind, n)] = m
-            label = {"audit": "instructions audit (heuristics)", "read": "read: artifactlens fast path",
+            label = {"audit": "instructions audit (heuristics)", "stream": "stream: 3 detectors + flags", "read": "read: artifactlens fast path",
                      "read_lines": "read: line-by-line (before)", "pandas": "read: pandas read_json"}[kind]
             print(f"{label:<34}{m['rows']:>10}{m['seconds']:>10.2f}{m['cpu']:>9.2f}{m['rows'] / m['seconds']:>12,.0f}"
                   f"{m['rows'] / max(m['cpu'], 1e-9):>12,.0f}{m['rss_mib']:>14.0f}", flush=True)
     sizes = sorted(a.sizes)
-    for kind in ("audit", "read", "pandas"):
+    for kind in ("audit", "stream", "read", "pandas"):
         for small, big in zip(sizes, sizes[1:]):
             if (kind, small) in results and (kind, big) in results:
                 r = results[(kind, big)]["seconds"] / results[(kind, small)]["seconds"]

@@ -3,8 +3,8 @@
 A model2vec model is a token -> vector table distilled from a sentence transformer (Tulkens & van
 Dongen, 2024, "Model2Vec"); a sentence is the mean of its tokens' vectors, so embedding is a table
 look-up: tens of times faster than MiniLM on a CPU, at some loss of quality (bench/bench_embeddings.py
-measures both). No model ships with artifactlens (the distilled MiniLM table is ~45 MB, over the
-repository's file limit): distil one once, offline, from the packaged MiniLM (docs/large-datasets.md),
+measures both). No model ships with artifactlens (the distilled MiniLM table is ~23 MB in float16,
+over the repository's file limit): distil one once, offline, from the packaged MiniLM (docs/large-datasets.md),
 then point ``ARTIFACTLENS_STATIC_EMBEDDINGS`` at its folder and every ``embed()`` call uses it.
 
 This loader reads the model2vec folder layout (``tokenizer.json``, ``model.safetensors`` with key
