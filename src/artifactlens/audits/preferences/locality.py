@@ -140,6 +140,7 @@ class LocalityCheck(Check):
     (merged by concatenation: deciles need every gap)."""
 
     name = "locality"
+    pure_map = True  # cues per pair from its batch alone; state merges by concatenation
 
     def __init__(self, spec: PairSpec, cfg: CueConfig, codes=None, group: str | None = None):
         self.spec, self.cfg, self.codes, self.group = spec, cfg, codes, group

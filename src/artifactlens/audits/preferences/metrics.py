@@ -128,6 +128,7 @@ class PairCheck(Check):
     where judge and human disagree (for examples)."""
 
     name = "preferences"
+    pure_map = True  # each pair is scored from its batch alone; state merges by addition
 
     def __init__(self, spec: PairSpec, codes=None, judge_model: str | None = None, seed: int = 0,
                  group: str | None = None, positional: bool = True):
