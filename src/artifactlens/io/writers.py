@@ -115,11 +115,13 @@ class RowWriter:
             self._fh.close()
         if self._writer is not None:
             self._writer.close()
-        if exc_type is None:
-            if self.kind != ".jsonl" and self._writer is None:
-                # no batch written: an empty but valid file
-                open(self._tmp, "w").close()
-            os.replace(self._tmp, self.path)
-        elif self._tmp and os.path.exists(self._tmp):
-            os.unlink(self._tmp)
+        try:
+            if exc_type is None:
+                if self.kind != ".jsonl" and self._writer is None:
+                    # no batch written: an empty but valid file
+                    open(self._tmp, "w").close()
+                os.replace(self._tmp, self.path)
+        finally:  # an error or an interruption (even in os.replace) leaves no temporary file
+            if self._tmp and os.path.exists(self._tmp):
+                os.unlink(self._tmp)
         return False
