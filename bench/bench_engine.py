@@ -62,7 +62,7 @@ def main(argv=None):
         ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         # warm: start Ray's workers once so the first timed run does not pay for it
         get_engine("ray", workers=2).run(batches(data_file(10_000), a.batch_size), heavy_checks())
-    print(f"{'engine':<26}{'seconds':>9}{'rows/s':>10}{'driver RSS MiB':>16}{'vs in-process':>15}")
+    print(f"{'engine':<26}{'seconds':>9}{'rows/s':>10}{'driver RSS MiB':>16}{'vs first row':>15}")
     base, ref, times = None, None, {}
     for key, (label, make) in zip(keys, runs):
         if key in a.skip:
