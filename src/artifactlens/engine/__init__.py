@@ -4,7 +4,8 @@ from .local import LocalEngine
 
 
 def get_engine(name: str = "local", **kw):
-    """``local`` (in-process) or ``ray`` (Ray Data, optional extra ``artifactlens[ray]``)."""
+    """``local`` (in-process, or a process pool on large inputs: ``workers=``) or ``ray`` (Ray Data, optional
+    extra ``artifactlens[ray]``: ``workers=``, ``address=``). Both give the same results (docs/large-datasets.md)."""
     if name == "local":
         return LocalEngine(**kw)
     if name == "ray":
