@@ -100,8 +100,7 @@ def test_unknown_sources_counted(tmp_path):
     assert r.input.rows_used == 198
 
 
-def _m4():
-    from tests.conftest import shared_path
+def _m4(shared_path):
     rows = []
     for dom in ("arxiv", "reddit"):
         for i, line in enumerate(open(shared_path("m4", f"{dom}_llama2.jsonl"), encoding="utf-8")):
@@ -111,11 +110,11 @@ def _m4():
     return pd.DataFrame(rows)
 
 
-def test_real_m4_direction_of_effects():
+def test_real_m4_direction_of_effects(shared_data):
     """M4 (arXiv + Reddit, Llama-2-70B-chat vs human, 200 pairs). Measured with seed 0 (see the report):
     Llama-2 is LESS formal than the humans here (its Reddit answers are chatty, its arXiv abstracts less
     terse) and its texts are more alike in embedding space than the human ones."""
-    r = audit_text(_m4(), max_embed=400, tagger_words=10_000)
+    r = audit_text(_m4(shared_data), max_embed=400, tagger_words=10_000)
     lo, hi = r.metric("formality_d").ci
     assert hi < 0
     assert r["embedding_diversity_llm"] < r["embedding_diversity_human"]
