@@ -6,6 +6,7 @@ rendering (:func:`build_result`: metrics, tables, figures, examples) are kept ap
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +17,7 @@ from ...io.readers import open_source
 from ...io.writers import RowWriter
 from ...result import AuditResult
 from ..common import CommonOptions, finish, input_info
-from .check import InstructionCheck
+from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
 from .layouts import detect_layout, normalise
@@ -40,6 +41,22 @@ def build_detectors(embeddings: bool = True, thresholds: dict | None = None, onl
             d.threshold = float(thresholds[name])
         out.append(d)
     return out
+
+
+PARALLEL_MIN_ROWS = 200_000  # a Parquet file this long pays for the pool even when it is small on disk
+
+
+def _workers(src) -> int:
+    """The local engine's worker count: its own rule (``auto_workers``: ARTIFACTLENS_WORKERS, or a file
+    of 32 MiB+), or all cores for a Parquet file of ``PARALLEL_MIN_ROWS`` rows (compressed, it can be
+    far under 32 MiB). The engine sees only our normalised batch stream, not the file, so we decide."""
+    from ...engine.local import auto_workers
+    n = auto_workers(src)
+    if n == 1 and src.format == "parquet" and "ARTIFACTLENS_WORKERS" not in os.environ:
+        import pyarrow.parquet as pq
+        if pq.ParquetFile(src.path).metadata.num_rows >= PARALLEL_MIN_ROWS:
+            n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return n
 
 
 def _batches(src, spec: dict, info):
@@ -79,7 +96,8 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     result = AuditResult(kind="instructions", title="Instruction data")
     flags_path = common.flags or clean
     info = result.input
-    out = get_engine(common.engine, seed=common.seed, quiet=common.quiet, label="instructions").run(
+    kw = {"workers": _workers(src)} if common.engine == "local" else {}
+    out = get_engine(common.engine, seed=common.seed, quiet=common.quiet, label="instructions", **kw).run(
         _batches(src, spec, info), [check], flags_path=flags_path)
     skipped = dict(info.rows_skipped)
     result.input = input_info(src)
@@ -88,6 +106,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     result.input.rows_used = int(out[check.name]["acc"].point().get("n", 0))
     result.params = {"layout": spec, "embeddings": embeddings, "near_duplicates": near_duplicates, "seed": common.seed,
                      "detectors": {d.name: d.config() for d in [*dets, dedupe]},
+                     "bootstrap": {"replicates": REPLICATES, "buckets": BUCKETS},
                      "thresholds": {"error_rate": ERROR_RATE_LIGHTS, "duplicate_rate": {"warn": 0.05, "bad": 0.2,
                                                                                         "higher_is_worse": True}}}
     if flags_path:

@@ -1,6 +1,12 @@
 """The instruction check: the detectors, the duplicate finder and the open/closed tag over one batch
 (*map*), and mergeable aggregates (*combine*): Poisson-bootstrap sums of every flag and error type,
-overall, per source and per open/closed tag; instruction verb and template counts; a few examples.
+overall, per source and per open/closed tag (bucketed :class:`~artifactlens.stats.BootstrapSums`: one
+``bincount`` per value and batch); instruction verb and template counts; a few examples.
+
+``map`` is pure (it declares ``pure_map``, so the local engine's process pool and Ray may split it): the
+duplicate finder only hashes and signs the batch there. The "seen before" lookup needs every earlier
+row, so it runs in ``sequential`` (driver process, input order), which also finishes the columns that
+depend on it (``duplicate``, ``keep``, ``flags``, ``reasons``) and the examples.
 """
 from __future__ import annotations
 
@@ -11,17 +17,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...engine import BatchContext, Check, MapOutput
-from ...stats import BootstrapSums, hash_keys, poisson_weights
+from ...stats import BootstrapSums, hash_keys
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, Features
 from .tags import qa_type
 
 EXAMPLES_PER_FLAG = 3
 TOP_KEEP = 2000  # verb/template counters are pruned to their most common entries after each merge
+REPLICATES, BUCKETS = 200, 4096
+GROUPS = ("source", "qa_type")
 
 
 def _top(c: Counter, k: int = TOP_KEEP) -> Counter:
     return c if len(c) <= k else Counter(dict(c.most_common(k)))
+
+
+def _join(parts: np.ndarray, add: np.ndarray, idx: np.ndarray, sep: str) -> None:
+    """``parts[i] += sep + add[i]`` (or ``= add[i]`` where empty) for the rows ``idx``."""
+    for i in idx:
+        parts[i] = f"{parts[i]}{sep}{add[i]}" if parts[i] else add[i]
 
 
 class InstructionCheck(Check):
@@ -30,6 +44,7 @@ class InstructionCheck(Check):
     ``flags`` (names, comma-joined) and ``reasons`` (``name: reason; ...``)."""
 
     name = "instructions"
+    pure_map = True  # map scores each row from its batch alone; the duplicate lookup is in sequential
 
     def __init__(self, detectors, dedupe: Deduplicator | None = None, seed: int = 0):
         self.detectors = list(detectors)
@@ -40,75 +55,84 @@ class InstructionCheck(Check):
         for d in self.detectors:
             d.setup()
 
+    def bootstrap(self) -> BootstrapSums:
+        return BootstrapSums(self.seed, REPLICATES, buckets=BUCKETS)
+
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
         f = Features(batch)
         n = f.n
-        rows = batch.column("row").to_numpy()
         cols: dict[str, pa.Array] = {}
         values = {"n": np.ones(n)}
         fam = {t: np.zeros(n, bool) for t in ERROR_TYPES}
         flags = np.full(n, "", dtype=object)
         reasons = np.full(n, "", dtype=object)
         examples: dict[str, list] = {}
-        scored = [(d, *self._score(d, f)) for d in self.detectors]
-        if self.dedupe is not None:
-            s, r = self.dedupe.score(batch, rows)
-            scored.append((self.dedupe, s, r))
-        for d, score, why in scored:
+        for d in self.detectors:
+            rs = d.score_features(f)
+            score = np.asarray(rs.score, dtype=np.float64)
             flag = _decide(d, score)
             cols[d.name] = pa.array(flag)
             cols[f"{d.name}_score"] = pa.array(score, type=pa.float64())
             values[d.name] = flag.astype(np.float64)
-            if d.family in fam:
-                fam[d.family] |= flag
+            fam[d.family] |= flag
             idx = np.flatnonzero(flag)
-            for i in idx:
-                flags[i] = f"{flags[i]},{d.name}" if flags[i] else d.name
-                reasons[i] = f"{reasons[i]}; {d.name}: {why[i]}" if reasons[i] else f"{d.name}: {why[i]}"
-            examples[d.name] = [int(i) for i in idx[:EXAMPLES_PER_FLAG]]
+            if idx.size:
+                flags[idx] = np.where(flags[idx] == "", d.name, flags[idx] + ("," + d.name))
+                _join(reasons, _reasons(d.name, rs.reason, idx, n), idx, "; ")
+            examples[d.name] = idx[:EXAMPLES_PER_FLAG]
         error = np.zeros(n, bool)
         for t, m in fam.items():
-            cols[t] = pa.array(m)
             values[t] = m.astype(np.float64)
             error |= m
-        dup = values.get("duplicate", np.zeros(n)) > 0
         values["error"] = error.astype(np.float64)
         tag = qa_type(f)
-        cols.update({"error": pa.array(error), "keep": pa.array(~error & ~dup), "qa_type": tag,
-                     "flags": pa.array(flags, type=pa.string()), "reasons": pa.array(reasons, type=pa.string())})
-        return MapOutput(cols, self._state(batch, f, values, tag, examples, reasons, rows))
-
-    @staticmethod
-    def _score(d, f):
-        rs = d.score_features(f)
-        return np.asarray(rs.score, dtype=np.float64), rs.reason
-
-    def _state(self, batch, f, values, tag, examples, reasons, rows):
-        keys = hash_keys(batch.column("group").to_numpy())
-        W = poisson_weights(keys, self.seed, 200).astype(np.float64)  # once per batch, shared by every group
-        acc = BootstrapSums(self.seed)
-        acc.add(keys, values, weights=W)
-        summary = {k: values[k] for k in ("n", "error", *ERROR_TYPES, "duplicate") if k in values}
-        by = {}
+        buckets = (hash_keys(batch.column("group").to_numpy(zero_copy_only=False)) % np.uint64(BUCKETS)).astype(np.int64)
+        acc, by = self.bootstrap(), {}
+        acc.add_buckets(buckets, values)
+        levels = {}
         for group, col in (("source", batch.column("source")), ("qa_type", tag)):
             enc = pc.dictionary_encode(col)
-            codes = enc.indices.to_numpy()
-            for j, level in enumerate(enc.dictionary.to_pylist()):
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            levels[group] = (codes, enc.dictionary.to_pylist())
+            for j, level in enumerate(levels[group][1]):
                 m = codes == j
-                sub = BootstrapSums(self.seed)
-                sub.add(keys[m], {k: v[m] for k, v in summary.items()}, weights=W[m])
-                by[(group, level)] = sub
-        first = pc.list_element(pc.utf8_split_whitespace(f.ins_l), 0) if f.n else pa.array([], pa.string())
-        verbs = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(pc.drop_null(first)).flatten()])))
-        tmpl = pc.utf8_slice_codeunits(pc.replace_substring_regex(f.ins_l, r"\d+|\"[^\"]*\"|'[^']*'|[^\pL\s]", ""), 0, 40)
-        tmpl = pc.utf8_trim_whitespace(pc.replace_substring_regex(tmpl, r"^((?:\S+\s+){0,3}\S+).*$", r"\1"))
-        templates = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(tmpl).flatten()])))
-        ex = {}
-        for name, idx in examples.items():
-            ex[name] = [{"row": int(rows[i]), "instruction": batch.column("instruction")[i].as_py()[:300],
-                         "input": batch.column("input")[i].as_py()[:300], "output": batch.column("output")[i].as_py()[:300],
-                         "source": batch.column("source")[i].as_py(), "reasons": reasons[i]} for i in idx]
-        return {"acc": acc, "by": by, "verbs": _top(verbs), "templates": _top(templates), "examples": ex}
+                by[(group, level)] = sub = self.bootstrap()
+                sub.add_buckets(buckets[m], {k: values[k][m] for k in ("n", "error", *ERROR_TYPES)})
+        pending = {"dedupe": self.dedupe.prepare(batch) if self.dedupe is not None else None, "fam": fam,
+                   "error": error, "flags": flags, "reasons": reasons, "tag": tag, "buckets": buckets,
+                   "levels": levels, "examples": examples}
+        verbs, templates = _diversity(f)
+        return MapOutput(cols, {"acc": acc, "by": by, "verbs": verbs, "templates": templates, "pending": pending})
+
+    def sequential(self, batch: pa.RecordBatch, out: MapOutput, ctx: BatchContext) -> MapOutput:
+        """Duplicates against every earlier row, then the columns and examples that depend on them."""
+        state = dict(out.state)
+        p = state.pop("pending")
+        rows = batch.column("row").to_numpy(zero_copy_only=False)
+        n = len(rows)
+        cols = dict(out.columns)
+        flags, reasons, examples = p["flags"], p["reasons"], dict(p["examples"])
+        dup = np.zeros(n, bool)
+        if self.dedupe is not None:
+            score, why = self.dedupe.lookup(p["dedupe"], rows)
+            dup = _decide(self.dedupe, score)
+            cols["duplicate"], cols["duplicate_score"] = pa.array(dup), pa.array(score, type=pa.float64())
+            idx = np.flatnonzero(dup)
+            flags[idx] = np.where(flags[idx] == "", "duplicate", flags[idx] + ",duplicate")
+            _join(reasons, _reasons("duplicate", why, idx, n), idx, "; ")
+            examples["duplicate"] = idx[:EXAMPLES_PER_FLAG]
+            d = dup.astype(np.float64)
+            state["acc"].add_buckets(p["buckets"], {"duplicate": d})
+            for group, (codes, levels) in p["levels"].items():
+                for j, level in enumerate(levels):
+                    m = codes == j
+                    state["by"][(group, level)].add_buckets(p["buckets"][m], {"duplicate": d[m]})
+        for t in ERROR_TYPES:
+            cols[t] = pa.array(p["fam"][t])
+        cols.update({"error": pa.array(p["error"]), "keep": pa.array(~p["error"] & ~dup), "qa_type": p["tag"],
+                     "flags": pa.array(flags, type=pa.string()), "reasons": pa.array(reasons, type=pa.string())})
+        state["examples"] = {name: [_example(batch, i, reasons) for i in idx] for name, idx in examples.items()}
+        return MapOutput(cols, state)
 
     def merge(self, a, b):
         by = dict(a["by"])
@@ -118,6 +142,29 @@ class InstructionCheck(Check):
               for k in set(a["examples"]) | set(b["examples"])}
         return {"acc": a["acc"].merge(b["acc"]), "by": by, "verbs": _top(a["verbs"] + b["verbs"]),
                 "templates": _top(a["templates"] + b["templates"]), "examples": ex}
+
+
+def _reasons(name: str, why, idx: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[idx] = [f"{name}: {why[i]}" for i in idx]
+    return out
+
+
+def _example(batch: pa.RecordBatch, i: int, reasons) -> dict:
+    col = lambda c: batch.column(c)[int(i)].as_py()
+    return {"row": int(col("row")), "instruction": col("instruction")[:300], "input": col("input")[:300],
+            "output": col("output")[:300], "source": col("source"), "reasons": reasons[i]}
+
+
+def _diversity(f: Features) -> tuple[Counter, Counter]:
+    """Counts of the instructions' first word and of their first four words (numbers, quotes and
+    punctuation removed)."""
+    first = pc.list_element(pc.utf8_split_whitespace(f.ins_l), 0) if f.n else pa.array([], pa.string())
+    verbs = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(pc.drop_null(first)).flatten()])))
+    tmpl = pc.utf8_slice_codeunits(pc.replace_substring_regex(f.ins_l, r"\d+|\"[^\"]*\"|'[^']*'|[^\pL\s]", ""), 0, 40)
+    tmpl = pc.utf8_trim_whitespace(pc.replace_substring_regex(tmpl, r"^((?:\S+\s+){0,3}\S+).*$", r"\1"))
+    templates = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(tmpl).flatten()])))
+    return _top(verbs), _top(templates)
 
 
 def _decide(d, score):
