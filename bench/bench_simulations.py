@@ -29,6 +29,9 @@ STEPS = ["load the {n} from the shared folder and drop rows without an id", "gro
          "for {k} minutes", "sort the {n} by date, newest first, and keep the top {k}", "export the cleaned {n} as "
          "Parquet", "send the error summary by e-mail every morning at {k}:00", "document the config options in "
          "the README", "merge the {n} with the customer table on customer_id", "flag amounts above {k} for review"]
+DETAILS = ["and the test passes on the sample file", "which takes about two seconds per run",
+           "so the output matches last week's numbers", "and I added a comment explaining the edge cases",
+           "keeping the old behaviour behind a flag", "and the log shows no rejected rows"]
 CHAT = ["My cat knocked a plant off the shelf this morning, what a mess.", "Did anyone watch the match last night?",
         "I am thinking about a holiday in Portugal this summer.", "The coffee machine on our floor is broken again."]
 
@@ -43,17 +46,18 @@ def make(n: int, turns: int, path: Path, seed: int = 0) -> None:
             rec = {"id": f"b{i}", "role_1": "AI Assistant_Programmer", "role_2": "AI User_Analyst",
                    "specified_task": task, "outcome": rnd.random() < 0.7}
             digress = rnd.random() < 0.15
+            plan = rnd.sample(STEPS, len(STEPS))  # each step once per conversation (no planted loops)
             for k in range(turns):
                 v, x = rnd.choice(VERBS), rnd.randint(1, 10**5)
                 if digress and k in (8, 9):
                     text = rnd.choice(CHAT) + f" ({x})"
                 elif k % 2 == 0:
-                    step = rnd.choice(STEPS).format(n=noun, k=rnd.randint(2, 99))
+                    step = plan[(k // 2) % len(plan)].format(n=noun, k=rnd.randint(2, 99))
                     text = f"Instruction: {v} step {k // 2}: {step}.\nInput: {rnd.choice(['None', f'batch {x}'])}"
                 else:
-                    a, b = rnd.sample(STEPS, 2)
-                    text = (f"Solution: with {rnd.choice(TOOLS)}, we {a.format(n=noun, k=rnd.randint(2, 99))}; then we "
-                            f"{b.format(n=noun, k=x % 97)} and check the result on batch {x}.\nNext request.")
+                    a = plan[(k // 2) % len(plan)]
+                    text = (f"Solution: with {rnd.choice(TOOLS)}, we {a.format(n=noun, k=rnd.randint(2, 99))}, "
+                            f"{rnd.choice(DETAILS)} (batch {x}).\nNext request.")
                 rec[f"message_{k + 1}"] = {"role_type": "USER" if k % 2 == 0 else "ASSISTANT", "content": text}
             rec[f"message_{turns + 1}"] = {"role_type": "USER", "content": "<CAMEL_TASK_DONE>"}
             f.write(json.dumps(rec) + "\n")
@@ -98,9 +102,11 @@ def main() -> None:
         t_embed[0] += time.perf_counter() - t
         return out
     dg.task_similarity = timed
+    cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     t = time.perf_counter()
     r = audit_simulations(data, flags=str(tmp / "turns.parquet"))
     dt = time.perf_counter() - t
+    cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0
     dg.task_similarity = real
     from artifactlens.text.embeddings import _CACHE
     n_turns = r["n_turns"]
@@ -109,8 +115,12 @@ def main() -> None:
     print(f"  wall {dt:.1f} s = {r['n_conversations'] / dt:,.0f} conversations/s, {n_turns / dt:,.0f} turns/s "
           f"(target: 10k x 20 in 300 s)")
     print(f"  MiniLM similarity {t_embed[0]:.1f} s ({len(_CACHE):,} unique texts embedded), rest {dt - t_embed[0]:.1f} s")
+    scale = 10_000 * 20 / n_turns
+    print(f"  CPU {cpu:.1f} s (user+sys); on 2 dedicated cores 10k x 20 would take >= {cpu / 2 * scale:,.0f} s "
+          f"(CPU/2, scaled by turns; MiniLM {t_embed[0] / dt:.0%} of wall)")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
-    print(f"  digression_rate {r['digression_rate']:.3f} (planted 0.15), loop_rate {r['loop_rate']:.3f}")
+    print(f"  digression_rate {r['digression_rate']:.3f}, loop_rate {r['loop_rate']:.3f} (template text: a speed "
+          f"figure, not a quality one)")
     if a.peer:
         sub = min(a.peer, a.n)
         tp = peer(data, sub)
