@@ -194,6 +194,34 @@ def test_preferences_agreement_is_symmetric(tmp, data):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# label lists written by Python's str(list) / json.dumps hold any text (quotes, brackets, markup)
+# ---------------------------------------------------------------------------------------------------------
+any_label = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=15).filter(
+    lambda s: s == s.strip() and s.lower() not in ("nan", "none", "null", "na", "n/a", "<na>")
+    and not _is_number(s))
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+@TEXT
+@given(labels=st.lists(any_label, min_size=1, max_size=6))
+def test_label_lists_of_any_text_round_trip(labels):
+    """Found by the bad-input suite: ``['positive (mild)', 'b']`` or a label holding a quote or markup
+    was refused as "a nested list"."""
+    import json as _json
+
+    from artifactlens.io.conventions import parse_label_list
+    assert parse_label_list(str(labels)) == labels
+    assert parse_label_list(_json.dumps(labels, ensure_ascii=False)) == labels
+
+
+# ---------------------------------------------------------------------------------------------------------
 # text features
 # ---------------------------------------------------------------------------------------------------------
 unicode_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)

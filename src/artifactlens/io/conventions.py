@@ -69,17 +69,30 @@ def parse_label_list(cell) -> list:
     body = s[1:-1].strip()
     if not body:
         return []
-    if any(ch in body for ch in "[]{}()"):
-        raise ValueError(f"a nested list: {s[:40]!r}")
     out, pos = [], 0
     while pos < len(body):
         m = _TOKEN.match(body, pos)
         if not m or m.end() == pos:
             raise ValueError(f"a list item that does not parse at {body[pos:pos + 20]!r}")
-        quoted = m.group(1) if m.group(1) is not None else m.group(2)
-        out.append(quoted if quoted is not None else normalise_label(m.group(3)))
+        if m.group(3) is not None:  # unquoted: brackets mean a nested list (quoted labels may hold any)
+            if any(ch in m.group(3) for ch in "[]{}()"):
+                raise ValueError(f"a nested list: {s[:40]!r}")
+            out.append(normalise_label(m.group(3)))
+        else:
+            q = "'" if m.group(1) is not None else '"'
+            out.append(_unquote(q + (m.group(1) if q == "'" else m.group(2)) + q))
         pos = m.end()
     return out
+
+
+def _unquote(literal: str) -> str:
+    """A quoted Python/JSON string literal's text (escapes such as \\' resolved); literal parsing, no eval."""
+    import ast
+    try:
+        v = ast.literal_eval(literal)
+        return v if isinstance(v, str) else literal[1:-1]
+    except (ValueError, SyntaxError):
+        return literal[1:-1]
 
 
 CHOICES = ("a", "b", "tie", "inconsistent")
