@@ -12,6 +12,7 @@ it must leave alone that it leaves alone. Adding a detector means adding one cla
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -420,6 +421,16 @@ class OutputFormatMismatch(InstructionDetector):
         return True, got != want, f"{int(want)} items asked for, {got} given"
 
 
+@lru_cache(maxsize=4096)
+def _word_re(x: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(x) + r"(?!\w)")
+
+
+def _has_word(x: str, text: str) -> bool:
+    """``x`` in ``text`` as a whole word (substring test first: most misses cost no regex)."""
+    return x in text and _word_re(x).search(text) is not None
+
+
 @register
 class OutputNotInOptions(InstructionDetector):
     """A short answer (<= 6 words) that names none of the options the instruction lists ("classify as
@@ -444,8 +455,7 @@ class OutputNotInOptions(InstructionDetector):
         if len(opts) < 2:
             return False, False, ""
         o = re.sub(r"[^\w\s-]", "", out.lower()).strip()
-        hit = any(re.search(r"(?<!\w)" + re.escape(x) + r"(?!\w)", o) for x in opts) or \
-            (len(o) >= 2 and any(re.search(r"(?<!\w)" + re.escape(o) + r"(?!\w)", x) for x in opts))
+        hit = any(_has_word(x, o) for x in opts) or (len(o) >= 2 and any(_has_word(o, x) for x in opts))
         return True, not hit, f"answer not among the options {opts[:6]}"
 
 
@@ -491,6 +501,8 @@ class ArithmeticWrong(InstructionDetector):
                             r"\d\s*(?:°|degrees?)?\s*[a-z]+\.?\s+(?:to|into|in)\s+[a-z°]") & \
             rx(f.ins_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much is|simplify|add|subtract|"
                         r"multiply|divide|sum of|product of|result of|convert|how many)\b")
+        cand &= rx(f.out_l, r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                            r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b")  # no number: never checked
         return self.per_row(f, cand, self.check)
 
     @staticmethod
