@@ -50,7 +50,11 @@ def log_odds_dirichlet(texts_a: Sequence[str], texts_b: Sequence[str], ngram_ran
     texts_b = [t or "" for t in texts_b]
     vec = CountVectorizer(ngram_range=ngram_range, min_df=min(min_df, max(1, (len(texts_a) + len(texts_b)) // 4)),
                           token_pattern=TOKEN_PATTERN, lowercase=True, max_features=max_features)
-    X = vec.fit_transform(list(texts_a) + list(texts_b))
+    try:
+        X = vec.fit_transform(list(texts_a) + list(texts_b))
+    except ValueError:  # no n-gram at all (numbers, symbols, scripts without word tokens): no phrases
+        e = np.zeros(0)
+        return PhraseStats(np.asarray([], dtype=object), e, e, e, e, 0.0, 0.0, None)
     na = len(texts_a)
     ya = np.asarray(X[:na].sum(axis=0)).ravel().astype(float)
     yb = np.asarray(X[na:].sum(axis=0)).ravel().astype(float)

@@ -156,8 +156,8 @@ class FastTagger:
         for i in order:
             if words >= max_words:
                 break
-            sample.append(texts[i])
-            words += texts[i].count(" ") + 1
+            sample.append(texts[i][:100_000])  # a training sample: spaCy refuses texts over 1M characters
+            words += sample[-1].count(" ") + 1
         texts = sample
         table: dict[str, np.ndarray] = {}
         spacy_class_counts(texts, collect=table)
