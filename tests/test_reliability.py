@@ -248,3 +248,41 @@ def canon(x):
     if hasattr(x, "__dict__"):
         return (type(x).__name__, canon(vars(x)))
     return repr(x)
+
+
+def test_cli_resume_goes_on_after_an_interruption(tmp_path, run_cli, monkeypatch):
+    """`--resume DIR`: interrupted at batch 5 of 10, the same command maps only batches 5-9 and writes the
+    result and flags of an uninterrupted run."""
+    from artifactlens.audits.labels.check import LabelCheck
+    src = write(tmp_path / "in.jsonl", _label_rows(300), "jsonl")
+    common = ["audit", "labels", src, *SPECS["labels"].args, "--batch-size", "30", "--quiet", "--seed", "3"]
+    assert run_cli(*common, "--json", tmp_path / "clean.json", "--flags", tmp_path / "clean.parquet")[0] == 0
+
+    real_map, seen = LabelCheck.map, []
+
+    def interrupting_map(self, batch, ctx):
+        seen.append(ctx.batch_index)
+        if stop["at"] is not None and ctx.batch_index == stop["at"]:
+            raise KeyboardInterrupt
+        return real_map(self, batch, ctx)
+
+    stop = {"at": 5}
+    monkeypatch.setattr(LabelCheck, "map", interrupting_map)
+    monkeypatch.setattr("artifactlens.engine.checkpoint.STATE_EVERY_S", 0.0)
+    run = [*common, "--json", tmp_path / "r.json", "--flags", tmp_path / "f.parquet", "--resume", tmp_path / "ck"]
+    code, _, err = run_cli(*run)
+    assert code == 130 and "interrupted" in err
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "f.parquet").exists()
+
+    stop["at"], seen[:] = None, []
+    code, _, err = run_cli(*run)
+    assert code == 0, err
+    assert seen == [5, 6, 7, 8, 9]
+    clean = json.loads((tmp_path / "clean.json").read_text())
+    got = json.loads((tmp_path / "r.json").read_text())
+    for r in (clean, got):
+        r.pop("created")
+        r["flags"].pop("path", None)
+    assert got == clean
+    assert pq.read_table(tmp_path / "f.parquet").equals(pq.read_table(tmp_path / "clean.parquet"))
+    assert list((tmp_path / "ck").iterdir()) == []  # finished: nothing left to resume

@@ -351,8 +351,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "audit":
             from .audits.common import CommonOptions
+            from .engine.checkpoint import resume_context
             common = CommonOptions.from_args(args)
-            result = args._audit.run_cli(args, common)
+            with resume_context(args):  # --resume DIR: engine runs checkpoint per batch
+                result = args._audit.run_cli(args, common)
             _summary(result)
             return 0
         return COMMANDS[args.command](args)

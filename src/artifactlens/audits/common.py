@@ -57,6 +57,8 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
     g.add_argument("--store", metavar="DB", help="append the result to an audit history (DuckDB file, e.g. "
                    "audits.duckdb); see `artifactlens history`")
+    g.add_argument("--resume", metavar="DIR", help="checkpoint every batch in DIR; rerun the same command to go on "
+                   "from where an interrupted run stopped (local engine, in-process)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
     g.add_argument("--verbose", action="store_true", help="say what is read, computed and written (on stderr)")
 

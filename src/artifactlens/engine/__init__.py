@@ -7,7 +7,8 @@ def get_engine(name: str = "local", **kw):
     """``local`` (in-process, or a process pool on large inputs: ``workers=``) or ``ray`` (Ray Data, optional
     extra ``artifactlens[ray]``: ``workers=``, ``address=``). Both give the same results (docs/large-datasets.md)."""
     if name == "local":
-        return LocalEngine(**kw)
+        from .checkpoint import resumable_engine  # --resume: checkpointed, in-process
+        return resumable_engine(**kw) or LocalEngine(**kw)
     if name == "ray":
         try:
             from .ray_engine import RayEngine

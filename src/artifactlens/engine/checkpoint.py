@@ -20,6 +20,8 @@ Anything else fails the load, and the run starts over (the checkpoint is only a 
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import io
 import json
@@ -155,11 +157,12 @@ class ResumableEngine(LocalEngine):
     lost by an interruption (the flags parts are kept for every batch).
     """
 
-    def __init__(self, root, key: str, seed: int = 0, quiet: bool = True, state_every_s: float = STATE_EVERY_S,
+    def __init__(self, root, key: str, seed: int = 0, quiet: bool = True, state_every_s: float | None = None,
                  **kw):
+        kw.pop("workers", None)  # checkpoints follow the batches in order: in-process
         super().__init__(seed=seed, quiet=quiet, workers=1, **kw)
         self.store = CheckpointStore(root, key)
-        self.state_every_s = state_every_s
+        self.state_every_s = STATE_EVERY_S if state_every_s is None else state_every_s
         self.resumed_batches = 0
 
     def run(self, source, checks: Sequence[Check], flags_path=None, keep_input_columns: bool = True,
@@ -193,3 +196,41 @@ class ResumableEngine(LocalEngine):
         out = acc.results()
         self.store.remove()
         return out
+
+
+# -- the CLI's --resume: get_engine("local") checkpoints every engine run inside ``resume_context`` ----------
+_RESUME: contextvars.ContextVar = contextvars.ContextVar("artifactlens_resume", default=None)
+OUTPUT_OPTIONS = {"json", "html", "flags", "clean", "store", "resume", "quiet", "verbose", "_audit"}
+
+
+def run_key(options: dict) -> str:
+    """Key of one CLI run: its options (outputs and --resume aside) and the sha256 of each input file."""
+    from ..io.readers import file_sha256
+    opts = {k: v for k, v in options.items() if k not in OUTPUT_OPTIONS and not callable(v)}
+    shas = {k: file_sha256(Path(v)) for k, v in opts.items()
+            if isinstance(v, (str, Path)) and str(v) and Path(v).exists()}
+    return checkpoint_key(json.dumps(shas, sort_keys=True), {k: repr(v) for k, v in opts.items()}, [])
+
+
+@contextlib.contextmanager
+def resume_context(args):
+    """``with resume_context(args): audit.run_cli(...)``: a no-op unless ``args.resume`` names a folder."""
+    root = getattr(args, "resume", None)
+    if not root:
+        yield
+        return
+    token = _RESUME.set({"root": Path(root), "key": run_key(vars(args)), "runs": 0})
+    try:
+        yield
+    finally:
+        _RESUME.reset(token)
+
+
+def resumable_engine(**kw) -> ResumableEngine | None:
+    """The engine ``get_engine("local")`` returns inside :func:`resume_context` (else None); the n-th engine
+    run of the audit gets the key ``<run key>-<n>``."""
+    ctx = _RESUME.get()
+    if ctx is None:
+        return None
+    ctx["runs"] += 1
+    return ResumableEngine(ctx["root"], f"{ctx['key']}-{ctx['runs']}", **kw)
