@@ -40,6 +40,22 @@ def _np(a: pa.Array) -> np.ndarray:
     return a.to_numpy(zero_copy_only=False)
 
 
+def words(arr: pa.Array) -> np.ndarray:
+    """``(n,)`` number of runs of non-space characters: the count of RE2's ``\S+``, 3x faster (ASCII
+    whitespace splitting; a vertical tab, which RE2's ``\s`` leaves out, is not a separator here either)."""
+    t = pc.ascii_trim_whitespace(pc.replace_substring(arr, "\v", "x"))
+    n = _np(pc.list_value_length(pc.ascii_split_whitespace(t)))
+    return np.where(_np(pc.utf8_length(t)) == 0, 0, n)
+
+
+def reasons_where(mask: np.ndarray, fn) -> list:
+    """``(n,)`` reasons: ``fn(i)`` for the rows in ``mask``, None elsewhere."""
+    out = [None] * len(mask)
+    for i in np.flatnonzero(mask):
+        out[i] = fn(i)
+    return out
+
+
 class Features:
     """Per-batch text features shared by the detectors (computed once, lazily): lower-cased columns,
     word counts, output tail. ``Features.of(batch)`` keeps the last batch's features."""
@@ -77,11 +93,11 @@ class Features:
 
     @property
     def ins_words(self):
-        return self.get("ins_words", lambda: _np(pc.count_substring_regex(self.ins, r"\S+")))
+        return self.get("ins_words", lambda: words(self.ins))
 
     @property
     def out_words(self):
-        return self.get("out_words", lambda: _np(pc.count_substring_regex(self.out, r"\S+")))
+        return self.get("out_words", lambda: words(self.out))
 
     @property
     def has_input(self):
@@ -112,10 +128,7 @@ class InstructionDetector(Detector):
 
     def binary(self, mask: np.ndarray, reason) -> RowScores:
         """Score 1/0 from a mask; ``reason`` a string or a function of the row index."""
-        reasons = [None] * len(mask)
-        for i in np.flatnonzero(mask):
-            reasons[i] = reason if isinstance(reason, str) else reason(i)
-        return RowScores(mask.astype(np.float64), reasons)
+        return RowScores(mask.astype(np.float64), reasons_where(mask, (lambda i: reason) if isinstance(reason, str) else reason))
 
     def per_row(self, f: Features, cand: np.ndarray, fn) -> RowScores:
         """Run ``fn(instruction, input, output) -> (checked, wrong, reason)`` on candidate rows only;
@@ -149,7 +162,7 @@ class InstructionEmpty(InstructionDetector):
     def score_features(self, f):
         s = f.ins_words + np.where(f.has_input, 3, 0)
         s = np.where(f.ins_words == 0, 0, s).astype(np.float64)
-        return RowScores(s, [None if v > 2 else f"instruction of {int(w)} word(s)" for v, w in zip(s, f.ins_words)])
+        return RowScores(s, reasons_where(s <= 2, lambda i: f"instruction of {int(f.ins_words[i])} word(s)"))
 
 
 @register
@@ -185,7 +198,7 @@ class InstructionGarbled(InstructionDetector):
         pattern = rx(f.ins, r"[!-/:-@\[-`{-~]{6,}|[a-zA-Z]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}") & \
             ~rx(f.ins_l, r"https?://|www\.")
         s = np.maximum(share, pattern.astype(np.float64))
-        return RowScores(s, [f"garbled text (symbol share {v:.2f})" if v >= self.threshold else None for v in s])
+        return RowScores(s, reasons_where(s >= self.threshold, lambda i: f"garbled text (symbol share {s[i]:.2f})"))
 
 
 @register
@@ -260,7 +273,7 @@ class OutputEmpty(InstructionDetector):
 
     def score_features(self, f):
         s = rx(f.out, r"[\pL\pN\p{So}]").astype(np.float64)  # 1 when any letter, digit or emoji
-        return RowScores(s, ["empty output" if v <= 0 else None for v in s])
+        return RowScores(s, reasons_where(s <= 0, lambda i: "empty output"))
 
 
 @register
