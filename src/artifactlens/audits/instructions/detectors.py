@@ -41,7 +41,7 @@ def _np(a: pa.Array) -> np.ndarray:
 
 
 def words(arr: pa.Array) -> np.ndarray:
-    """``(n,)`` number of runs of non-space characters: the count of RE2's ``\S+``, 3x faster (ASCII
+    r"""``(n,)`` number of runs of non-space characters: the count of RE2's ``\S+``, 3x faster (ASCII
     whitespace splitting; a vertical tab, which RE2's ``\s`` leaves out, is not a separator here either)."""
     t = pc.ascii_trim_whitespace(pc.replace_substring(arr, "\v", "x"))
     n = _np(pc.list_value_length(pc.ascii_split_whitespace(t)))
