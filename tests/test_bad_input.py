@@ -523,11 +523,7 @@ READER_CASES = {"empty", "header_only", "invalid_utf8", "cut_in_half", "truncate
 
 # Bugs this suite found in files owned by others, not fixed yet: strict xfail, so the fix turns them red
 # until the marker goes.
-KNOWN_BUGS = {
-    ("big_field", "csv"): "readers._csv_batches: a field over pyarrow's 4 MiB CSV block raises 'straddling "
-                          "object', then csv.Error (field limit 131072) escapes _locate_csv_error as a traceback",
-    ("big_field", "tsv"): "same as csv",
-}
+KNOWN_BUGS: dict = {}  # (case, fmt) -> reason; none open (the 10 MB CSV field was fixed in readers.py)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -286,3 +286,24 @@ def test_cli_resume_goes_on_after_an_interruption(tmp_path, run_cli, monkeypatch
     assert got == clean
     assert pq.read_table(tmp_path / "f.parquet").equals(pq.read_table(tmp_path / "clean.parquet"))
     assert list((tmp_path / "ck").iterdir()) == []  # finished: nothing left to resume
+
+
+def test_csv_field_longer_than_the_read_block_after_many_rows(tmp_path):
+    """A 10 MB field after 5 MB of short rows: the CSV reader grows its block and re-reads; every row comes
+    once, in order, the long field whole (was: 'straddling object', then a csv.Error traceback)."""
+    import csv
+
+    from artifactlens.io import open_source
+    p = tmp_path / "long.csv"
+    n, big_at = 60_000, 50_000
+    with open(p, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["i", "text"])
+        for i in range(n):
+            w.writerow([i, "x" * 10_000_000 if i == big_at else f"short row number {i} " * 4])
+    src = open_source(p, batch_size=4096)
+    ids, big = [], 0
+    for b in src.batches():
+        ids.extend(int(x) for x in b.column("i").to_pylist())
+        big = max(big, max(len(t) for t in b.column("text").to_pylist()))
+    assert ids == list(range(n)) and src.rows_read == n and big == 10_000_000

@@ -27,6 +27,7 @@ from ..errors import InputError, MissingDependency
 
 DEFAULT_BATCH_SIZE = 8192
 JSONL_BLOCK_BYTES = 1 << 21  # bytes of whole lines parsed at once by the JSONL fast path
+CSV_MAX_ROW_BYTES = 1 << 30  # one CSV row may hold up to 1 GiB (the block grows to fit it)
 TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
                 ".parquet": "parquet", ".pq": "parquet"}
 
@@ -351,19 +352,31 @@ class DataSource:
         if dupes:
             raise InputError(f"the header repeats the column name(s) {sorted(dupes)}", path=self.path, line=1,
                              expected="unique column names")
-        read = pacsv.ReadOptions(encoding=self.encoding, block_size=1 << 22)
         parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
         conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=True,
                                     quoted_strings_can_be_null=False)
-        try:
-            reader = pacsv.open_csv(self.path, read_options=read, parse_options=parse, convert_options=conv)
-            for batch in reader:
-                for start in range(0, batch.num_rows, bs):
-                    yield batch.slice(start, bs)
-        except pa.ArrowInvalid as e:
-            raise self._locate_csv_error(delimiter, len(header), str(e)) from None
+        block, done = 1 << 22, 0  # a row longer than the block: read again with a 4x block, skipping rows given
+        while True:
+            read = pacsv.ReadOptions(encoding=self.encoding, block_size=block)
+            try:
+                seen = 0
+                for batch in pacsv.open_csv(self.path, read_options=read, parse_options=parse, convert_options=conv):
+                    batch, seen = batch.slice(max(0, done - seen)), seen + batch.num_rows
+                    for start in range(0, batch.num_rows, bs):
+                        yield batch.slice(start, bs)
+                    done = max(done, seen)
+                return
+            except pa.ArrowInvalid as e:
+                if "straddl" in str(e) and block < CSV_MAX_ROW_BYTES:
+                    block *= 4
+                    continue
+                if "straddl" in str(e):
+                    raise InputError(f"a row longer than {CSV_MAX_ROW_BYTES >> 20} MiB (the CSV reader's limit)",
+                                     path=self.path, row=done, expected="shorter rows, or JSONL/Parquet") from None
+                raise self._locate_csv_error(delimiter, len(header), str(e)) from None
 
     def _locate_csv_error(self, delimiter: str, ncols: int, msg: str) -> InputError:
+        csv.field_size_limit(CSV_MAX_ROW_BYTES)  # the stdlib's default (128 KiB) would fail on a long field
         with open(self.path, "r", encoding=self.encoding, newline="") as f:
             reader = csv.reader(f, delimiter=delimiter)
             for row in reader:
