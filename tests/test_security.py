@@ -37,11 +37,12 @@ def _planted_rows(kind: str, n: int = 40) -> list[dict]:
     if kind == "instructions":
         for i, r in enumerate(rows):
             r["output"] = PAYLOADS[(i + 3) % len(PAYLOADS)] + " " + r["output"]
-    if kind == "simulations":
+    if kind == "simulations":  # payloads in flagged turns (a role flip, a loop): the report shows those
         for i, r in enumerate(rows):
             for t in r["turns"]:
                 t["text"] = PAYLOADS[i % len(PAYLOADS)] + " " + t["text"]
-                t["speaker"] = "<b onmouseover=alert(7)>Agent</b>"
+            flip = {"speaker": "User", "role": "user", "text": "Solution: " + PAYLOADS[i % len(PAYLOADS)]}
+            r["turns"] += [flip, dict(r["turns"][1]), dict(r["turns"][1]), dict(r["turns"][1])]
     return rows
 
 
