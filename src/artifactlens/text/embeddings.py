@@ -31,13 +31,20 @@ def _key(t: str) -> bytes:
     return hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest()
 
 
-def embed(texts, batch_size: int = 64, cache: bool = True) -> np.ndarray:
+def embed(texts, batch_size: int = 64, cache: bool = True, kind: str | None = None) -> np.ndarray:
     """Unit-normalised MiniLM embeddings, ``(len(texts), 384)`` float32. ``None`` is embedded as ''.
-    With ``ARTIFACTLENS_STATIC_EMBEDDINGS`` set, a static model2vec table instead (:mod:`.static_embeddings`)."""
+
+    ``kind``: None (default) = MiniLM, or the static model2vec folder named by ``ARTIFACTLENS_STATIC_EMBEDDINGS``
+    when that is set; ``"minilm"`` = always MiniLM; ``"static"`` = a static table (:mod:`.static_embeddings`):
+    the env var's folder if set, else the one distilled from MiniLM on first use, ``(n, 256)``."""
+    if kind not in (None, "minilm", "static"):
+        raise ValueError(f"kind must be 'minilm' or 'static', not {kind!r}")
     texts = ["" if t is None else str(t) for t in texts]
-    from .static_embeddings import load_static, static_folder
-    if static_folder():  # a table look-up: faster than the cache would be
+    from .static_embeddings import load_static, static_folder, static_model
+    if kind != "minilm" and static_folder():  # a table look-up: faster than the cache would be
         return load_static(static_folder()).encode(texts)
+    if kind == "static":
+        return static_model().encode(texts)
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     todo: dict[bytes, list[int]] = {}
     for i, t in enumerate(texts):

@@ -3,9 +3,17 @@
 A model2vec model is a token -> vector table distilled from a sentence transformer (Tulkens & van
 Dongen, 2024, "Model2Vec"); a sentence is the mean of its tokens' vectors, so embedding is a table
 look-up: tens of times faster than MiniLM on a CPU, at some loss of quality (bench/bench_embeddings.py
-measures both). No model ships with artifactlens (the distilled MiniLM table is ~23 MB in float16,
-over the repository's file limit): distil one once, offline, from the packaged MiniLM (docs/large-datasets.md),
-then point ``ARTIFACTLENS_STATIC_EMBEDDINGS`` at its folder and every ``embed()`` call uses it.
+measures both).
+
+:func:`distill` builds such a table from the packaged MiniLM with the model2vec recipe and only what
+sentence-transformers already installs (torch, tokenizers, safetensors, scikit-learn): every token of
+MiniLM's WordPiece vocabulary is run through the transformer alone (``[CLS] token [SEP]``), mean-pooled,
+reduced by PCA to ``dims`` and weighted SIF-style by a Zipf estimate of its frequency from its vocabulary
+rank. :func:`static_model` builds it once, lazily, into a cache folder artifactlens controls
+(``$ARTIFACTLENS_CACHE`` or ``~/.cache/artifactlens``, ``static-minilm-<dims>/``; ~10 MiB, seconds on two
+cores) -- nothing is downloaded, nothing ships in the repository. ``embed(texts, kind="static")`` uses it;
+``ARTIFACTLENS_STATIC_EMBEDDINGS`` may instead name any model2vec folder (e.g. one distilled with
+model2vec itself, docs/large-datasets.md), and then every ``embed()`` call uses that folder.
 
 This loader reads the model2vec folder layout (``tokenizer.json``, ``model.safetensors`` with key
 ``embeddings`` and optional ``weights``/``mapping``, ``config.json``) with ``tokenizers`` and
@@ -23,6 +31,9 @@ from pathlib import Path
 import numpy as np
 
 ENV = "ARTIFACTLENS_STATIC_EMBEDDINGS"
+CACHE_ENV = "ARTIFACTLENS_CACHE"
+DIMS = 256          # PCA dimensions of the built-in table (model2vec's default)
+SIF_COEFFICIENT = 1e-4  # model2vec's: weight = a / (a + p(token)), p from Zipf over the vocabulary rank
 
 
 class StaticEmbedder:
@@ -78,3 +89,70 @@ def load_static(folder: str) -> StaticEmbedder:
 def static_folder() -> str | None:
     """The folder named by ``ARTIFACTLENS_STATIC_EMBEDDINGS``, or None (MiniLM)."""
     return os.environ.get(ENV) or None
+
+
+def cache_dir() -> Path:
+    """Where artifactlens keeps what it builds: ``$ARTIFACTLENS_CACHE`` or ``~/.cache/artifactlens``."""
+    return Path(os.environ.get(CACHE_ENV) or os.path.expanduser("~/.cache/artifactlens"))
+
+
+def distill(out_dir, dims: int = DIMS, batch_size: int = 1024) -> Path:
+    """Distil the packaged MiniLM into a model2vec folder at ``out_dir`` (model2vec's recipe, no model2vec).
+
+    For each of the tokenizer's ``V`` vocabulary entries (30,522 WordPieces; ``[PAD]``/``[unusedN]`` included,
+    as model2vec keeps them), the transformer reads ``[CLS] token [SEP]`` and its output is mean-pooled
+    like MiniLM's sentence pooling -> ``(V, 384)``; PCA to ``(V, dims)``; each row times
+    ``a / (a + p_r)`` with ``p_r`` the Zipf probability of vocabulary rank ``r`` (SIF, ``a = 1e-4``).
+    Written in float16 (as model2vec does) with the tokenizer and a config; returns ``out_dir``.
+    """
+    import torch
+    from safetensors.numpy import save_file
+    from sklearn.decomposition import PCA
+    from .embeddings import load_minilm
+    st = load_minilm()
+    tr = st[0]  # sentence_transformers.models.Transformer: .auto_model (BertModel), .tokenizer (fast)
+    tok, model = tr.tokenizer, tr.auto_model.eval()
+    n_vocab = len(tok.get_vocab())
+    ids = torch.arange(n_vocab, dtype=torch.long)
+    cls_sep = torch.tensor([tok.cls_token_id, tok.sep_token_id])
+    parts = []
+    with torch.inference_mode():
+        for lo in range(0, n_vocab, batch_size):
+            b = ids[lo:lo + batch_size]
+            x = torch.stack([cls_sep[0].expand_as(b), b, cls_sep[1].expand_as(b)], dim=1)
+            hidden = model(input_ids=x, attention_mask=torch.ones_like(x)).last_hidden_state
+            parts.append(hidden.mean(dim=1).float().numpy())
+    emb = np.concatenate(parts)
+    if dims and dims < emb.shape[1]:
+        emb = PCA(n_components=dims, svd_solver="covariance_eigh").fit_transform(emb)
+    inv_rank = 1.0 / np.arange(2, n_vocab + 2)
+    emb = emb * (SIF_COEFFICIENT / (SIF_COEFFICIENT + inv_rank / inv_rank.sum()))[:, None]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({"embeddings": np.ascontiguousarray(emb, dtype=np.float16)}, str(out / "model.safetensors"))
+    tok.backend_tokenizer.save(str(out / "tokenizer.json"))
+    cfg = {"model_type": "model2vec", "architectures": ["StaticModel"], "base_model": "all-MiniLM-L6-v2 (packaged)",
+           "apply_pca": dims, "sif_coefficient": SIF_COEFFICIENT, "hidden_dim": int(emb.shape[1]),
+           "normalize": True, "pooling": "mean", "max_length": 512, "embedding_dtype": "float16", "built_by": "artifactlens.text.static_embeddings.distill"}
+    (out / "config.json").write_text(json.dumps(cfg, indent=2))
+    return out
+
+
+def static_model(dims: int = DIMS) -> StaticEmbedder:
+    """The built-in static MiniLM table, distilled once into :func:`cache_dir` on first use."""
+    folder = cache_dir() / f"static-minilm-{dims}"
+    if not (folder / "model.safetensors").is_file():
+        import shutil
+        import tempfile
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+        try:
+            distill(tmp, dims)
+            try:
+                os.rename(tmp, folder)  # atomic; another process may have won the race: keep its folder
+            except OSError:
+                if not (folder / "model.safetensors").is_file():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return load_static(str(folder))

@@ -3,7 +3,7 @@
 After "Under the Surface" (Das et al., 2024): role-play agents (CAMEL's AI user / AI assistant, Solo
 Performance Prompting personas) flip roles, interrupt, digress from the task, and digressing runs solve
 fewer tasks. Modules: :mod:`.parsers` (formats), :mod:`.rules` (flip / interruption / loop rules),
-:mod:`.digression` (MiniLM similarity to the task, calibrated threshold), :mod:`.judge` (optional LLM
+:mod:`.digression` (MiniLM or static-embedding similarity to the task, calibrated thresholds), :mod:`.judge` (optional LLM
 judge), :mod:`.audit` (map/combine over chunks of conversations), :mod:`.report` (metrics and figures).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 
 from ..common import demo_path, finish
 from .audit import audit_simulations
-from .digression import DIGRESSION_THRESHOLD, MIN_RUN
+from .digression import DIGRESSION_THRESHOLD, EMBEDDINGS, MIN_RUN, STATIC_DIGRESSION_THRESHOLD
 from .parsers import FORMATS
 from .rules import LOOP_THRESHOLD
 
@@ -22,6 +22,7 @@ EXAMPLES = """examples:
   artifactlens audit simulations spp_logic_grid.jsonl --json sim.json --html sim.html --flags turns.parquet
   artifactlens audit simulations camel_ai_society/ --format camel
   artifactlens audit simulations turns.jsonl --format turns --digression-threshold 0.2
+  artifactlens audit simulations big_camel.jsonl --embeddings static      # 10k+ conversations on a laptop
   artifactlens audit simulations spp.jsonl --judge-url http://127.0.0.1:8000/v1 --judge-model local
 """
 
@@ -31,9 +32,13 @@ __all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "
 def add_arguments(p) -> None:
     p.add_argument("file", metavar="FILE", help="transcripts: JSON / JSONL file, or a folder of CAMEL JSON files")
     p.add_argument("--format", choices=FORMATS, help="transcript format (default: recognised per record)")
-    p.add_argument("--digression-threshold", type=float, default=DIGRESSION_THRESHOLD, metavar="X",
-                   help=f"a turn digresses when its MiniLM cosine to the task is <= X (default {DIGRESSION_THRESHOLD},"
-                        " chosen on labelled turns)")
+    p.add_argument("--embeddings", choices=EMBEDDINGS,
+                   help="what scores digression: the packaged MiniLM, or a static table distilled from it on first"
+                        " use (~100x faster, a little less accurate; see bench/RESULTS.md). Default: minilm, or static"
+                        " when ARTIFACTLENS_STATIC_EMBEDDINGS names a model2vec folder")
+    p.add_argument("--digression-threshold", type=float, default=None, metavar="X",
+                   help=f"a turn digresses when its cosine to the task is <= X (default, chosen on labelled turns:"
+                        f" {DIGRESSION_THRESHOLD} for minilm, {STATIC_DIGRESSION_THRESHOLD} for static)")
     p.add_argument("--min-run", type=int, default=MIN_RUN, metavar="K",
                    help=f"consecutive digressive turns that make a digressive stretch (default {MIN_RUN})")
     p.add_argument("--loop-threshold", type=float, default=LOOP_THRESHOLD, metavar="R",
@@ -53,7 +58,7 @@ def run_cli(args, common):
     r = audit_simulations(args.file, format=args.format, digression_threshold=args.digression_threshold,
                           min_run=args.min_run, loop_threshold=args.loop_threshold, judge=judge, flags=common.flags,
                           seed=common.seed, encoding=common.encoding,
-                          chunk_size=max(1, min(common.batch_size, 2048)))
+                          chunk_size=max(1, min(common.batch_size, 2048)), embeddings=args.embeddings)
     return finish(r, common)
 
 

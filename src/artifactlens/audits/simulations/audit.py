@@ -45,6 +45,7 @@ class SimulationConfig:
     chunk_size: int = 512
     seed: int = 0
     judge: object = None  # an LLMJudge, or None (default: nothing leaves the machine)
+    embeddings: str | None = None  # "minilm", "static", or None (embed()'s default: env var decides)
 
 
 def _bin(n: int) -> str:
@@ -108,7 +109,7 @@ def map_chunk(convs: list[Conversation], cfg: SimulationConfig) -> tuple[pa.Reco
     """Per-turn flag rows for a chunk of conversations, and the chunk's partial state."""
     texts = [t.text for c in convs for t in c.turns]
     tasks = [c.task for c in convs for _ in c.turns]
-    sim = dg.task_similarity(texts, tasks)
+    sim = dg.task_similarity(texts, tasks, embeddings=cfg.embeddings)
     rows: dict[str, list] = {f.name: [] for f in FLAG_SCHEMA}
     vals: list[dict] = []
     st = _State(BootstrapSums(cfg.seed))
@@ -180,10 +181,10 @@ def map_chunk(convs: list[Conversation], cfg: SimulationConfig) -> tuple[pa.Reco
 
 
 # -- the audit ----------------------------------------------------------------------------------------
-def audit_simulations(path, *, format: str | None = None, digression_threshold: float = dg.DIGRESSION_THRESHOLD,
+def audit_simulations(path, *, format: str | None = None, digression_threshold: float | None = None,
                       min_run: int = dg.MIN_RUN, loop_threshold: float = LOOP_THRESHOLD, judge=None,
                       flags: str | None = None, seed: int = 0, encoding: str = "utf-8",
-                      chunk_size: int = 512) -> AuditResult:
+                      chunk_size: int = 512, embeddings: str | None = None) -> AuditResult:
     """Audit multi-agent transcripts (CAMEL, SPP or generic turns) in ``path`` (JSON, JSONL, or a folder).
 
     Returns an :class:`AuditResult` with conversation-level rates (role flips, interruptions,
@@ -196,7 +197,12 @@ def audit_simulations(path, *, format: str | None = None, digression_threshold: 
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", path=path, expected="a JSON or JSONL file of transcripts, or a folder")
-    cfg = SimulationConfig(format, digression_threshold, min_run, loop_threshold, chunk_size, seed, judge)
+    if embeddings is not None and embeddings not in dg.EMBEDDINGS:
+        raise InputError(f"unknown embeddings '{embeddings}'", column="--embeddings", expected=" or ".join(dg.EMBEDDINGS))
+    if digression_threshold is None:  # the labelled-data threshold of the model that scores (static: its own)
+        from ...text.static_embeddings import static_folder
+        digression_threshold = dg.default_threshold(embeddings or ("static" if static_folder() else "minilm"))
+    cfg = SimulationConfig(format, digression_threshold, min_run, loop_threshold, chunk_size, seed, judge, embeddings)
     info = InputInfo(path=str(path), sha256=file_sha256(path))
     formats: Counter = Counter()
     state: _State | None = None

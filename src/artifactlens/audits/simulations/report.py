@@ -6,6 +6,7 @@ bootstrap sums, so its 95% interval resamples whole conversations (grouped by so
 from __future__ import annotations
 
 from ...result import AuditResult
+from . import digression as dg
 from .rules import FLIP_RULES, INTERRUPTION_RULES
 
 RATES = {  # metric: (numerator, denominator, description)
@@ -63,7 +64,7 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
     r.headline = [m for m in ("n_conversations", "task_accuracy", "role_flip_rate", "interruption_rate",
                               "digression_rate", "loop_rate", "unterminated_rate") if m in r.metrics]
     r.params = {"format": cfg.format or "auto", "digression_threshold": cfg.digression_threshold,
-                "digression_min_run": cfg.min_run, "digression_score": "cosine of MiniLM embeddings, turn vs task",
+                "digression_min_run": cfg.min_run, **dg.embedding_params(cfg.embeddings, cfg.digression_threshold),
                 "loop_threshold": cfg.loop_threshold, "loop_scorer": "rapidfuzz fuzz.ratio to an earlier message",
                 "flip_rules": FLIP_RULES, "interruption_rules": INTERRUPTION_RULES,
                 "length_bins": [_bin(lo) for lo, _ in LENGTH_BINS], "seed": cfg.seed,
