@@ -21,6 +21,8 @@ def local_ray():
     # Ray workers import the checks by module: let them find this folder and the package
     here = str(Path(__file__).parent)
     os.environ["PYTHONPATH"] = os.pathsep.join([here, *sys.path[:3], os.environ.get("PYTHONPATH", "")])
+    if ray.is_initialized():  # another test module's audit left a Ray running: start ours with this path
+        ray.shutdown()
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     yield ray
     ray.shutdown()
