@@ -222,3 +222,17 @@ def test_row_writer_keeps_every_row_and_is_atomic(tmp_path, ext):
 def test_row_writer_rejects_unknown_extension(tmp_path):
     with pytest.raises(InputError, match="expected an output name ending in"):
         RowWriter(tmp_path / "x.xlsx")
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+    from artifactlens.io import atomic_write_text
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "r.json", "{}")
+        with RowWriter(tmp_path / "f.jsonl") as w:
+            w.write(pa.RecordBatch.from_pylist([{"a": 1}]))
+    finally:
+        os.umask(mask)
+    assert oct((tmp_path / "r.json").stat().st_mode & 0o777) == oct(0o644)
+    assert oct((tmp_path / "f.jsonl").stat().st_mode & 0o777) == oct(0o644)

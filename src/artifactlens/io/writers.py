@@ -15,10 +15,18 @@ import pyarrow as pa
 from ..errors import InputError
 
 
+def _umask_mode() -> int:
+    """The mode a plain ``open(..., 'w')`` would give (mkstemp makes files private, 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_text(path, text: str) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.chmod(tmp, _umask_mode())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -65,6 +73,7 @@ class RowWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
+        os.chmod(self._tmp, _umask_mode())
         if self.kind == ".jsonl":
             self._fh = open(self._tmp, "w", encoding="utf-8")
         return self
