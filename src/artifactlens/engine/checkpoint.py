@@ -28,7 +28,6 @@ import json
 import os
 import pickle
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -37,6 +36,7 @@ import pyarrow as pa
 
 from .base import BatchContext, Check
 from .local import Accumulator, LocalEngine, map_batch
+from ..io.writers import atomic_write_bytes
 
 STATE_EVERY_S = 30.0  # seconds between state snapshots (flags parts are saved for every batch)
 
@@ -74,18 +74,6 @@ def checkpoint_key(input_sha256: str, params: dict, checks: Sequence[Check], bat
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 class CheckpointStore:
     """The checkpoint folder of one run (``root/key``)."""
 
@@ -100,7 +88,7 @@ class CheckpointStore:
         import pyarrow.parquet as pq
         buf = io.BytesIO()
         pq.write_table(pa.Table.from_batches([batch]), buf)
-        _atomic_bytes(self.part_path(i), buf.getvalue())
+        atomic_write_bytes(self.part_path(i), buf.getvalue())
 
     def load_part(self, i: int) -> pa.RecordBatch:
         import pyarrow.parquet as pq
@@ -109,9 +97,9 @@ class CheckpointStore:
 
     def save_state(self, acc: Accumulator, checks: Sequence[Check]) -> None:
         blob = pickle.dumps({"states": acc.states, "checks": [_check_attrs(c) for c in checks]}, protocol=5)
-        _atomic_bytes(self.dir / "state.pkl", blob)
+        atomic_write_bytes(self.dir / "state.pkl", blob)
         meta = {"batches": acc.batches, "rows": acc.rows, "sha256": hashlib.sha256(blob).hexdigest()}
-        _atomic_bytes(self.dir / "state.json", json.dumps(meta).encode())
+        atomic_write_bytes(self.dir / "state.json", json.dumps(meta).encode())
 
     def load_state(self) -> dict | None:
         """``{"batches", "rows", "states", "checks"}`` of the last snapshot, or None (none, or unusable)."""
