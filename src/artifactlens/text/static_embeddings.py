@@ -133,7 +133,8 @@ def distill(out_dir, dims: int = DIMS, batch_size: int = 1024) -> Path:
     tok.backend_tokenizer.save(str(out / "tokenizer.json"))
     cfg = {"model_type": "model2vec", "architectures": ["StaticModel"], "base_model": "all-MiniLM-L6-v2 (packaged)",
            "apply_pca": dims, "sif_coefficient": SIF_COEFFICIENT, "hidden_dim": int(emb.shape[1]),
-           "normalize": True, "pooling": "mean", "max_length": 512, "embedding_dtype": "float16", "built_by": "artifactlens.text.static_embeddings.distill"}
+           "normalize": True, "pooling": "mean", "max_length": 512, "embedding_dtype": "float16",
+           "built_by": "artifactlens.text.static_embeddings.distill"}
     (out / "config.json").write_text(json.dumps(cfg, indent=2))
     return out
 

@@ -3,8 +3,9 @@
 After "Under the Surface" (Das et al., 2024): role-play agents (CAMEL's AI user / AI assistant, Solo
 Performance Prompting personas) flip roles, interrupt, digress from the task, and digressing runs solve
 fewer tasks. Modules: :mod:`.parsers` (formats), :mod:`.rules` (flip / interruption / loop rules),
-:mod:`.digression` (MiniLM or static-embedding similarity to the task, calibrated thresholds), :mod:`.judge` (optional LLM
-judge), :mod:`.audit` (map/combine over chunks of conversations), :mod:`.report` (metrics and figures).
+:mod:`.digression` (MiniLM or static-embedding similarity to the task, calibrated thresholds),
+:mod:`.judge` (optional LLM judge), :mod:`.audit` (map/combine over chunks of conversations),
+:mod:`.report` (metrics and figures).
 """
 from __future__ import annotations
 

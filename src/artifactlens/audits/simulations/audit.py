@@ -198,7 +198,8 @@ def audit_simulations(path, *, format: str | None = None, digression_threshold: 
     if not path.exists():
         raise InputError("no such file", path=path, expected="a JSON or JSONL file of transcripts, or a folder")
     if embeddings is not None and embeddings not in dg.EMBEDDINGS:
-        raise InputError(f"unknown embeddings '{embeddings}'", column="--embeddings", expected=" or ".join(dg.EMBEDDINGS))
+        raise InputError(f"unknown embeddings '{embeddings}'", column="--embeddings",
+                         expected=" or ".join(dg.EMBEDDINGS))
     if digression_threshold is None:  # the labelled-data threshold of the model that scores (static: its own)
         from ...text.static_embeddings import static_folder
         digression_threshold = dg.default_threshold(embeddings or ("static" if static_folder() else "minilm"))
