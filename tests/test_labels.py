@@ -455,3 +455,22 @@ def test_one_llm_label_per_item_is_called_out(tmp_path, run_cli):
     res = json.loads((tmp_path / "r.json").read_text())
     assert [s["params"]["model_name"] for s in res["sections"]] == ["a", "b"]
     assert res["metrics"]["majority_match_rate[a]"]["value"] == 0.0
+
+
+def test_alpha_and_second_order_use_a_bounded_split_invariant_item_sample():
+    """Memory stays bounded: beyond max_items, alpha and the second order use the items with the smallest
+    hash; the streamed first-order figures still use every item, and the sample does not depend on batching."""
+    from artifactlens.audits.common import demo_path
+    from artifactlens.audits.labels import audit_labels
+    kw = dict(text="text", human="human", llm="llm", id="id", second_order=False)
+    full = audit_labels(demo_path("labels.csv"), **kw)
+    a = audit_labels(demo_path("labels.csv"), max_items=60, batch_size=7, **kw)
+    b = audit_labels(demo_path("labels.csv"), max_items=60, batch_size=8192, **kw)
+    assert full.params["item_sample"] == {"items": 239, "of": 239, "rule": "smallest hash of the item id"}
+    assert a.params["item_sample"]["items"] == 60 and a.params["item_sample"]["of"] == 239
+    for name in ("minority_erasure_rate", "majority_match_rate", "human_unanimity_rate"):
+        assert a[name] == pytest.approx(full[name], abs=1e-12)
+    alphas = [m for m in a.metrics if m.startswith("krippendorff_alpha")]
+    assert alphas and all(a[m] == pytest.approx(b[m], abs=1e-12) for m in alphas)
+    assert any(a[m] != pytest.approx(full[m], abs=1e-9) for m in alphas)  # computed on the sample, not all
+    assert any("hash sample of 60 of 239 items" in f.message for f in a.findings)

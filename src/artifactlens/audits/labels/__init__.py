@@ -18,7 +18,7 @@ from ...result import AuditResult
 from ..common import CommonOptions, demo_path, finish, input_info
 from .agreement import LEVELS, agreement, distribution_tests
 from .build import build
-from .check import DEFAULT_BINS, FLAG_RULES, LabelCheck
+from .check import MAX_ITEMS, DEFAULT_BINS, FLAG_RULES, LabelCheck
 from .items import sorted_keys
 from .read import Layout, long_to_items, wide_batches
 from . import second_order as _so
@@ -42,7 +42,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
                  alpha_level: str = "nominal", subjectivity_bins=DEFAULT_BINS, second_order: bool = True,
                  features: str = "tfidf", seeds: int = 5, test_size: float = 0.3, seed: int = 0,
                  encoding: str = "utf-8", batch_size: int = 8192, flags: str | None = None,
-                 engine: str = "local", quiet: bool = True, title: str | None = None) -> AuditResult:
+                 engine: str = "local", quiet: bool = True, title: str | None = None,
+                 max_items: int = MAX_ITEMS) -> AuditResult:
     """Audit LLM labels against human labels; returns an :class:`AuditResult` (one section per LLM when
     there are several).
 
@@ -50,6 +51,9 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     LLM). Long (``format="long"``): ``id``, ``label`` and ``source`` columns; ``human`` is the source value
     of human rows (default ``"human"``), ``llm`` the LLM source value(s) (default: every other one);
     ``model`` a column naming the LLM. ``flags``: write every row with its flags (.parquet/.jsonl/.csv).
+    ``max_items``: Krippendorff's alpha and the second order use at most this many items (the ones with
+    the smallest hash of their id, the same sample however the file is split) so memory stays bounded; the
+    streamed first-order figures always use every item.
     """
     if format not in ("wide", "long"):
         raise InputError(f"unknown format '{format}'", expected="wide or long")
@@ -81,7 +85,7 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     several = len(layout.llm) > 1
     checks = {m: LabelCheck(human=layout.human, llm_column=c, text=layout.text, id=layout.id,
                             domain=layout.domain, suffix=f"__{m}" if several else "", path=path, seed=seed,
-                            bins=subjectivity_bins) for m, c in layout.llm.items()}
+                            bins=subjectivity_bins, max_items=max_items) for m, c in layout.llm.items()}
     eng = get_engine(engine, seed=seed, quiet=quiet)
     out = eng.run(batches, list(checks.values()), flags_path=flags)
     params = {"format": format, "text": text, "human": human, "llm": llms, "id": id, "domain": domain,
@@ -129,7 +133,12 @@ def _one(st, model, layout, params, level, so_on, features, seeds, test_size, se
     agree["level"] = level
     tests = distribution_tests(st["h_counts"], st["l_counts"], keys)
     so = _so.run(st["items"], keys, features=features, seeds=seeds, test_size=test_size, seed=seed) if so_on else None
-    return build(st, agree, tests, so, params, title)
+    r = build(st, agree, tests, so, params, title)
+    r.params["item_sample"] = {"items": len(st["items"]), "of": st["n_items"], "rule": "smallest hash of the item id"}
+    if st["n_items"] > len(st["items"]):
+        r.add_finding("info", f"Krippendorff's alpha and the second order use a hash sample of {len(st['items']):,} "
+                              f"of {st['n_items']:,} items (max_items); every other figure uses all items")
+    return r
 
 
 def _combine(results, info, params, title) -> AuditResult:
@@ -197,6 +206,8 @@ def add_arguments(p) -> None:
     p.add_argument("--features", choices=["tfidf", "minilm"], default="tfidf",
                    help="second-order features: TF-IDF (default) or the packaged MiniLM embeddings")
     p.add_argument("--seeds", type=int, default=5, help="second-order splits (default 5)")
+    p.add_argument("--max-items", type=int, default=MAX_ITEMS,
+                   help=f"items kept for alpha and the second order, a hash sample beyond (default {MAX_ITEMS:,})")
     p.add_argument("--test-size", type=float, default=0.3, help="held-out share of items (default 0.3)")
 
 
@@ -217,7 +228,8 @@ def run_cli(args, common: CommonOptions) -> AuditResult:
                      source=args.source, alpha_level=args.alpha_level, subjectivity_bins=_bins(args.subjectivity_bins),
                      second_order=not args.no_second_order, features=args.features, seeds=args.seeds,
                      test_size=args.test_size, seed=common.seed, encoding=common.encoding,
-                     batch_size=common.batch_size, flags=common.flags, engine=common.engine, quiet=common.quiet)
+                     batch_size=common.batch_size, flags=common.flags, engine=common.engine, quiet=common.quiet,
+                     max_items=args.max_items)
     return finish(r, common)
 
 

@@ -17,6 +17,7 @@ Flags (score, then a recorded threshold; a NaN score is never flagged):
 """
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 import numpy as np
@@ -64,15 +65,24 @@ def _decide(score: float, rule: dict) -> bool:
     return score > rule["threshold"] if rule["rule"].startswith("score >") else score <= rule["threshold"]
 
 
+MAX_ITEMS = 200_000  # items kept for Krippendorff's alpha and the second order (memory stays bounded)
+
+
+def _bottom_k(items: list, k: int) -> list:
+    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split."""
+    return items if len(items) <= k else heapq.nsmallest(k, items, key=lambda t: t[0])
+
+
 class LabelCheck(Check):
     """First-order figures for one LLM (``llm_column``) against the human labels."""
 
     def __init__(self, *, human: str, llm_column: str, text: str | None = None, id: str | None = None,
                  domain: str | None = None, suffix: str = "", path=None, seed: int = 0,
-                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True):
+                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True, max_items: int = MAX_ITEMS):
         self.human, self.llm, self.text, self.id, self.domain = human, llm_column, text, id, domain
         self.suffix, self.path, self.seed, self.bins, self.rules = suffix, path, seed, tuple(bins), rules
         self.keep_items = keep_items
+        self.max_items = int(max_items)
         self.name = f"labels{suffix}"
 
     # -- map ------------------------------------------------------------------------------------------
@@ -179,12 +189,14 @@ class LabelCheck(Check):
             if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
                 put(f"k|{label_key(hm)}|{label_key(lm)}", i, 1.0)
             if self.keep_items:
-                st["items"].append((int(rows[i]), texts[i], dict(h), dict(l)))
+                st["items"].append((int(keys[i]), (int(rows[i]), texts[i], dict(h), dict(l))))
             if flagged:
                 tell = len(flagged) + he  # more flags, more human disagreement: more telling
                 st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], describe(h), describe(l), flagged,
                                        reasons))
         st["examples"] = sorted(st["examples"])[:N_EXAMPLES]
+        st["n_items"] = len(st["items"])
+        st["items"] = _bottom_k(st["items"], self.max_items)
         acc = BootstrapSums(self.seed)
         if used.any():
             acc.add(keys[used], {k: v[used] for k, v in vals.items()})
@@ -210,11 +222,12 @@ class LabelCheck(Check):
         return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
                 "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
                 "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
-                "items": a["items"] + b["items"], "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
+                "items": _bottom_k(a["items"] + b["items"], self.max_items), "n_items": a["n_items"] + b["n_items"],
+                "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
                 "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
                 "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"],
                 "max_h": max(a["max_h"], b["max_h"]), "max_l": max(a["max_l"], b["max_l"])}
 
     def finalize(self, state):
-        state["items"] = sorted(state["items"], key=lambda t: t[0])
+        state["items"] = sorted((item for _, item in state["items"]), key=lambda t: t[0])
         return state
