@@ -307,3 +307,39 @@ def test_csv_field_longer_than_the_read_block_after_many_rows(tmp_path):
         ids.extend(int(x) for x in b.column("i").to_pylist())
         big = max(big, max(len(t) for t in b.column("text").to_pylist()))
     assert ids == list(range(n)) and src.rows_read == n and big == 10_000_000
+
+
+def test_cli_resume_keeps_the_instruction_duplicate_index(tmp_path, run_cli, monkeypatch):
+    """Duplicates of rows from batches finished before the interruption are still found after --resume:
+    the duplicate index (a check attribute) is restored with the snapshot."""
+    from artifactlens.audits.instructions.check import InstructionCheck
+    rng = np.random.default_rng(0)
+    vocab = [f"w{j}" for j in range(3000)]
+    rows = [{"instruction": "Describe " + " ".join(rng.choice(vocab, 8)) + ".", "input": "",
+             "output": " ".join(rng.choice(vocab, 14)).capitalize() + "."} for _ in range(240)]
+    rows += [dict(rows[i]) for i in range(0, 60, 3)]  # 20 exact duplicates of rows in batches 0-1, at the end
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    common = ["audit", "instructions", src, "--no-embeddings", "--batch-size", "26", "--quiet"]
+    assert run_cli(*common, "--json", tmp_path / "clean.json", "--flags", tmp_path / "clean.jsonl")[0] == 0
+
+    real_map = InstructionCheck.map
+    stop = {"at": 5}
+
+    def interrupting_map(self, batch, ctx):
+        if stop["at"] is not None and ctx.batch_index == stop["at"]:
+            raise KeyboardInterrupt
+        return real_map(self, batch, ctx)
+
+    monkeypatch.setattr(InstructionCheck, "map", interrupting_map)
+    monkeypatch.setattr("artifactlens.engine.checkpoint.STATE_EVERY_S", 0.0)
+    run = [*common, "--json", tmp_path / "r.json", "--flags", tmp_path / "f.jsonl", "--resume", tmp_path / "ck"]
+    assert run_cli(*run)[0] == 130
+    stop["at"] = None
+    code, _, err = run_cli(*run)
+    assert code == 0, err
+    clean = json.loads((tmp_path / "clean.json").read_text())
+    got = json.loads((tmp_path / "r.json").read_text())
+    assert clean["metrics"]["duplicate_rate"]["value"] == pytest.approx(20 / 260)
+    assert got["metrics"]["duplicate_rate"] == clean["metrics"]["duplicate_rate"]
+    assert (tmp_path / "f.jsonl").read_text() == (tmp_path / "clean.jsonl").read_text()
