@@ -152,3 +152,14 @@ def test_group_resampling_widens_the_interval_for_clustered_rows():
     _, lo_r, hi_r = bootstrap_rate(x)
     _, lo_g, hi_g = bootstrap_rate(x, keys=g)
     assert (hi_g - lo_g) > 4 * (hi_r - lo_r)
+
+
+def test_engine_progress_bar_draws_on_stderr_only_on_a_terminal(monkeypatch):
+    import sys
+    from artifactlens.engine.local import _progress
+    assert _progress(10, quiet=True, label="x") is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert _progress(10, quiet=False, label="x") is None  # CI logs stay clean
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    prog = _progress(10, quiet=False, label="x")
+    assert prog is not None and prog.console.stderr  # never on stdout, where results are printed

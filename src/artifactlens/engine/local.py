@@ -29,9 +29,10 @@ PARALLEL_MIN_BYTES = 32 << 20  # below this the pool's start-up (~1-3 s per work
 def _progress(total_rows: int | None, quiet: bool, label: str):
     if quiet or not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     prog = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-                    TimeElapsedColumn(), transient=True, console=None)
+                    TimeElapsedColumn(), transient=True, console=Console(stderr=True))  # stdout stays for results
     return prog
 
 
