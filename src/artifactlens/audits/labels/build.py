@@ -38,10 +38,6 @@ RATES = [  # name, numerator, denominator, description, group
 ]
 
 
-def _rate(boot, num, den):
-    return boot.interval(lambda s: s.get(num, 0.0) / s.get(den, 0.0))
-
-
 def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params: dict, title: str) -> AuditResult:
     r = AuditResult(kind="labels", title=title, params=dict(params))
     r.params["thresholds"] = THRESHOLDS
@@ -49,7 +45,7 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
     boot = state["boot"]
     n_used = state["used"]
     for name, num, den, desc, group in RATES:
-        est, lo, hi = _rate(boot, num, den)
+        est, lo, hi = boot.ratio(num, den)
         r.add_metric(name, est, desc, ci=(lo, hi), n=int(boot.point().get(den, 0)), group=group)
     est, lo, hi = boot.interval(lambda s: (s.get("h_ent", 0.0) - s.get("l_ent", 0.0)) / s.get("n", 0.0))
     r.add_metric("entropy_drop_bits", est, "human minus LLM mean entropy (bits): how much label diversity the LLM "
