@@ -5,7 +5,7 @@ Rust regex, ~3x RE2's replace in pyarrow). *Exact* duplicates share that text's 
 (``polars.Series.hash``: fixed seeds, stable within one Polars version, which is all a run needs). *Near* duplicates share a
 MinHash-LSH band: the MinHash of the task's set of words and word bigrams (Broder 1997; the scheme of ``datasketch.MinHash``,
 here vectorised with NumPy over a whole Arrow batch because datasketch hashes row by row, ~100x slower;
-the permutations are computed once per distinct word of a batch)
+the permutations are computed once per distinct word of a batch, found with ``pandas.factorize``)
 with ``bands`` x ``rows_per_band`` permutations: a pair sharing a band is a candidate (with 4 x 6, caught
 with probability ``1 - (1 - J**6)**4``: 96 % at Jaccard 0.9, 38 % at 0.7), and it is kept as a near
 duplicate when its signatures agree on at least ``min_jaccard`` (0.8) of the 24 permutations, which
@@ -25,6 +25,7 @@ O(batch log rows), not a re-sort of everything seen.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,9 +59,10 @@ class SeenKeys:
     def first_rows(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """For each key the row that held it first (earlier batches or earlier in this one), else -1;
         then remember the new keys."""
-        out = self._find(keys)
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        inner = rows[first][inverse.ravel()]
+        inverse = inverse.ravel()
+        out = self._find(uniq)[inverse]  # sorted, distinct queries: cache-friendly binary searches
+        inner = rows[first][inverse]
         out = np.where((out < 0) & (inner != rows), inner, out)
         new = out[first] < 0
         if new.any():
@@ -126,7 +128,8 @@ class Deduplicator:
         set of words and word bigrams (zeros for empty texts). Permutation j of a word w is the high half
         of ``a_j * hash(w) + b_j`` (multiply-shift), computed once per distinct word of the batch; of a
         bigram (w1, w2) it is ``pi_j(w1) XOR rotl(pi_j(w2), 13)`` (order matters: "57 - 72" is not
-        "72 - 57")."""
+        "72 - 57"). Texts are grouped by word count, so each group's minima are one ``(m, words, k)``
+        reduction (no per-text loop, no ragged ``reduceat``)."""
         n = len(norm)
         toks = norm.str.split(" ").list.head(self.max_tokens)
         raw = toks.list.len().to_numpy().astype(np.int64)
@@ -136,23 +139,25 @@ class Deduplicator:
         if lens.sum() == 0:
             return out, sig
         flat = hash_strings(toks.explode().filter(pl.Series(np.repeat(lens > 0, raw))))
-        h, word = np.unique(flat & _MASK32, return_inverse=True)  # permute each distinct word once
-        with np.errstate(over="ignore"):  # (k, V): one row per permutation, contiguous for reduceat
-            perm = ((self.a[:, None] * h[None, :] + self.b[:, None]) >> np.uint64(32)).astype(np.uint32)
-        parent = np.repeat(np.arange(n), lens)
-        same = parent[1:] == parent[:-1]
-        nonempty, has_big = lens > 0, lens > 1
-        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])[nonempty]  # first word of each text
-        big_starts = np.concatenate([[0], np.cumsum(lens[has_big] - 1)[:-1]])
-        first, second, sub = word[:-1][same], word[1:][same], has_big[nonempty]
-        mins = np.empty((len(perm), int(nonempty.sum())), np.uint32)
-        for j, p in enumerate(perm):  # 1-D reduceat per permutation: ~2x the 2-D one
-            mins[j] = np.minimum.reduceat(p[word], starts)
-            if first.size:
-                q = p[second]
-                big = np.minimum.reduceat(p[first] ^ ((q << np.uint32(13)) | (q >> np.uint32(19))), big_starts)
-                mins[j, sub] = np.minimum(mins[j, sub], big)
-        mins = mins.T
+        word, uniq = pd.factorize(flat & _MASK32)  # permute each distinct word once (hash table, no sort)
+        k = len(self.a)
+        with np.errstate(over="ignore"):  # (V, k)
+            perm = ((uniq.astype(np.uint64)[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(32)).astype(np.uint32)
+        both = np.concatenate([perm, (perm << np.uint32(13)) | (perm >> np.uint32(19))], axis=1)  # pi_j, rotl(pi_j)
+        nonempty = np.flatnonzero(lens > 0)
+        L = lens[nonempty]
+        order = np.argsort(L, kind="stable")  # texts grouped by word count
+        Ls = L[order]
+        tok = np.concatenate([[0], np.cumsum(L)[:-1]])[order][:, None] + np.arange(int(Ls[-1]))[None, :]
+        cuts = np.flatnonzero(np.diff(Ls)) + 1
+        mins = np.empty((len(L), k), np.uint32)
+        for g0, g1 in zip([0, *cuts], [*cuts, len(Ls)]):
+            l = int(Ls[g0])
+            x = np.take(both, word[tok[g0:g1, :l]].ravel(), axis=0).reshape(g1 - g0, l, 2 * k)
+            m = x[:, :, :k].min(axis=1)  # words
+            if l > 1:  # bigrams
+                np.minimum(m, (x[:, :-1, :k] ^ x[:, 1:, k:]).min(axis=1), out=m)
+            mins[order[g0:g1]] = m
         mins = mins.astype(np.uint64)
         with np.errstate(over="ignore"):
             for band in range(self.bands):
