@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -158,13 +159,19 @@ def _example(batch: pa.RecordBatch, i: int, reasons) -> dict:
 
 def _diversity(f: Features) -> tuple[Counter, Counter]:
     """Counts of the instructions' first word and of their first four words (numbers, quotes and
-    punctuation removed)."""
-    first = pc.list_element(pc.utf8_split_whitespace(f.ins_l), 0) if f.n else pa.array([], pa.string())
+    punctuation removed). The template regexes run in Polars (Rust regex, ~2x RE2's replace here) with
+    RE2's ASCII classes spelled out (``\\d`` = ``[0-9]``, ``\\s`` = ``[\\t\\n\\f\\r ]``), so the
+    result is the same as ``pyarrow.compute.replace_substring_regex`` with ``\\d``/``\\s``."""
+    first = pc.list_element(pc.utf8_split_whitespace(f.ins_l, max_splits=1), 0) if f.n else pa.array([], pa.string())
     verbs = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(pc.drop_null(first)).flatten()])))
-    tmpl = pc.utf8_slice_codeunits(pc.replace_substring_regex(f.ins_l, r"\d+|\"[^\"]*\"|'[^']*'|[^\pL\s]", ""), 0, 40)
-    tmpl = pc.utf8_trim_whitespace(pc.replace_substring_regex(tmpl, r"^((?:\S+\s+){0,3}\S+).*$", r"\1"))
+    tmpl = pl.from_arrow(f.ins_l).str.replace_all(r"[0-9]+|\"[^\"]*\"|'[^']*'|[^\pL\t\n\f\r ]", "").str.slice(0, 40)
+    tmpl = tmpl.str.replace(rf"^((?:{_NS}+{_S}+){{0,3}}{_NS}+).*$", "$1")  # first four words
+    tmpl = pc.utf8_trim_whitespace(tmpl.to_arrow())
     templates = Counter(dict(zip(*[x.to_pylist() for x in pc.value_counts(tmpl).flatten()])))
     return _top(verbs), _top(templates)
+
+
+_S, _NS = r"[\t\n\f\r ]", r"[^\t\n\f\r ]"  # RE2's \s and \S
 
 
 def _decide(d, score):

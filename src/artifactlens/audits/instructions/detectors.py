@@ -394,33 +394,40 @@ class OutputFormatMismatch(InstructionDetector):
                            r"one word|single word|one-word|\byes or no\b")
         return self.per_row(f, cand, self.check)
 
+    JSON, JSON_VERB = re.compile(r"\bjson\b"), re.compile(r"\b(?:in|as|into|return|output|format|produce|generate|"
+                                                         r"create|write|give|convert)\b")
+    FENCES = re.compile(r"^```\w*\s*|\s*```$")
+    ONE_WORD = re.compile(r"\b(?:in|with|using|as) (?:one|a single) word\b|\bone-word\b|\bsingle word\b")
+    YES_NO, YES_NO_ANSWER = re.compile(r"\b(?:answer|respond|reply)\b[^.]{0,25}\byes or no\b"), re.compile(r"\W*(?:yes|no)\b", re.I)
+    N_ITEMS = re.compile(rf"\b(?:list|name|give|provide|generate|suggest|write|come up with|identify|brainstorm|outline|"
+                         rf"enumerate|create|find|state|mention|what are)\b[^.?!\n]{{0,30}}?\b({NWORDS})\s+"
+                         rf"(?!(?:sentences|paragraphs|words|minutes|hours|days|years|seconds|times|people|lines|characters|"
+                         rf"letters|digits|syllables|stanzas|verses)\b)(?:(?!(?:about|of|on|in|for|to|with|from)\b)[a-z-]+\s+){{0,3}}?"
+                         rf"[a-z-]+(?:s|ies)\b")
+    BULLET = re.compile(r"\s*(?:[-*•]|\d+[.):]|[a-z][.)])\s+")
+
     def check(self, ins, inp, out):
         low = ins.lower()
-        if re.search(r"\bjson\b", low) and re.search(r"\b(?:in|as|into|return|output|format|produce|generate|create|"
-                                                     r"write|give|convert)\b", low):
-            body = re.sub(r"^```\w*\s*|\s*```$", "", out.strip())
+        if self.JSON.search(low) and self.JSON_VERB.search(low):
+            body = self.FENCES.sub("", out.strip())
             try:
                 import json
                 json.loads(body)
                 return True, False, ""
             except ValueError:
                 return True, True, "JSON asked for, the output does not parse as JSON"
-        if re.search(r"\b(?:in|with|using|as) (?:one|a single) word\b|\bone-word\b|\bsingle word\b", low):
+        if self.ONE_WORD.search(low):
             n = len(out.split())
             return True, n > 3, f"one word asked for, {n} words given"
-        if re.search(r"\b(?:answer|respond|reply)\b[^.]{0,25}\byes or no\b", low):
-            ok = re.match(r"\W*(?:yes|no)\b", out.strip(), re.I)
+        if self.YES_NO.search(low):
+            ok = self.YES_NO_ANSWER.match(out.strip())
             return True, not ok, "yes or no asked for, neither given"
-        m = re.search(rf"\b(?:list|name|give|provide|generate|suggest|write|come up with|identify|brainstorm|outline|"
-                      rf"enumerate|create|find|state|mention|what are)\b[^.?!\n]{{0,30}}?\b({self.NWORDS})\s+"
-                      rf"(?!(?:sentences|paragraphs|words|minutes|hours|days|years|seconds|times|people|lines|characters|"
-                      rf"letters|digits|syllables|stanzas|verses)\b)(?:(?!(?:about|of|on|in|for|to|with|from)\b)[a-z-]+\s+){{0,3}}?"
-                      rf"[a-z-]+(?:s|ies)\b", low)
+        m = self.N_ITEMS.search(low)
         if not m:
             return False, False, ""
         want = recompute.numbers(m.group(1))[0]
         lines = [l for l in out.split("\n") if l.strip()]
-        bullets = [l for l in lines if re.match(r"\s*(?:[-*•]|\d+[.):]|[a-z][.)])\s+", l)]
+        bullets = [l for l in lines if self.BULLET.match(l)]
         if len(bullets) >= 2:
             got = len(bullets)
         elif len(lines) >= 2 and all(len(l.split()) <= 15 for l in lines[1:]):
@@ -453,6 +460,9 @@ class OutputNotInOptions(InstructionDetector):
     description = "answer outside the options the instruction lists"
     TRIGGER = re.compile(r"\b(?:as|into|between|from|among|either|with|whether|options?(?: are)?|choices?|categories|"
                          r"labels?)\b:?\s+([^.?:;\n]*\bor\b[^.?:;\n]*|[^.?:;\n]*/[^.?:;\n]*)")
+    ARTICLE, SPLIT, NONWORD = (re.compile(r"^(?:either|one of|the following|the|an?)\s+"), re.compile(r",|/|\bor\b"),
+                               re.compile(r"[^\w\s-]"))
+
     def score_features(self, f):
         cand = rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
                            r"rate|respond|whether)\b") & rx(f.ins_l, r" or |/") & (f.out_words <= 6)
@@ -462,12 +472,11 @@ class OutputNotInOptions(InstructionDetector):
         m = self.TRIGGER.search(ins.lower())
         if not m:
             return False, False, ""
-        opts = [re.sub(r"^(?:either|one of|the following|the|an?)\s+", "", o.strip(" \"'“”()")).strip()
-                for o in re.split(r",|/|\bor\b", m.group(1))]
+        opts = [self.ARTICLE.sub("", o.strip(" \"'“”()")).strip() for o in self.SPLIT.split(m.group(1))]
         opts = [o for o in opts if o and len(o.split()) <= 4]
         if len(opts) < 2:
             return False, False, ""
-        o = re.sub(r"[^\w\s-]", "", out.lower()).strip()
+        o = self.NONWORD.sub("", out.lower()).strip()
         hit = any(_has_word(x, o) for x in opts) or (len(o) >= 2 and any(_has_word(o, x) for x in opts))
         return True, not hit, f"answer not among the options {opts[:6]}"
 
@@ -484,14 +493,13 @@ class OutputIrrelevant(InstructionDetector):
     needs_embeddings = True
 
     def score_features(self, f):
-        from ...text.embeddings import cosine_rows, embed
+        from ...text.embeddings import relevance
         score, reasons = np.full(f.n, np.nan), [None] * f.n
         translate = rx(f.ins_l, r"translat")  # MiniLM is English-only: a French input is far from its English output
         idx = np.flatnonzero((f.out_words >= 8) & ~translate)
         if idx.size:
-            task = [(a + " " + b)[:300] for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
-            out = [t[:300] for t in f.texts("out", idx)]
-            cos = cosine_rows(embed(task, batch_size=256), embed(out, batch_size=256))
+            task = [a + " " + b for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
+            cos = relevance(task, f.texts("out", idx), max_chars=300)
             score[idx] = cos
             for i, c in zip(idx, cos):
                 if c <= self.threshold:
@@ -540,12 +548,14 @@ class ListTaskWrong(InstructionDetector):
                            r"highest|highest to lowest)|\breverse\b")
         return self.per_row(f, cand, self.check)
 
-    @staticmethod
-    def check(ins, inp, out):
+    REVERSE, ORDER, SORT = (re.compile(r"\breverse\b"), re.compile(r"\border\b.*\b(?:ascending|descending)"),
+                            re.compile(r"\b(?:sort|arrange|order)\b"))
+
+    def check(self, ins, inp, out):
         low = ins.lower()
-        if re.search(r"\breverse\b", low) and not re.search(r"\border\b.*\b(?:ascending|descending)", low):
+        if self.REVERSE.search(low) and not self.ORDER.search(low):
             return recompute.reverse_task(ins, inp, out)
-        if re.search(r"\b(?:sort|arrange|order)\b", low):
+        if self.SORT.search(low):
             return recompute.sort_task(ins, inp, out)
         return recompute.count_task(ins, inp, out)
 

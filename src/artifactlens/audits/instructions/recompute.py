@@ -13,16 +13,20 @@ import json
 import math
 import operator
 import re
+from functools import lru_cache
 
 _NUM = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])-?\d+(?:\.\d+)?")
 _WORDNUM = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 
 
+_LETTERS = re.compile(r"[a-z]+")
+
+
 def numbers(text: str) -> list[float]:
     """Every number written in ``text`` (digits with optional thousands commas, or number words to 20)."""
     out = [float(m.replace(",", "")) for m in _NUM.findall(text)]
-    out += [float(_WORDNUM[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _WORDNUM]
+    out += [float(_WORDNUM[w]) for w in _LETTERS.findall(text.lower()) if w in _WORDNUM]
     return out
 
 
@@ -56,13 +60,18 @@ def _eval(node):
     raise ValueError("not arithmetic")
 
 
+_TIMES_X = re.compile(r"(?<=\d)\s+x\s+(?=\d)")
+_UNKNOWN = re.compile(r"\d[a-z]\b|\b[a-z]\s*[-+*/^=]\s*[\d(]|[-+*/^=]\s*[a-z]\b")
+_BINOP = re.compile(r"\d\s*[-+*/^×÷%]\s*[-(]*\d")
+
+
 def arithmetic(task: str, output: str):
     """An explicit expression (``12 * (3 + 4)``, ``7 plus 5``) in the task, recomputed."""
     text = _WORDOP_RE.sub(lambda m: _WORDOP_MAP[m.group(0).lower()], task)
-    text = re.sub(r"(?<=\d)\s+x\s+(?=\d)", " * ", text)
-    if re.search(r"\d[a-z]\b|\b[a-z]\s*[-+*/^=]\s*[\d(]|[-+*/^=]\s*[a-z]\b", text):  # unknowns: not checked
+    text = _TIMES_X.sub(" * ", text)
+    if _UNKNOWN.search(text):  # unknowns: not checked
         return False, False, ""
-    cands = [m.group(0) for m in _EXPR.finditer(text) if re.search(r"\d\s*[-+*/^×÷%]\s*[-(]*\d", m.group(0))]
+    cands = [m.group(0) for m in _EXPR.finditer(text) if _BINOP.search(m.group(0))]
     if not cands:
         return False, False, ""
     expr = max(cands, key=len)
@@ -127,44 +136,58 @@ def unit_conversion(task: str, output: str):
 
 
 # -- counting, sorting, reversing ------------------------------------------------------------------
+_QUOTED, _AFTER_COLON = re.compile(r"[\"“']([^\"”']{2,})[\"”']"), re.compile(r":\s*(.+)$", re.S)
+_ITEM_SEP = re.compile(r"\s*(?:,|;|\n|\band\b)\s*")
+
+
 def target_text(instruction: str, inp: str) -> str | None:
     """The text a task operates on: the input, else a quoted span or what follows a colon."""
     if inp.strip():
         return inp.strip()
-    q = re.search(r"[\"“']([^\"”']{2,})[\"”']", instruction)
+    q = _QUOTED.search(instruction)
     if q:
         return q.group(1)
-    c = re.search(r":\s*(.+)$", instruction, re.S)
+    c = _AFTER_COLON.search(instruction)
     return c.group(1).strip() if c else None
 
 
 def _items(text: str) -> list[str]:
-    parts = re.split(r"\s*(?:,|;|\n|\band\b)\s*", text.strip().strip("[]{}().").strip())
+    parts = _ITEM_SEP.split(text.strip().strip("[]{}().").strip())
     return [p.strip().strip("\"'“”.").strip() for p in parts if p.strip().strip("\"'“”.").strip()]
+
+
+_COUNT_WHAT = re.compile(r"\b(?:how many|count(?: the number of)?)\s+(words|characters|letters|vowels|consonants|"
+                         r"sentences|items|elements|numbers|times)\b")
+_COUNT_TIMES = re.compile(r"(?:letter|character|word)\s+[\"'“]?(\w+)[\"'”]?")
+_SENTENCE_END = re.compile(r"[.!?]+")
+_VOWELS = frozenset("aeiouAEIOU")
+_EXPECT = {  # what is counted -> the counts that pass (only the one asked for is computed)
+    "words": lambda t: {len(t.split())},
+    "characters": lambda t: {len(t), len(t.replace(" ", "")), sum(c.isalpha() for c in t)},
+    "letters": lambda t: {sum(c.isalpha() for c in t)},
+    "vowels": lambda t: {sum(c in _VOWELS for c in t)},
+    "consonants": lambda t: {sum(c.isalpha() and c not in _VOWELS for c in t)},
+    "sentences": lambda t: {len([s for s in _SENTENCE_END.split(t) if s.strip()])},
+    "items": lambda t: {len(_items(t))}, "elements": lambda t: {len(_items(t))},
+    "numbers": lambda t: {len(numbers(t))},
+}
 
 
 def count_task(instruction: str, inp: str, output: str):
     """``How many words/letters/vowels/items ...``: the count recomputed; any matching number passes."""
     low = instruction.lower()
-    m = re.search(r"\b(?:how many|count(?: the number of)?)\s+(words|characters|letters|vowels|consonants|"
-                  r"sentences|items|elements|numbers|times)\b", low)
+    m = _COUNT_WHAT.search(low)
     text = target_text(instruction, inp)
     if not m or text is None:
         return False, False, ""
     what = m.group(1)
-    letters = [c for c in text if c.isalpha()]
     if what == "times":
-        q = re.search(r"(?:letter|character|word)\s+[\"'“]?(\w+)[\"'”]?", low)
+        q = _COUNT_TIMES.search(low)
         if not q:
             return False, False, ""
         expect = {text.lower().count(q.group(1))}
     else:
-        expect = {"words": {len(text.split())}, "characters": {len(text), len(text.replace(" ", "")), len(letters)},
-                  "letters": {len(letters)}, "vowels": {sum(c in "aeiouAEIOU" for c in text)},
-                  "consonants": {sum(c.isalpha() and c not in "aeiouAEIOU" for c in text)},
-                  "sentences": {len([s for s in re.split(r"[.!?]+", text) if s.strip()])},
-                  "items": {len(_items(text))}, "elements": {len(_items(text))},
-                  "numbers": {len(numbers(text))}}[what]
+        expect = _EXPECT[what](text)
     got = numbers(output)
     if not got:
         return False, False, ""
@@ -173,10 +196,18 @@ def count_task(instruction: str, inp: str, output: str):
     return True, True, f"counting {what} gives {sorted(expect)[0]}, the output says {got[0]:g}"
 
 
+@lru_cache(maxsize=4096)
+def _item_re(item: str) -> re.Pattern:
+    return re.compile(r"(?<![\w.])" + re.escape(item) + r"(?![\w])")
+
+
+_DESC = re.compile(r"descending|decreasing|largest to smallest|highest to lowest|z to a|reverse alphabetical")
+
+
 def sort_task(instruction: str, inp: str, output: str):
     """``Sort ... in ascending/alphabetical order``: items located in the output must appear sorted."""
     low = instruction.lower()
-    desc = bool(re.search(r"descending|decreasing|largest to smallest|highest to lowest|z to a|reverse alphabetical", low))
+    desc = bool(_DESC.search(low))
     text = target_text(instruction, inp)
     if text is None:
         return False, False, ""
@@ -190,7 +221,8 @@ def sort_task(instruction: str, inp: str, output: str):
     out_low = output.lower()
     pos = []
     for it in items:
-        mm = re.search(r"(?<![\w.])" + re.escape(it.lower()) + r"(?![\w])", out_low)
+        it = it.lower()
+        mm = it in out_low and _item_re(it).search(out_low)  # substring test first: a miss costs no regex
         if not mm:
             return False, False, ""  # the output does not list the items: cannot check
         pos.append(mm.start())
@@ -200,12 +232,15 @@ def sort_task(instruction: str, inp: str, output: str):
     return True, True, f"the items are not in {'descending' if desc else 'ascending'} order"
 
 
+_REV_NORM = re.compile(r"[\s\"'“”.,\[\]]+")
+
+
 def reverse_task(instruction: str, inp: str, output: str):
     """``Reverse the string/word/sentence/list``: character, word or item reversal must be in the output."""
     text = target_text(instruction, inp)
     if text is None:
         return False, False, ""
-    norm = lambda s: re.sub(r"[\s\"'“”.,\[\]]+", " ", s.lower()).strip()
+    norm = lambda s: _REV_NORM.sub(" ", s.lower()).strip()
     cands = {norm(text[::-1]), norm(" ".join(text.split()[::-1])), norm(", ".join(_items(text)[::-1]))}
     out = norm(output)
     if any(c and c in out for c in cands):
@@ -232,10 +267,13 @@ def _balanced(code: str) -> bool:
     return not stack
 
 
+_PYTHON = re.compile(r"\bpython\b", re.I)
+
+
 def code_parses(instruction: str, output: str):
     """Python code (fenced, or the whole output when it reads as code) must parse; C-like code must
     have balanced brackets. Returns the error in the reason."""
-    wants_py = bool(re.search(r"\bpython\b", instruction, re.I))
+    wants_py = bool(_PYTHON.search(instruction))
     blocks = [(lang.lower(), code) for lang, code in _FENCE.findall(output)]
     if not blocks and wants_py and _CODE_START.match(output) and output.count("\n") >= 1:
         blocks = [("python", output)]
