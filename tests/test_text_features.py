@@ -78,12 +78,34 @@ def test_readability_equals_textstat(shared_data):
     ensure_cmudict()
     rows = [json.loads(x) for x in open(shared_data("m4", "reddit_llama2.jsonl"), encoding="utf-8")][:30]
     texts = [r["human_text"] for r in rows] + [r["machine_text"] for r in rows] + [FORMAL, CHATTY, ""]
-    rc = readability_counts(texts)
+    rc = readability_counts(texts, sentences="textstat")
     for ours, theirs in (("flesch", textstat.flesch_reading_ease), ("fk_grade", textstat.flesch_kincaid_grade),
                          ("dale_chall", textstat.dale_chall_readability_score)):
         ref = np.array([theirs(t) for t in texts])
         np.testing.assert_allclose(rc[ours], ref, atol=1e-9)
     assert rc["flesch"][-3] < rc["flesch"][-2]  # the committee sentence is harder than the chatty one
+
+
+def test_readability_equals_textstat_where_sentences_are_unambiguous():
+    import textstat
+    texts = [FORMAL, CHATTY, LITERAL, "The cat sat on the mat. It purred loudly! Did the dog mind? No, it slept."]
+    rc = readability_counts(texts)  # default: spaCy-like sentences; here the same count as textstat's
+    assert rc["sentences"].tolist() == [1, 2, 1, 4]
+    for ours, theirs in (("flesch", textstat.flesch_reading_ease), ("fk_grade", textstat.flesch_kincaid_grade),
+                         ("dale_chall", textstat.dale_chall_readability_score)):
+        np.testing.assert_allclose(rc[ours], [theirs(t) for t in texts], atol=1e-9)
+
+
+def test_sentence_length_counts_abbreviations_as_one_sentence():
+    import textstat
+    text = "Dr. Smith met Mr. Jones at 5 p.m. today."  # 9 textstat words, one sentence
+    f = text_features([text], sentiment=False)
+    assert f["sentence_length"][0] == 9
+    assert readability_counts([text], sentences="textstat")["sentences"][0] == 2  # textstat: 9 / 2 words
+    # Flesch-Kincaid with one sentence of 9 words: 0.39 * 9 + 11.8 * syllables / 9 - 15.59
+    syl = readability_counts([text])["syllables"][0]
+    assert f["fk_grade"][0] == pytest.approx(0.39 * 9 + 11.8 * syl / 9 - 15.59)
+    assert f["fk_grade"][0] > textstat.flesch_kincaid_grade(text)
 
 
 def test_cmudict_is_built_offline(monkeypatch):

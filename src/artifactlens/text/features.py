@@ -8,10 +8,12 @@ over a list of texts and return ``{name: (n,) float64}``:
 - figurative language: a *stated proxy* (simile markers and conventional metaphor cues from word lists,
   and the share of abstract nouns by suffix). It counts surface cues; it is not a metaphor detector, it
   misses novel metaphors and counts literal "like a" (e.g. "I'd like a coffee");
-- readability: Flesch, Flesch-Kincaid, Dale-Chall, exactly as textstat computes them (:mod:`.readability`);
+- readability: Flesch, Flesch-Kincaid, Dale-Chall with textstat's formulas, words and syllables
+  (:mod:`.readability`), sentences counted as spaCy's parser draws them (:mod:`.sentences`: a stated rule,
+  or boundary rates learned from spaCy on a sample of the corpus), not by textstat's ``.!?`` rule;
 - lexical diversity: MTLD (McCarthy & Jarvis 2010, TTR threshold 0.72, mean of both directions), MATTR
   (Covington & McFall 2010, window 50), as the ``lexicalrichness`` package defines them;
-- sentence and word length, punctuation and markdown use;
+- sentence length (textstat words / the same sentence count) and word length, punctuation and markdown;
 - sentiment (VADER compound) and NRC emotion rates (:mod:`artifactlens.text.lexicons`).
 
 Corpus-level measures (embedding diversity, distinct-n) and over-used phrases live in :mod:`.corpus` and
@@ -27,6 +29,7 @@ import numpy as np
 from .lexicons import NRC_EMOTIONS, TOKEN, nrc_emotions, vader_compound
 from .pos import FastTagger, fscore_from_counts, spacy_class_counts
 from .readability import readability_counts
+from .sentences import SentenceSegmenter
 
 FIRST_PERSON = frozenset("i me my mine myself we us our ours ourselves i'm i've i'd i'll we're we've we'd "
                          "we'll".split())
@@ -82,19 +85,21 @@ FEATURES: dict[str, dict] = {
                    "source": "lexicon proxy written for artifactlens"},
     "abstract_nouns": {"what": "share of words with abstract-noun suffixes (-ness, -ity, -tion, -ment...), %",
                        "how": "suffix match on words of 6+ letters", "source": "morphological proxy"},
-    "flesch": {"what": "Flesch reading ease (higher = easier)", "how": "textstat's counts",
-               "source": "Flesch 1948; textstat"},
-    "fk_grade": {"what": "Flesch-Kincaid grade level", "how": "textstat's counts",
-                 "source": "Kincaid et al. 1975; textstat"},
-    "dale_chall": {"what": "Dale-Chall readability score", "how": "textstat's counts and easy-word list",
-                   "source": "Dale & Chall 1948; textstat"},
+    "flesch": {"what": "Flesch reading ease (higher = easier)", "how": "textstat's formula, words and "
+               "syllables; sentences as spaCy's parser draws them (artifactlens.text.sentences)",
+               "source": "Flesch 1948; textstat; spaCy"},
+    "fk_grade": {"what": "Flesch-Kincaid grade level", "how": "textstat's formula, words and syllables; "
+                 "spaCy-like sentences", "source": "Kincaid et al. 1975; textstat; spaCy"},
+    "dale_chall": {"what": "Dale-Chall readability score", "how": "textstat's formula, words and easy-word "
+                   "list; spaCy-like sentences", "source": "Dale & Chall 1948; textstat; spaCy"},
     "mtld": {"what": "MTLD lexical diversity (mean length of sequences keeping TTR above 0.72)",
              "how": "forward and backward passes, averaged", "source": "McCarthy & Jarvis 2010"},
     "mattr": {"what": "moving-average type-token ratio, window 50 words", "how": "sliding window",
               "source": "Covington & McFall 2010"},
     "words": {"what": "number of words", "how": "textstat's word rule", "source": "textstat"},
-    "sentence_length": {"what": "mean words per sentence", "how": "textstat's word and sentence rules",
-                        "source": "textstat"},
+    "sentence_length": {"what": "mean words per sentence", "how": "textstat's words / sentences as spaCy's "
+                        "parser draws them (a stated rule: . ! ? not after an abbreviation, blank lines; or "
+                        "boundary rates learned from spaCy on a corpus sample)", "source": "textstat; spaCy"},
     "word_length": {"what": "mean letters per word", "how": "regular expression words", "source": ""},
     "punctuation": {"what": "punctuation marks per 100 words", "how": "character count", "source": ""},
     **{f"punct_{k}": {"what": f"'{v}' per 100 words", "how": "character count", "source": ""}
@@ -157,18 +162,20 @@ def mattr_one(toks: Sequence[str], window: int = 50) -> float:
 
 
 def text_features(texts: Sequence[str | None], tagger: FastTagger | None = None, pos: str = "fast",
-                  sentiment: bool = True) -> dict[str, np.ndarray]:
+                  sentiment: bool = True, segmenter: SentenceSegmenter | None = None) -> dict[str, np.ndarray]:
     """All per-text features of :data:`FEATURES`, ``{name: (n,) float64}``.
 
     ``pos="fast"`` uses ``tagger`` (a :class:`FastTagger`; the closed-class/suffix prior when None);
     ``pos="spacy"`` tags every text with spaCy (exact, ~10x slower). ``sentiment=False`` skips VADER/NRC.
+    ``segmenter`` counts sentences (a :class:`SentenceSegmenter`, e.g. ``SentenceSegmenter.fit(sample)``;
+    its stated rule when None).
     """
     texts = ["" if t is None else str(t) for t in texts]
     n = len(texts)
     out: dict[str, np.ndarray] = {k: np.zeros(n) for k in FEATURES}
     counts = spacy_class_counts(texts) if pos == "spacy" else (tagger or FastTagger()).class_counts(texts)
     out["formality"] = fscore_from_counts(counts)
-    rc = readability_counts(texts)
+    rc = readability_counts(texts, segmenter=segmenter)
     for k in ("flesch", "fk_grade", "dale_chall", "words"):
         out[k] = rc[k]
     out["sentence_length"] = np.where(rc["sentences"] > 0, rc["words"] / np.maximum(rc["sentences"], 1), 0.0)

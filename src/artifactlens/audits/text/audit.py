@@ -1,10 +1,11 @@
 """The free-text audit: how LLM text differs from human text in style, and whether a model notices.
 
 Steps (each a small function): read and normalise the corpus (:mod:`.inputs`); learn the fast POS tagger
-from spaCy on a sample; per-text features as a map over record batches (:class:`FeatureCheck`, run by
-the engine); per-feature comparisons (:mod:`.compare`); corpus diversity (MiniLM, distinct-n); learned
-over-used phrases (log-odds, Monroe et al.); separability; second order; then the report pieces
-(:mod:`.report`). Row flag: ``llm_style`` when the cross-validated P(LLM | features) >= the threshold.
+and the sentence-boundary rates from spaCy on a sample; per-text features as a map over record batches
+(:class:`FeatureCheck`, run by the engine); per-feature comparisons (:mod:`.compare`); corpus diversity
+(MiniLM, distinct-n); learned over-used phrases (log-odds, Monroe et al.); separability; second order;
+then the report pieces (:mod:`.report`). Row flag: ``llm_style`` when the cross-validated P(LLM | features)
+>= the threshold.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ...result import AuditResult
 from ...stats import hash_keys
 from ...text.features import FEATURES, text_features
 from ...text.pos import FastTagger
+from ...text.sentences import SentenceSegmenter
 from . import compare, report
 from .inputs import load_corpus
 
@@ -31,12 +33,14 @@ class FeatureCheck(Check):
 
     name = "text_features"
 
-    def __init__(self, tagger: FastTagger, sentiment: bool = True):
+    def __init__(self, tagger: FastTagger, sentiment: bool = True, segmenter: SentenceSegmenter | None = None):
         self.tagger = tagger
         self.sentiment = sentiment
+        self.segmenter = segmenter
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
-        F = text_features(batch.column("text").to_pylist(), tagger=self.tagger, sentiment=self.sentiment)
+        F = text_features(batch.column("text").to_pylist(), tagger=self.tagger, sentiment=self.sentiment,
+                          segmenter=self.segmenter)
         return MapOutput({f"f_{k}": pa.array(v) for k, v in F.items()}, [(ctx.row_offset, F)])
 
     def merge(self, a, b):
@@ -55,6 +59,15 @@ def fit_tagger(texts, seed: int = 0, max_words: int = 25_000):
         return FastTagger(), "closed-class and suffix prior (spaCy unavailable)"
 
 
+def fit_segmenter(texts, seed: int = 0, max_words: int = 12_000):
+    """Sentence-boundary rates learned from spaCy's parser on a sample, or the stated rule without spaCy."""
+    try:
+        seg = SentenceSegmenter.fit(texts, max_words=max_words, seed=seed)
+        return seg, "boundary rates learned from spaCy's parser"
+    except ImportError:
+        return SentenceSegmenter(), "rule: . ! ? not after an abbreviation (spaCy unavailable)"
+
+
 def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
                pair: str = "pair_id", domain: str = "domain", seed: int = 0, engine: str = "local",
                batch_size: int = 8192, encoding: str = "utf-8", flags_path=None, embeddings: bool = True,
@@ -69,14 +82,16 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
     texts = df["text"].tolist()
 
     tagger, tagger_note = fit_tagger(texts, seed, tagger_words)
+    segmenter, sentence_note = fit_segmenter(texts, seed)
     table = pa.table({"text": pa.array(texts, type=pa.string())})
     eng = get_engine(engine, seed=seed, quiet=quiet) if engine == "local" else get_engine(engine)
-    F = eng.run(table.to_batches(batch_size), [FeatureCheck(tagger)])["text_features"]
+    F = eng.run(table.to_batches(batch_size), [FeatureCheck(tagger, segmenter=segmenter)])["text_features"]
 
     r = AuditResult(kind="text", title="Free text: LLM vs human style")
     r.input = info
     r.params = {"layout": layout, "columns": {"text": text, "source": source, "pair": pair, "domain": domain},
                 "paired": bool(paired), "seed": seed, "pos_method": tagger_note,
+                "sentence_method": sentence_note,
                 "tagger_sample_words": tagger_words, "max_embed_per_source": max_embed,
                 "features": FEATURES, "thresholds": report.THRESHOLDS,
                 "llm_style_threshold": LLM_STYLE_THRESHOLD, "effect_sign": "LLM minus human"}
