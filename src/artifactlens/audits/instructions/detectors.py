@@ -31,9 +31,19 @@ def register(cls):
     return cls
 
 
-def rx(arr: pa.Array, pattern: str) -> np.ndarray:
-    """RE2 search of ``pattern`` in every string: ``(n,)`` bool."""
-    return pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+def rx(arr: pa.Array, pattern: str, where: np.ndarray | None = None) -> np.ndarray:
+    """RE2 search of ``pattern`` in every string: ``(n,)`` bool. With ``where`` (``(n,)`` bool), only those
+    rows are searched and the others are False: ``rx(a, p, m)`` == ``rx(a, p) & m``, cheaper when the
+    condition ``m`` that the pattern is ANDed with is rare (each RE2 search costs ~0.1 us a row)."""
+    if where is None:
+        return pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(where)
+    if idx.size > 0.7 * len(where):
+        return rx(arr, pattern) & where
+    out = np.zeros(len(where), bool)
+    if idx.size:
+        out[idx] = rx(arr.take(pa.array(idx, type=pa.int64())), pattern)
+    return out
 
 
 def _np(a: pa.Array) -> np.ndarray:
@@ -195,8 +205,8 @@ class InstructionGarbled(InstructionDetector):
         nonspace = (_np(pc.utf8_length(f.ins)) - _np(pc.count_substring(f.ins, " "))).astype(np.float64)
         symbols = _np(pc.count_substring_regex(f.ins, r"[!-/:-@\[-`{-~]"))  # ASCII punctuation (fast in RE2)
         share = np.where(nonspace >= 8, symbols / np.maximum(nonspace, 1), 0.0)
-        pattern = rx(f.ins, r"[!-/:-@\[-`{-~]{6,}|[a-zA-Z]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}") & \
-            ~rx(f.ins_l, r"https?://|www\.")
+        pattern = rx(f.ins, r"[!-/:-@\[-`{-~]{6,}|[a-zA-Z]{30,}|Ã[\x{80}-\x{BF}]|â€|\x{FFFD}")
+        pattern &= ~rx(f.ins_l, r"https?://|www\.", where=pattern)
         s = np.maximum(share, pattern.astype(np.float64))
         return RowScores(s, reasons_where(s >= self.threshold, lambda i: f"garbled text (symbol share {s[i]:.2f})"))
 
@@ -214,7 +224,7 @@ class InstructionPlaceholder(InstructionDetector):
         ph = rx(f.ins_l, r"\{\{?\s*[a-z_][a-z0-9_ ]{0,30}\}\}?|<\s*(?:insert|your|placeholder|name|topic|text|input)[^>]*>"
                          r"|\[\s*(?:insert|your|placeholder|name|topic|x|blank)\b[^\]]*\]|\blorem ipsum\b|\b(?:todo|tbd|xxx+)\b"
                          r"|^(?:instruction|task|prompt)\s*\d*\s*:?$")
-        code = rx(f.ins_l, r"\b(?:python|code|format|string|template|f-string|function|regex|json|javascript|sql)\b")
+        code = rx(f.ins_l, r"\b(?:python|code|format|string|template|f-string|function|regex|json|javascript|sql)\b", where=ph)
         return self.binary(ph & ~code, "placeholder/template text in the instruction")
 
 
@@ -239,9 +249,9 @@ class InputMissing(InstructionDetector):
     description = "instruction refers to an input that is empty"
 
     def score_features(self, f):
-        refers = rx(f.ins_l, REFER)
-        inline = rx(f.ins, INLINE)
-        return self.binary(refers & ~inline & ~f.has_input, "refers to an input, but the input is empty")
+        refers = rx(f.ins_l, REFER, where=~f.has_input)
+        inline = rx(f.ins, INLINE, where=refers)
+        return self.binary(refers & ~inline, "refers to an input, but the input is empty")
 
 
 @register
@@ -286,7 +296,7 @@ class OutputTruncated(InstructionDetector):
     description = "output ends mid-sentence"
 
     def score_features(self, f):
-        mid = rx(f.out_tail, _ENDS_MID) & (f.out_words >= 8)
+        mid = rx(f.out_tail, _ENDS_MID, where=f.out_words >= 8)
         fence = _np(pc.count_substring(f.out, "```")) % 2 == 1
         return self.binary(mid | fence, lambda i: "ends mid-sentence" if mid[i] else "an unclosed ``` block")
 
@@ -304,8 +314,8 @@ class OutputCopiesPrompt(InstructionDetector):
         o, i, n = norm(f.out), norm(f.ins), norm(f.inp)
         nonempty = _np(pc.utf8_length(o)) > 0
         copy_ins = _np(pc.equal(o, i)) & nonempty
-        fix = rx(f.ins_l, r"\b(?:correct|proofread|fix|check|edit|improve|grammar)\b")
-        copy_inp = _np(pc.equal(o, n)) & nonempty & f.has_input & ~fix
+        copy_inp = _np(pc.equal(o, n)) & nonempty & f.has_input
+        copy_inp &= ~rx(f.ins_l, r"\b(?:correct|proofread|fix|check|edit|improve|grammar)\b", where=copy_inp)
         return self.binary(copy_ins | copy_inp, lambda k: "repeats the instruction" if copy_ins[k] else "repeats the input")
 
 
@@ -324,9 +334,10 @@ class OutputRefusal(InstructionDetector):
                r"|\b(?:trained|developed|created) by openai\b|\bmy (?:training data|knowledge cutoff)\b")
 
     def score_features(self, f):
-        idiom = rx(f.out_l, r"\bi (?:cannot|can['’]t) help but\b")  # "I can't help but smile"
         head = pc.utf8_slice_codeunits(f.out_l, 0, 400)  # boilerplate opens the answer
-        return self.binary(rx(head, self.PATTERN) & ~idiom, "refusal or AI-assistant boilerplate")
+        hit = rx(head, self.PATTERN)
+        hit &= ~rx(f.out_l, r"\bi (?:cannot|can['’]t) help but\b", where=hit)  # "I can't help but smile"
+        return self.binary(hit, "refusal or AI-assistant boilerplate")
 
 
 @register
@@ -343,7 +354,7 @@ class OutputTemplateLeak(InstructionDetector):
                            r"response)\s*\d*\s*:|<no ?input>|\[/?inst\]|(?:human|assistant|user|system)\s*:)"
                            r"|<\|(?:im_start|im_end|endoftext|user|assistant|system)\|>|</s>")
         exempt = rx(f.ins_l, r"\b(?:inputs?|outputs?|examples?|dialog(?:ue)?s?|conversations?|script|chat|interview|"
-                             r"transcript|format|template|function|program|code|instructions?)\b")
+                             r"transcript|format|template|function|program|code|instructions?)\b", where=leak)
         return self.binary(leak & ~exempt, "prompt-template text leaked into the output")
 
 
@@ -360,11 +371,12 @@ class OutputWrongLanguage(InstructionDetector):
     EN = r"\b(?:the|and|is|are|of|to|that|it|for|with|was|you|this|have|not|by|your|what)\b"
 
     def score_features(self, f):
-        english = rx(pc.utf8_slice_codeunits(f.out_l, 0, 300), self.EN)
         lines = _np(pc.count_substring(f.out, "\n")) + 1
-        cand = (f.out_words >= 8) & ~english & (f.out_words >= 6 * lines)  # prose, not a list
+        cand = (f.out_words >= 8) & (f.out_words >= 6 * lines)  # prose, not a list
+        cand &= ~rx(pc.utf8_slice_codeunits(f.out_l, 0, 300), self.EN, where=cand)
         cand &= ~rx(f.ins_l, r"translat|\b(?:in|into|to) (?:[a-z]+ish|french|german|spanish|chinese|japanese|"
-                             r"italian|portuguese|russian|arabic|hindi|korean|dutch|greek|latin|[a-z]+ese|[a-z]+an)\b")
+                             r"italian|portuguese|russian|arabic|hindi|korean|dutch|greek|latin|[a-z]+ese|[a-z]+an)\b",
+                    where=cand)
         score, reasons = np.zeros(f.n), [None] * f.n
         idx = np.flatnonzero(cand)
         if idx.size:
@@ -464,8 +476,9 @@ class OutputNotInOptions(InstructionDetector):
                                re.compile(r"[^\w\s-]"))
 
     def score_features(self, f):
-        cand = rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
-                           r"rate|respond|whether)\b") & rx(f.ins_l, r" or |/") & (f.out_words <= 6)
+        cand = rx(f.ins_l, r" or |/", where=f.out_words <= 6)
+        cand &= rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
+                            r"rate|respond|whether)\b", where=cand)
         return self.per_row(f, cand, self.check)
 
     def check(self, ins, inp, out):
@@ -519,12 +532,12 @@ class ArithmeticWrong(InstructionDetector):
     description = "arithmetic or unit conversion recomputed and the output disagrees"
 
     def score_features(self, f):
-        cand = rx(f.task_l, r"\d\s*(?:[-+*/^×÷x%]|plus|minus|times|divided by|multiplied by)\s*-?\(?\d|"
-                            r"\d\s*(?:°|degrees?)?\s*[a-z]+\.?\s+(?:to|into|in)\s+[a-z°]") & \
-            rx(f.ins_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much is|simplify|add|subtract|"
-                        r"multiply|divide|sum of|product of|result of|convert|how many)\b")
+        cand = rx(f.ins_l, r"\b(?:calculate|compute|evaluate|solve|what is|what's|how much is|simplify|add|subtract|"
+                           r"multiply|divide|sum of|product of|result of|convert|how many)\b")
+        cand &= rx(f.task_l, r"\d\s*(?:[-+*/^×÷x%]|plus|minus|times|divided by|multiplied by)\s*-?\(?\d|"
+                             r"\d\s*(?:°|degrees?)?\s*[a-z]+\.?\s+(?:to|into|in)\s+[a-z°]", where=cand)
         cand &= rx(f.out_l, r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                            r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b")  # no number: never checked
+                            r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b", where=cand)  # no number: never checked
         return self.per_row(f, cand, self.check)
 
     @staticmethod
@@ -571,7 +584,9 @@ class CodeSyntaxError(InstructionDetector):
     description = "code in the output does not parse"
 
     def score_features(self, f):
-        cand = rx(f.out, "```") | (rx(f.ins_l, r"\bpython\b") & rx(f.out, r"(?m)^\s*(?:def |class |import |from |for |print\b)"))
+        fence = _np(pc.match_substring(f.out, "```"))
+        py = rx(f.ins_l, r"\bpython\b", where=~fence)
+        cand = fence | rx(f.out, r"(?m)^\s*(?:def |class |import |from |for |print\b)", where=py)
         return self.per_row(f, cand, lambda i, _, o: recompute.code_parses(i, o))
 
 

@@ -21,5 +21,6 @@ OPEN = r"\b(?:some|ideas?|tips|ways|suggest|suggestions|opinion|story|poem|essay
 
 def qa_type(f: Features) -> pa.Array:
     """``"closed"`` or ``"open"`` per row."""
-    closed = rx(f.ins_l, CLOSED) & ~rx(f.ins_l, OPEN) & (f.out_words <= 40)
+    closed = rx(f.ins_l, CLOSED, where=f.out_words <= 40)
+    closed &= ~rx(f.ins_l, OPEN, where=closed)
     return pa.array(np.where(closed, "closed", "open"))
