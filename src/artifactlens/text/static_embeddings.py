@@ -108,8 +108,8 @@ def distill(out_dir, dims: int = DIMS, batch_size: int = 1024) -> Path:
     import torch
     from safetensors.numpy import save_file
     from sklearn.decomposition import PCA
-    from .embeddings import load_minilm
-    st = load_minilm()
+    from .embeddings import _load_minilm
+    st = _load_minilm("cpu")  # float32 on the CPU: the same table whatever --device says
     tr = st[0]  # sentence_transformers.models.Transformer: .auto_model (BertModel), .tokenizer (fast)
     tok, model = tr.tokenizer, tr.auto_model.eval()
     n_vocab = len(tok.get_vocab())

@@ -506,14 +506,13 @@ class OutputIrrelevant(InstructionDetector):
     needs_embeddings = True
 
     def score_features(self, f):
-        from ...text.embeddings import cosine_rows, embed
+        from ...text.embeddings import relevance
         score, reasons = np.full(f.n, np.nan), [None] * f.n
         translate = rx(f.ins_l, r"translat")  # MiniLM is English-only: a French input is far from its English output
         idx = np.flatnonzero((f.out_words >= 8) & ~translate)
         if idx.size:
-            task = [(a + " " + b)[:300] for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
-            out = [t[:300] for t in f.texts("out", idx)]
-            cos = cosine_rows(embed(task, batch_size=256), embed(out, batch_size=256))
+            task = [a + " " + b for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
+            cos = relevance(task, f.texts("out", idx), max_chars=300)
             score[idx] = cos
             for i, c in zip(idx, cos):
                 if c <= self.threshold:
