@@ -1,10 +1,20 @@
-"""Engines on the heavy workload: the instructions audit's check (every heuristic detector, no
-embeddings, no duplicate pass, which needs input order) over generated instruction data; local in-process
-(the peer), local process pool with 2 workers, Ray Data with 1 and 2 workers. Prints rows/s, peak RSS
-of this process (the driver) and the ratio to the in-process run, and checks every run gives the same
-metrics and flags (NaN scores compared as equal). Target (2 cores): Ray 2 workers >= 1.6x Ray 1 worker.
+"""Engines on three workloads: local in-process (the peer), local process pool with 2 workers, Ray Data
+with 1 and 2 workers. Prints rows/s, peak RSS of this process (the driver) and the ratio to the
+in-process run, and checks every run gives the same metrics and flags (NaN scores compared as equal).
+Target (2 cores): Ray 2 workers >= 1.6x Ray 1 worker on the heavy workloads.
+
+Workloads (``--workload``):
+- ``heuristics``: the instructions audit's check (every heuristic detector, no embeddings, no duplicate
+  pass, which needs input order) over generated instruction rows; ~20-60 us of CPU a row, so the driver's
+  share (ordering, merging, writing every row to the flags file) is large.
+- ``embeddings``: the same check with the MiniLM relevance detector, on real instruction/output pairs
+  (bench_embedding_pass.real_pairs, cycled with distinct texts); ~10 ms of CPU a row.
+- ``text``: the free-text audit's feature check (fast tagger and sentence segmenter learned from spaCy
+  first, untimed) on the M4 + Fast-DetectGPT texts, cycled; ~1 ms a text.
 
     .venv/bin/python bench/bench_engine.py --rows 20000
+    .venv/bin/python bench/bench_engine.py --workload embeddings --rows 1500 --batch-size 64
+    .venv/bin/python bench/bench_engine.py --workload text --rows 6000 --batch-size 256
 """
 from __future__ import annotations
 
@@ -15,19 +25,20 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_scaling import OUT, data_file  # noqa: E402
 
 
-def heavy_checks(seed: int = 0):
+def instruction_checks(embeddings: bool, seed: int = 0):
     from artifactlens.audits.instructions.audit import build_detectors
     from artifactlens.audits.instructions.check import InstructionCheck
-    return [InstructionCheck(build_detectors(embeddings=False), dedupe=None, seed=seed)]
+    return [InstructionCheck(build_detectors(embeddings=embeddings), dedupe=None, seed=seed)]
 
 
-def batches(path, batch_size):
+def instruction_batches(path, batch_size):
     from artifactlens.audits.instructions.layouts import detect_layout, normalise
     from artifactlens.io import open_source
     src = open_source(path, batch_size=batch_size)
@@ -38,6 +49,31 @@ def batches(path, batch_size):
         offset += b.num_rows
 
 
+def workload(name: str, rows: int):
+    """(make the checks, make the batches for a batch size, a comparable summary of a run's results)."""
+    import pyarrow as pa
+    if name == "text":
+        from bench_text_features import load_texts
+        from artifactlens.audits.text.audit import FeatureCheck, fit_segmenter, fit_tagger
+        base = load_texts()
+        texts = [base[i % len(base)] for i in range(rows)]
+        tagger, seg = fit_tagger(base)[0], fit_segmenter(base)[0]
+        table = pa.table({"text": pa.array(texts, type=pa.string())})
+        return (lambda: [FeatureCheck(tagger, segmenter=seg)], lambda bs: iter(table.to_batches(bs)),
+                lambda out: {k: np.nan_to_num(np.asarray(v, float), nan=-1e300).tobytes()
+                             for k, v in out["text_features"].items()})
+    if name == "embeddings":
+        from bench_embedding_pass import cycled, real_pairs
+        path = OUT / f"engine_pairs_{rows}.parquet"
+        if not path.exists():
+            OUT.mkdir(exist_ok=True)
+            pq.write_table(pa.Table.from_pylist(cycled(real_pairs(), rows)), path)
+    else:
+        path = data_file(rows)
+    return (lambda: instruction_checks(name == "embeddings"), lambda bs: instruction_batches(path, bs),
+            lambda out: out["instructions"]["acc"].point())
+
+
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -46,12 +82,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--batch-size", type=int, default=2048)
-    ap.add_argument("--skip", nargs="*", default=[], help="runs to skip: pool ray1 ray2")
+    ap.add_argument("--skip", nargs="*", default=[], help="runs to skip: local pool ray1 ray2")
+    ap.add_argument("--workload", choices=["heuristics", "embeddings", "text"], default="heuristics")
     a = ap.parse_args(argv)
     from artifactlens.engine import LocalEngine, get_engine
-    path = data_file(a.rows)
-    print(f"# machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; {a.rows} rows, "
-          f"batches of {a.batch_size}")
+    make_checks, make_batches, summary = workload(a.workload, a.rows)
+    print(f"# machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; workload {a.workload}; "
+          f"{a.rows} rows, batches of {a.batch_size}")
     runs = [("local in-process (peer)", lambda: LocalEngine(workers=1)),
             ("local pool, 2 workers", lambda: LocalEngine(workers=2)),
             ("ray, 1 worker", lambda: get_engine("ray", workers=1)),
@@ -61,7 +98,8 @@ def main(argv=None):
         import ray
         ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         # warm: start Ray's workers once so the first timed run does not pay for it
-        get_engine("ray", workers=2).run(batches(data_file(10_000), a.batch_size), heavy_checks())
+        get_engine("ray", workers=2).run(instruction_batches(data_file(10_000), a.batch_size),
+                                         instruction_checks(False))
     print(f"{'engine':<26}{'seconds':>9}{'rows/s':>10}{'driver RSS MiB':>16}{'vs first row':>15}")
     base, ref, times = None, None, {}
     for key, (label, make) in zip(keys, runs):
@@ -69,17 +107,17 @@ def main(argv=None):
             continue
         flags = OUT / f"engine_flags_{key}.parquet"
         t0 = time.perf_counter()
-        out = make().run(batches(path, a.batch_size), heavy_checks(), flags_path=flags)
+        out = make().run(make_batches(a.batch_size), make_checks(), flags_path=flags)
         dt = time.perf_counter() - t0
         times[key] = dt
         base = base or dt
         table = pq.read_table(flags)
-        acc = out["instructions"]["acc"]
+        point = summary(out)
         same = ""
         if ref is None:
-            ref = (acc.point(), table)
+            ref = (point, table)
         else:
-            same = "" if (acc.point() == ref[0] and table.to_pandas().equals(ref[1].to_pandas())) else "  RESULTS DIFFER"
+            same = "" if (point == ref[0] and table.to_pandas().equals(ref[1].to_pandas())) else "  RESULTS DIFFER"
         print(f"{label:<26}{dt:>9.2f}{a.rows / dt:>10,.0f}{rss_mib():>16.0f}{base / dt:>14.2f}x{same}", flush=True)
     if "ray1" in times and "ray2" in times:
         print(f"ray 2 workers vs 1 worker: x{times['ray1'] / times['ray2']:.2f} (target >= 1.6)")
