@@ -128,8 +128,9 @@ class Deduplicator:
         set of words and word bigrams (zeros for empty texts). Permutation j of a word w is the high half
         of ``a_j * hash(w) + b_j`` (multiply-shift), computed once per distinct word of the batch; of a
         bigram (w1, w2) it is ``pi_j(w1) XOR rotl(pi_j(w2), 13)`` (order matters: "57 - 72" is not
-        "72 - 57"). Texts are grouped by word count, so each group's minima are one ``(m, words, k)``
-        reduction (no per-text loop, no ragged ``reduceat``)."""
+        "72 - 57"). Texts are sorted longest first and the minima taken position by position over the
+        prefix of texts that have a word there: ``max_tokens`` vectorised steps, no per-text loop, no
+        ragged ``reduceat``."""
         n = len(norm)
         toks = norm.str.split(" ").list.head(self.max_tokens)
         raw = toks.list.len().to_numpy().astype(np.int64)
@@ -140,24 +141,24 @@ class Deduplicator:
             return out, sig
         flat = hash_strings(toks.explode().filter(pl.Series(np.repeat(lens > 0, raw))))
         word, uniq = pd.factorize(flat & _MASK32)  # permute each distinct word once (hash table, no sort)
-        k = len(self.a)
         with np.errstate(over="ignore"):  # (V, k)
             perm = ((uniq.astype(np.uint64)[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(32)).astype(np.uint32)
-        both = np.concatenate([perm, (perm << np.uint32(13)) | (perm >> np.uint32(19))], axis=1)  # pi_j, rotl(pi_j)
+        rot = (perm << np.uint32(13)) | (perm >> np.uint32(19))
         nonempty = np.flatnonzero(lens > 0)
         L = lens[nonempty]
-        order = np.argsort(L, kind="stable")  # texts grouped by word count
+        order = np.argsort(-L, kind="stable")  # longest first: the texts with a t-th word are a prefix
         Ls = L[order]
-        tok = np.concatenate([[0], np.cumsum(L)[:-1]])[order][:, None] + np.arange(int(Ls[-1]))[None, :]
-        cuts = np.flatnonzero(np.diff(Ls)) + 1
-        mins = np.empty((len(L), k), np.uint32)
-        for g0, g1 in zip([0, *cuts], [*cuts, len(Ls)]):
-            l = int(Ls[g0])
-            x = np.take(both, word[tok[g0:g1, :l]].ravel(), axis=0).reshape(g1 - g0, l, 2 * k)
-            m = x[:, :, :k].min(axis=1)  # words
-            if l > 1:  # bigrams
-                np.minimum(m, (x[:, :-1, :k] ^ x[:, 1:, k:]).min(axis=1), out=m)
-            mins[order[g0:g1]] = m
+        starts = np.concatenate([[0], np.cumsum(L)[:-1]])[order]
+        prev = np.take(perm, word[starts], axis=0)  # (texts, k): permuted first words
+        m = prev.copy()
+        for t, c in enumerate(np.searchsorted(-Ls, -np.arange(1, int(Ls[0])), side="left"), start=1):
+            w = word[starts[:c] + t]  # the t-th word of the c texts that have one
+            cur = np.take(perm, w, axis=0)
+            np.minimum(m[:c], cur, out=m[:c])  # word
+            np.minimum(m[:c], prev[:c] ^ np.take(rot, w, axis=0), out=m[:c])  # bigram (t-1, t)
+            prev = cur
+        mins = np.empty_like(m)
+        mins[order] = m
         mins = mins.astype(np.uint64)
         with np.errstate(over="ignore"):
             for band in range(self.bands):
