@@ -1,7 +1,7 @@
 """Exact and near-duplicate tasks across the whole stream (within and across sources).
 
-A task is the instruction plus its input, lower-cased with punctuation and spacing collapsed (Polars'
-Rust regex, ~3x RE2's replace in pyarrow). *Exact* duplicates share that text's 64-bit hash
+A task is the instruction plus its input, lower-cased, as its words (runs of letters and digits, Polars'
+``extract_all``: Rust regex, ~3x RE2 in pyarrow) joined by single spaces. *Exact* duplicates share that text's 64-bit hash
 (``polars.Series.hash``: fixed seeds, stable within one Polars version, which is all a run needs). *Near* duplicates share a
 MinHash-LSH band: the MinHash of the task's set of words and word bigrams (Broder 1997; the scheme of ``datasketch.MinHash``,
 here vectorised with NumPy over a whole Arrow batch because datasketch hashes row by row, ~100x slower;
@@ -119,27 +119,32 @@ class Deduplicator:
                 "min_jaccard": self.min_jaccard}
 
     @staticmethod
-    def normalise(batch: pa.RecordBatch) -> pl.Series:
+    def words(batch: pa.RecordBatch) -> pl.Series:
+        """Each task's lower-cased words (runs of letters and digits): ``list[str]`` per row."""
         task = pl.from_arrow(pc.binary_join_element_wise(batch.column("instruction"), batch.column("input"), " "))
-        return task.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+        return task.str.to_lowercase().str.extract_all(r"[\p{L}\p{N}]+")
 
-    def signatures(self, norm: pl.Series):
+    @classmethod
+    def normalise(cls, batch: pa.RecordBatch) -> pl.Series:
+        """The task text compared for exact duplicates: its words joined by single spaces."""
+        return cls.words(batch).list.join(" ")
+
+    def signatures(self, words: pl.Series):
         """``(n, bands)`` uint64 band keys and ``(n, bands*r)`` uint16 MinHash signatures of each text's
-        set of words and word bigrams (zeros for empty texts). Permutation j of a word w is the high half
+        set of words and word bigrams (``words``: from :meth:`words`; zeros for texts without words). Permutation j of a word w is the high half
         of ``a_j * hash(w) + b_j`` (multiply-shift), computed once per distinct word of the batch; of a
         bigram (w1, w2) it is ``pi_j(w1) XOR rotl(pi_j(w2), 13)`` (order matters: "57 - 72" is not
         "72 - 57"). Texts are sorted longest first and the minima taken position by position over the
         prefix of texts that have a word there: ``max_tokens`` vectorised steps, no per-text loop, no
         ragged ``reduceat``."""
-        n = len(norm)
-        toks = norm.str.split(" ").list.head(self.max_tokens)
-        raw = toks.list.len().to_numpy().astype(np.int64)
-        lens = np.where(norm.str.len_bytes().to_numpy() == 0, 0, raw)  # "" splits into [""]: no words
+        n = len(words)
+        toks = words.list.head(self.max_tokens)
+        lens = toks.list.len().to_numpy().astype(np.int64)
         out = np.zeros((n, self.bands), np.uint64)
         sig = np.zeros((n, self.bands * self.r), np.uint16)
         if lens.sum() == 0:
             return out, sig
-        flat = hash_strings(toks.explode().filter(pl.Series(np.repeat(lens > 0, raw))))
+        flat = hash_strings(toks.filter(pl.Series(lens > 0)).explode())  # (an empty list explodes to a null)
         word, uniq = pd.factorize(flat & _MASK32)  # permute each distinct word once (hash table, no sort)
         with np.errstate(over="ignore"):  # (V, k)
             perm = ((uniq.astype(np.uint64)[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(32)).astype(np.uint32)
@@ -170,10 +175,10 @@ class Deduplicator:
     def prepare(self, batch: pa.RecordBatch) -> dict:
         """The pure, per-batch part: task hashes, emptiness, and (``near``) band keys, signatures and
         input hashes."""
-        norm = self.normalise(batch)
-        prep = {"keys": hash_strings(norm), "empty": norm.str.len_bytes().to_numpy() == 0}
+        words = self.words(batch)
+        prep = {"keys": hash_strings(words.list.join(" ")), "empty": words.list.len().to_numpy() == 0}
         if self.near:
-            prep["bandkeys"], prep["sig"] = self.signatures(norm)
+            prep["bandkeys"], prep["sig"] = self.signatures(words)
             prep["inp"] = hash_strings(pl.from_arrow(batch.column("input")).str.to_lowercase().str.strip_chars())
         return prep
 
