@@ -420,7 +420,7 @@ class OutputFormatMismatch(InstructionDetector):
 
     def check(self, ins, inp, out):
         low = ins.lower()
-        if self.JSON.search(low) and self.JSON_VERB.search(low):
+        if "json" in low and self.JSON.search(low) and self.JSON_VERB.search(low):  # (literal first: cheap misses)
             body = self.FENCES.sub("", out.strip())
             try:
                 import json
@@ -428,10 +428,10 @@ class OutputFormatMismatch(InstructionDetector):
                 return True, False, ""
             except ValueError:
                 return True, True, "JSON asked for, the output does not parse as JSON"
-        if self.ONE_WORD.search(low):
+        if "word" in low and self.ONE_WORD.search(low):
             n = len(out.split())
             return True, n > 3, f"one word asked for, {n} words given"
-        if self.YES_NO.search(low):
+        if "yes or no" in low and self.YES_NO.search(low):
             ok = self.YES_NO_ANSWER.match(out.strip())
             return True, not ok, "yes or no asked for, neither given"
         m = self.N_ITEMS.search(low)
@@ -463,6 +463,10 @@ def _has_word(x: str, text: str) -> bool:
     return x in text and _word_re(x).search(text) is not None
 
 
+def _drop_article(pattern: re.Pattern, o: str) -> str:
+    return pattern.sub("", o) if o[:1] in "eota" else o  # (either, one of, the, a/an: skip the regex otherwise)
+
+
 @register
 class OutputNotInOptions(InstructionDetector):
     """A short answer (<= 6 words) that names none of the options the instruction lists ("classify as
@@ -485,7 +489,7 @@ class OutputNotInOptions(InstructionDetector):
         m = self.TRIGGER.search(ins.lower())
         if not m:
             return False, False, ""
-        opts = [self.ARTICLE.sub("", o.strip(" \"'“”()")).strip() for o in self.SPLIT.split(m.group(1))]
+        opts = [_drop_article(self.ARTICLE, o.strip(" \"'“”()")).strip() for o in self.SPLIT.split(m.group(1))]
         opts = [o for o in opts if o and len(o.split()) <= 4]
         if len(opts) < 2:
             return False, False, ""
@@ -566,7 +570,7 @@ class ListTaskWrong(InstructionDetector):
 
     def check(self, ins, inp, out):
         low = ins.lower()
-        if self.REVERSE.search(low) and not self.ORDER.search(low):
+        if "reverse" in low and self.REVERSE.search(low) and not self.ORDER.search(low):
             return recompute.reverse_task(ins, inp, out)
         if self.SORT.search(low):
             return recompute.sort_task(ins, inp, out)

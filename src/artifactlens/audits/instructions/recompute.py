@@ -108,6 +108,9 @@ _CONV = re.compile(rf"(-?\d+(?:\.\d+)?)\s*(?:degrees?\s*)?({_UNIT_RE})\b\.?\s+(?
                    re.I)
 
 
+_CONV_HINT = re.compile(r"\s(?:to|into|in)\s", re.I)  # every match of _CONV holds one
+
+
 def _unit(u: str):
     u = u.lower()
     return _UNITS.get(u) or _UNITS.get(u[:-1])
@@ -120,7 +123,7 @@ def _temp(v: float, a: str, b: str) -> float:
 
 def unit_conversion(task: str, output: str):
     """``Convert 5 km to miles``: the converted value recomputed (2 % tolerance)."""
-    m = _CONV.search(task)
+    m = _CONV_HINT.search(task) and _CONV.search(task)  # the cheap necessary part first
     if not m:
         return False, False, ""
     v, ua, ub = float(m.group(1)), _unit(m.group(2)), _unit(m.group(3))
