@@ -100,7 +100,8 @@ class InstructionCheck(Check):
                 by[(group, level)] = sub = self.bootstrap()
                 sub.add_buckets(buckets[m], {k: values[k][m] for k in ("n", "error", *ERROR_TYPES)})
         pending = {"dedupe": self.dedupe.prepare(batch) if self.dedupe is not None else None, "fam": fam,
-                   "error": error, "flags": flags, "reasons": reasons, "tag": tag, "buckets": buckets,
+                   "error": error, "flags": pa.array(flags, type=pa.string()),  # Arrow: cheap to pickle
+                   "reasons": pa.array(reasons, type=pa.string()), "tag": tag, "buckets": buckets,
                    "levels": levels, "examples": examples}
         verbs, templates = _diversity(f)
         return MapOutput(cols, {"acc": acc, "by": by, "verbs": verbs, "templates": templates, "pending": pending})
@@ -115,12 +116,18 @@ class InstructionCheck(Check):
         flags, reasons, examples = p["flags"], p["reasons"], dict(p["examples"])
         dup = np.zeros(n, bool)
         if self.dedupe is not None:
-            score, why = self.dedupe.lookup(p["dedupe"], rows)
+            score, first, near_first = self.dedupe.find(p["dedupe"], rows)
             dup = _decide(self.dedupe, score)
             cols["duplicate"], cols["duplicate_score"] = pa.array(dup), pa.array(score, type=pa.float64())
             idx = np.flatnonzero(dup)
-            flags[idx] = np.where(flags[idx] == "", "duplicate", flags[idx] + ",duplicate")
-            _join(reasons, _reasons("duplicate", why, idx, n), idx, "; ")
+            if idx.size:  # append "duplicate" to the flags and its reason to the reasons of those rows
+                take, mask = pa.array(idx, type=pa.int64()), pa.array(dup)
+                why = pc.binary_join_element_wise("duplicate: ", self.dedupe.reason_texts(score, first, near_first, idx), "")
+                old_f, old_r = flags.take(take), reasons.take(take)
+                flags = pc.replace_with_mask(flags, mask, pc.if_else(pc.equal(old_f, ""), "duplicate",
+                                                                     pc.binary_join_element_wise(old_f, "duplicate", ",")))
+                reasons = pc.replace_with_mask(reasons, mask, pc.if_else(pc.equal(old_r, ""), why,
+                                                                         pc.binary_join_element_wise(old_r, why, "; ")))
             examples["duplicate"] = idx[:EXAMPLES_PER_FLAG]
             d = dup.astype(np.float64)
             state["acc"].add_buckets(p["buckets"], {"duplicate": d})
@@ -131,7 +138,7 @@ class InstructionCheck(Check):
         for t in ERROR_TYPES:
             cols[t] = pa.array(p["fam"][t])
         cols.update({"error": pa.array(p["error"]), "keep": pa.array(~p["error"] & ~dup), "qa_type": p["tag"],
-                     "flags": pa.array(flags, type=pa.string()), "reasons": pa.array(reasons, type=pa.string())})
+                     "flags": flags, "reasons": reasons})
         state["examples"] = {name: [_example(batch, i, reasons) for i in idx] for name, idx in examples.items()}
         return MapOutput(cols, state)
 
@@ -154,7 +161,7 @@ def _reasons(name: str, why, idx: np.ndarray, n: int) -> np.ndarray:
 def _example(batch: pa.RecordBatch, i: int, reasons) -> dict:
     col = lambda c: batch.column(c)[int(i)].as_py()
     return {"row": int(col("row")), "instruction": col("instruction")[:300], "input": col("input")[:300],
-            "output": col("output")[:300], "source": col("source"), "reasons": reasons[i]}
+            "output": col("output")[:300], "source": col("source"), "reasons": reasons[int(i)].as_py()}
 
 
 def _diversity(f: Features) -> tuple[Counter, Counter]:

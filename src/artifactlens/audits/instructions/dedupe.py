@@ -183,7 +183,26 @@ class Deduplicator:
         return prep
 
     def lookup(self, prep: dict, rows: np.ndarray):
-        """The sequential part (batches in input order): each task against every earlier one."""
+        """The sequential part (batches in input order): each task against every earlier one.
+        Returns ``(score, reasons)`` (a list, None where not flagged)."""
+        score, first, near_first = self.find(prep, rows)
+        reasons = [None] * len(rows)
+        idx = np.flatnonzero(score >= self.threshold)
+        for i, why in zip(idx, self.reason_texts(score, first, near_first, idx).to_pylist()):
+            reasons[i] = why
+        return score, reasons
+
+    @staticmethod
+    def reason_texts(score: np.ndarray, first: np.ndarray, near_first: np.ndarray, idx: np.ndarray) -> pa.Array:
+        """The reasons of the rows ``idx`` (Arrow strings, built without a Python loop)."""
+        exact = pa.array(score[idx] == 1.0)
+        row = pc.cast(pa.array(np.where(score[idx] == 1.0, first[idx], near_first[idx])), pa.string())
+        return pc.binary_join_element_wise(pc.if_else(exact, "same task as row ", "near-duplicate of row "), row,
+                                           pc.if_else(exact, "", " (MinHash-LSH)"), "")
+
+    def find(self, prep: dict, rows: np.ndarray):
+        """:meth:`lookup` without the reasons: ``(score, first, near_first)``, the row each row repeats
+        exactly / nearly (-1: none)."""
         first = self.exact.first_rows(prep["keys"], rows)
         empty = prep["empty"]
         score = np.where((first >= 0) & ~empty, 1.0, 0.0)
@@ -205,11 +224,7 @@ class Deduplicator:
                 ok = idx[(jac >= self.min_jaccard) & (self.inp_store[cand[idx]] == inp_hash[idx])]
                 near_first[ok] = self.row_store[cand[ok]]
                 score[ok] = 0.8
-        reasons = [None] * len(rows)
-        for i in np.flatnonzero(score >= self.threshold):
-            reasons[i] = (f"same task as row {first[i]}" if score[i] == 1.0 else
-                          f"near-duplicate of row {near_first[i]} (MinHash-LSH)")
-        return score, reasons
+        return score, first, near_first
 
     def score(self, batch: pa.RecordBatch, rows: np.ndarray):
         return self.lookup(self.prepare(batch), rows)
