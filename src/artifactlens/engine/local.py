@@ -183,6 +183,7 @@ class LocalEngine:
         # the package's check modules are imported once, in the fork server (when it starts), not in every
         # worker (~1 s CPU each)
         mp_ctx.set_forkserver_preload(["__main__", *preload])
+        _start_forkserver()
         with ProcessPoolExecutor(workers, mp_context=mp_ctx, initializer=_worker_init, initargs=(blob,)) as pool:
             pending: deque = deque()
             try:
@@ -207,11 +208,25 @@ def _pickled(checks: Sequence[Check]) -> bytes | None:
 
 
 _WORKER_CHECKS: list[Check] = []
+# one process per core: no thread oversubscription (Polars and BLAS read these when imported)
+_WORKER_ENV = {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "POLARS_MAX_THREADS": "1"}
+
+
+def _start_forkserver() -> None:
+    """Start the fork server (if not running) with :data:`_WORKER_ENV`, so the modules it preloads set
+    their thread pools for one process per core; this process's environment is left as it was."""
+    from multiprocessing import forkserver
+    added = [k for k in _WORKER_ENV if k not in os.environ]
+    os.environ.update({k: _WORKER_ENV[k] for k in added})
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k in added:
+            del os.environ[k]
 
 
 def _worker_init(blob: bytes) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one process per core: no thread oversubscription
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.update({k: os.environ.get(k, v) for k, v in _WORKER_ENV.items()})
     _WORKER_CHECKS[:] = pickle.loads(blob)
     for c in _WORKER_CHECKS:
         c.setup()
