@@ -118,7 +118,7 @@ def reasons_where(mask: np.ndarray, fn) -> list:
 
 
 class Features:
-    """Per-batch text features shared by the detectors (computed once, lazily): lower-cased columns,
+    """Per-batch text features shared by the detectors (computed once, lazily): lower-cased, trimmed columns,
     word counts, output tail. ``Features.of(batch)`` keeps the last batch's features."""
 
     _last: tuple | None = None
@@ -161,10 +161,13 @@ class Features:
         return self.get("out_words", lambda: words(self.out))
 
     @property
+    def inp_l(self):
+        return self.get("inp_l", lambda: pc.utf8_trim_whitespace(pc.utf8_lower(self.inp)))
+
+    @property
     def has_input(self):
         def has():
-            inp = pc.utf8_trim_whitespace(pc.utf8_lower(self.inp))
-            return (_np(pc.utf8_length(inp)) > 0) & ~_np(pc.is_in(inp, value_set=pa.array(NO_INPUT)))
+            return (_np(pc.utf8_length(self.inp_l)) > 0) & ~_np(pc.is_in(self.inp_l, value_set=pa.array(NO_INPUT)))
         return self.get("has_input", has)
 
     @property
@@ -236,7 +239,7 @@ class InstructionTruncated(InstructionDetector):
     description = "instruction ends mid-sentence or leaves a bracket/quote open"
 
     def score_features(self, f):
-        tail = pc.utf8_rtrim(f.ins_l, characters=" \t\n")
+        tail = f.ins_l  # (trimmed of all Unicode whitespace already)
         mid = rx(tail, r"(?:\b(?:the|an|and|or|but|of|because|than|such as|their|whose)|[,;(\[{-])$")
         opened = (count_chars(f.ins, "(") > count_chars(f.ins, ")")) | (count_chars(f.ins, '"') % 2 == 1)
         return self.binary(mid | opened, lambda i: "ends mid-sentence" if mid[i] else "leaves a bracket or quote open")
@@ -314,7 +317,7 @@ class InputUnused(InstructionDetector):
     description = "an input is given that the instruction cannot use"
 
     def score_features(self, f):
-        inp = pc.utf8_trim_whitespace(pc.utf8_lower(f.inp))
+        inp = f.inp_l
         same = _np(pc.equal(f.ins_l, inp))
         template = rx(inp, r"^(?:<\s*input\s*>|\[\s*input\s*\]|\{\s*input\s*\}|input\s*:?|###\s*input:?)$")
         mask = f.has_input & (same | template)
@@ -360,8 +363,8 @@ class OutputCopiesPrompt(InstructionDetector):
     description = "output repeats the instruction or the input"
 
     def score_features(self, f):
-        norm = lambda a: pc.utf8_rtrim(pc.utf8_trim_whitespace(pc.utf8_lower(a)), characters=" \n\t.!?")
-        o, i, n = norm(f.out), norm(f.ins), norm(f.inp)
+        norm = lambda a: pc.utf8_rtrim(a, characters=" \n\t.!?")  # of the lower-cased, trimmed texts
+        o, i, n = norm(f.out_l), norm(f.ins_l), norm(f.inp_l)
         nonempty = _np(pc.utf8_length(o)) > 0
         copy_ins = _np(pc.equal(o, i)) & nonempty
         copy_inp = _np(pc.equal(o, n)) & nonempty & f.has_input
