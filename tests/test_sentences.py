@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from artifactlens.text.readability import textstat_sentences
+from artifactlens.text.readability import textstat_sentences, textstat_words
 from artifactlens.text.sentences import (SentenceSegmenter, gap_features, rule_probability,
                                          spacy_sentence_starts)
 
@@ -55,10 +55,10 @@ def test_gap_features_by_hand():
     at = text.index
     # candidates: after a period, a line break, before an opening quote, after a closing one; not "It is"
     assert set(f) == {at("fine"), at("Next"), at("here"), at('"Quote'), at(" x") + 1}
-    assert f[at("Next")] == (".", 0, "U", "", "", "")          # "fine. Next"
+    assert f[at("Next")] == (".", 0, "U", "", "", "", "next")  # "fine. Next"
     assert f[at("fine")][:4] == (".", 0, "l", "known")         # "e.g. fine": a known abbreviation
     assert f[at("here")][:3] == ("o", 1, "l")                  # "one\nhere": line break, no punctuation
-    assert f[at('"Quote')] == (".", 0, "q", "", "", "p")      # 'here. "Quote"', a line break before "here."
+    assert f[at('"Quote')] == (".", 0, "q", "", "", "p", "quote")  # 'here. "Quote"', a line break before here
     assert [rule_probability(f[at(w)]) for w in ("Next", "fine", "here", '"Quote')] == [1, 0, 0, 1]
 
 
@@ -66,25 +66,26 @@ def test_hard_wrap_features():
     lines = ["the quick brown fox jumps over the lazy dog and then some more words"] * 5
     text = "\n".join(lines[:2]) + ".\nShort line.\n" + "\n".join(lines[2:])
     feats = [f for _, f in gap_features(text)]
-    assert ("o", 1, "l", "", "full", "") in feats      # a full line wrapped into a lower-case word
+    assert ("o", 1, "l", "", "full", "", "the") in feats  # a full line wrapped into a lower-case word
     assert any(f[0] == "." and f[1] == 1 and f[4] == "short" for f in feats)  # "Short line.\n"
 
 
 def test_smoothing_arithmetic_by_hand():
-    f = (".", 0, "U", "", "", "")
-    coarse = ("coarse", ".", 0, "U", False)
-    # rule says 1 -> floored to 0.95; coarse: 0 of 10 -> (0 + 5 * 0.95) / 15; full key: 0 of 10 -> again
-    seg = SentenceSegmenter({coarse: [0, 10], f: [0, 10]})
+    f = (".", 0, "U", "", "", "", "three")
+    coarse, feats = ("coarse", ".", 0, "U", ""), f[:6]
+    # rule says 1 -> floored to 0.95; each level: (starts + 5 * p_coarser) / (gaps + 5)
+    seg = SentenceSegmenter({coarse: [0, 10], feats: [0, 10], f: [2, 2]})
     p1 = 5 * 0.95 / 15
-    assert seg.probability(f) == pytest.approx(5 * p1 / 15)
-    # a tuple never seen falls back to its coarse key, then to the rule
-    g = (".", 0, "U", "", "", "n")
-    assert seg.probability(g) == pytest.approx(p1)
-    assert SentenceSegmenter({}).probability((",", 0, "l", "", "", "")) == pytest.approx(0.05)
+    p2 = 5 * p1 / 15
+    assert seg.probability(f) == pytest.approx((2 + 5 * p2) / 7)
+    # an unseen next word falls back to the features' rate, unseen features to the coarse key, then the rule
+    assert seg.probability(f[:6] + ("four",)) == pytest.approx(p2)
+    assert seg.probability((".", 0, "U", "", "", "n", "x")) == pytest.approx(p1)
+    assert SentenceSegmenter({}).probability((",", 0, "l", "", "", "", "x")) == pytest.approx(0.05)
     # the count is 1 + the sum of the probabilities (+ the non-candidate rate per plain gap)
     text = "One two. Three four."
     assert seg.count([text])[0] == pytest.approx(1 + seg.probability(f))
-    seg2 = SentenceSegmenter({coarse: [0, 10], f: [0, 10]}, other_rate=0.1)
+    seg2 = SentenceSegmenter({coarse: [0, 10], feats: [0, 10], f: [2, 2]}, other_rate=0.1)
     assert seg2.count([text])[0] == pytest.approx(1 + seg.probability(f) + 0.1 * 2)  # 3 spaces, 1 candidate
 
 
@@ -106,3 +107,24 @@ def test_fitted_segmenter_agrees_with_spacy_on_held_out_text(shared_data):
     assert r >= 0.97, r
     assert np.abs(ours - ref).mean() < np.abs(textstat - ref).mean()
     assert 0 <= seg.other_rate < 0.01
+
+
+def test_next_word_level_learns_a_templated_corpus(shared_data):
+    # PubMed QA texts: "Question: Does ...? Answer: Yes, ..." - spaCy's parser starts a sentence after
+    # "Answer:" before "Yes" but not after "Question:" before "Does"; only the next word tells them apart
+    d = json.load(open(shared_data("fast_detect_gpt", "pubmed_gpt-4.raw_data.json"), encoding="utf-8"))
+    texts = d["original"] + d["sampled"]
+    train, test = texts[::2], texts[1::2][:80]
+    seg = SentenceSegmenter.fit(train, max_words=10_000, seed=0)
+    p_yes = seg.probability((":", 0, "U", "", "", "", "yes"))
+    p_does = seg.probability((":", 0, "U", "", "", "", "does"))
+    assert p_yes > 0.7 > 0.1 > p_does, (p_yes, p_does)
+    ref = np.array([len(s) + 1 for s in spacy_sentence_starts(test)], float)
+    words = np.array([len(textstat_words(t)) for t in test], float)
+    fit, rule = seg.count(test), SentenceSegmenter().count(test)
+    # the expected count is unbiased where the rule misses "Answer:" splits (3.40 and 2.96 vs spaCy's 3.34)
+    assert abs(fit.mean() - ref.mean()) < 0.1 < ref.mean() - rule.mean()
+    # and mean sentence length follows spaCy's better (r 0.82 vs 0.78); the per-text absolute count error
+    # is not smaller (0.41 vs 0.38): a fractional expected count is never exactly right
+    r_fit, r_rule = (np.corrcoef(words / c, words / ref)[0, 1] for c in (fit, rule))
+    assert r_fit > r_rule + 0.02, (r_fit, r_rule)

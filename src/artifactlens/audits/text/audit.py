@@ -59,7 +59,7 @@ def fit_tagger(texts, seed: int = 0, max_words: int = 25_000):
         return FastTagger(), "closed-class and suffix prior (spaCy unavailable)"
 
 
-def fit_segmenter(texts, seed: int = 0, max_words: int = 12_000):
+def fit_segmenter(texts, seed: int = 0, max_words: int = 25_000):
     """Sentence-boundary rates learned from spaCy's parser on a sample, or the stated rule without spaCy."""
     try:
         seg = SentenceSegmenter.fit(texts, max_words=max_words, seed=seed)
