@@ -10,7 +10,8 @@ over a list of texts and return ``{name: (n,) float64}``:
   misses novel metaphors and counts literal "like a" (e.g. "I'd like a coffee");
 - readability: Flesch, Flesch-Kincaid, Dale-Chall with textstat's formulas, words and syllables
   (:mod:`.readability`), sentences counted as spaCy's parser draws them (:mod:`.sentences`: a stated rule,
-  or boundary rates learned from spaCy on a sample of the corpus), not by textstat's ``.!?`` rule;
+  or boundary rates learned from spaCy on a sample of the corpus), not by textstat's ``.!?`` rule, which
+  splits at "e.g." and "Dr." and so disagreed with spaCy-based tools such as TextDescriptives;
 - lexical diversity: MTLD (McCarthy & Jarvis 2010, TTR threshold 0.72, mean of both directions), MATTR
   (Covington & McFall 2010, window 50), as the ``lexicalrichness`` package defines them;
 - sentence length (textstat words / the same sentence count) and word length, punctuation and markdown;
@@ -97,9 +98,10 @@ FEATURES: dict[str, dict] = {
     "mattr": {"what": "moving-average type-token ratio, window 50 words", "how": "sliding window",
               "source": "Covington & McFall 2010"},
     "words": {"what": "number of words", "how": "textstat's word rule", "source": "textstat"},
-    "sentence_length": {"what": "mean words per sentence", "how": "textstat's words / sentences as spaCy's "
-                        "parser draws them (a stated rule: . ! ? not after an abbreviation, blank lines; or "
-                        "boundary rates learned from spaCy on a corpus sample)", "source": "textstat; spaCy"},
+    "sentence_length": {"what": "mean words per sentence", "how": "textstat's words / the expected number of "
+                        "sentences as spaCy's parser draws them: boundary rates learned from spaCy on a sample "
+                        "of the corpus (the audit), or the stated rule (after . ! ? unless the previous token "
+                        "is an abbreviation; never at a line break alone)", "source": "textstat; spaCy"},
     "word_length": {"what": "mean letters per word", "how": "regular expression words", "source": ""},
     "punctuation": {"what": "punctuation marks per 100 words", "how": "character count", "source": ""},
     **{f"punct_{k}": {"what": f"'{v}' per 100 words", "how": "character count", "source": ""}
