@@ -128,6 +128,8 @@ def readability_counts(texts, sentences="segmenter", segmenter=None) -> dict[str
     its unfitted rule when None; the count may be fractional, an expected count); ``"textstat"`` with
     textstat's rule (then every figure equals textstat's)."""
     from .sentences import SentenceSegmenter
+    if sentences not in ("segmenter", "textstat"):
+        raise ValueError(f"sentences must be 'segmenter' or 'textstat', not {sentences!r}")
     texts = list(texts)
     n = len(texts)
     W, S, Y, D = (np.zeros(n) for _ in range(4))
