@@ -46,7 +46,7 @@ import numpy as np
 
 CLOSERS = "\"')]}\u201d\u2019"
 _CLOSE_CLASS = re.escape(CLOSERS)
-GAP = re.compile(r"(?:(?<=[.!?:;*" + _CLOSE_CLASS + r"\u2026])\s+|\s*\n\s*|\s+(?=[A-Z\-*\u2022#>\"'(\[\u201c\u2018]))"
+GAP = re.compile(r"(?=\s)(?:(?<=[.!?:;*" + _CLOSE_CLASS + r"\u2026])\s+|\s*\n\s*|\s+(?=[A-Z\-*\u2022#>\"'(\[\u201c\u2018]))"
                  r"(?=\S)")
 _NEXT = re.compile(r"\S+")
 _WORD = re.compile(r"\w")
