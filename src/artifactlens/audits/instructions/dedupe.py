@@ -5,7 +5,7 @@ A task is the instruction plus its input, lower-cased, as its words (runs of let
 (``polars.Series.hash``: fixed seeds, stable within one Polars version, which is all a run needs). *Near* duplicates share a
 MinHash-LSH band: the MinHash of the task's set of words and word bigrams (Broder 1997; the scheme of ``datasketch.MinHash``,
 here vectorised with NumPy over a whole Arrow batch because datasketch hashes row by row, ~100x slower;
-the permutations are computed once per distinct word of a batch, found with ``pandas.factorize``)
+the permutations are computed once per distinct word of a batch)
 with ``bands`` x ``rows_per_band`` permutations: a pair sharing a band is a candidate (with 4 x 6, caught
 with probability ``1 - (1 - J**6)**4``: 96 % at Jaccard 0.9, 38 % at 0.7), and it is kept as a near
 duplicate when its signatures agree on at least ``min_jaccard`` (0.8) of the 24 permutations, which
@@ -25,7 +25,6 @@ O(batch log rows), not a re-sort of everything seen.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,6 +36,20 @@ _SEED = 0x5EED
 def hash_strings(s: pl.Series) -> np.ndarray:
     """``(n,)`` uint64 hash of each string (Polars, fixed seed)."""
     return s.hash(_SEED).to_numpy()
+
+
+def _distinct(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(h, return_inverse=True)`` for 32-bit values held in uint64, by one (SIMD) sort of
+    ``value << 32 | position`` instead of an argsort (~2x faster)."""
+    n = len(h)
+    s = np.sort((h << np.uint64(32)) | np.arange(n, dtype=np.uint64))
+    hs = s >> np.uint64(32)
+    new = np.empty(n, bool)
+    new[:1] = True
+    np.not_equal(hs[1:], hs[:-1], out=new[1:])
+    inverse = np.empty(n, np.int64)
+    inverse[(s & _MASK32).astype(np.int64)] = np.cumsum(new) - 1
+    return hs[new], inverse
 
 
 class SeenKeys:
@@ -145,7 +158,7 @@ class Deduplicator:
         if lens.sum() == 0:
             return out, sig
         flat = hash_strings(toks.filter(pl.Series(lens > 0)).explode())  # (an empty list explodes to a null)
-        word, uniq = pd.factorize(flat & _MASK32)  # permute each distinct word once (hash table, no sort)
+        uniq, word = _distinct(flat & _MASK32)  # permute each distinct word once
         with np.errstate(over="ignore"):  # (V, k)
             perm = ((uniq.astype(np.uint64)[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(32)).astype(np.uint32)
         rot = (perm << np.uint32(13)) | (perm >> np.uint32(19))
