@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ...engine import get_engine
+from ...engine import LocalEngine, get_engine
 from ...errors import InputError
 from ...io.readers import open_source
 from ...io.writers import RowWriter
@@ -59,6 +59,24 @@ def _workers(src) -> int:
     return n
 
 
+POOL_BATCH_ROWS = 65536  # batches sent to the process pool: its per-batch costs (pickled partial state,
+# regex compiles) are paid once per 64k rows; results do not depend on batch boundaries
+
+
+def _coalesce(batches, rows: int):
+    """Consecutive batches concatenated into batches of at least ``rows`` rows (the last may be shorter)."""
+    concat = lambda bs: bs[0] if len(bs) == 1 else pa.Table.from_batches(bs).combine_chunks().to_batches()[0]
+    buf, n = [], 0
+    for b in batches:
+        buf.append(b)
+        n += b.num_rows
+        if n >= rows:
+            yield concat(buf)
+            buf, n = [], 0
+    if buf:
+        yield concat(buf)
+
+
 def _batches(src, spec: dict, info):
     offset = 0
     for b in src.batches():
@@ -97,8 +115,11 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     flags_path = common.flags or clean
     info = result.input
     kw = {"workers": _workers(src)} if common.engine == "local" else {}
-    out = get_engine(common.engine, seed=common.seed, quiet=common.quiet, label="instructions", **kw).run(
-        _batches(src, spec, info), [check], flags_path=flags_path)
+    engine = get_engine(common.engine, seed=common.seed, quiet=common.quiet, label="instructions", **kw)
+    batches = _batches(src, spec, info)
+    if type(engine) is LocalEngine and kw["workers"] > 1:
+        batches = _coalesce(batches, max(POOL_BATCH_ROWS, common.batch_size))
+    out = engine.run(batches, [check], flags_path=flags_path)
     skipped = dict(info.rows_skipped)
     result.input = input_info(src)
     for k, v in skipped.items():
