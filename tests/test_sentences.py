@@ -60,6 +60,9 @@ def test_gap_features_by_hand():
     assert f[at("here")][:3] == ("o", 1, "l")                  # "one\nhere": line break, no punctuation
     assert f[at('"Quote')] == (".", 0, "q", "", "", "p", "quote")  # 'here. "Quote"', a line break before here
     assert [rule_probability(f[at(w)]) for w in ("Next", "fine", "here", '"Quote')] == [1, 0, 0, 1]
+    abbrev = [f[3] for _, f in gap_features("NASA. Then Dr. Who, J. Doe, A.B.C. Army, 3. Items, 2.5. So")
+              if f[0] == "."]
+    assert abbrev == ["caps", "known", "initial", "dotted", "num", "num"]
 
 
 def test_hard_wrap_features():

@@ -79,7 +79,8 @@ def _prev_end(prev: str) -> tuple[str, str]:
 
 def _abbrev(core: str) -> str:
     """How abbreviation-like a token (without its final period) is: known, initial, dotted, num, caps, ''."""
-    w = _LEAD.sub("", core).lower()
+    raw = _LEAD.sub("", core)
+    w = raw.lower()
     if not w:
         return ""
     if w in ABBREVIATIONS:
@@ -90,12 +91,22 @@ def _abbrev(core: str) -> str:
         return "num" if w.replace(".", "").isdigit() else "dotted"
     if w.isdigit():
         return "num"
-    if w.isupper() and len(w) <= 5:
+    if raw.isupper() and len(raw) <= 5:
         return "caps"
     return ""
 
 
+_NEXT_CLASS: dict[str, str] = {}
+
+
 def _next_class(c: str) -> str:
+    k = _NEXT_CLASS.get(c)
+    if k is None:
+        k = _NEXT_CLASS[c] = _next_class_of(c)
+    return k
+
+
+def _next_class_of(c: str) -> str:
     if c.isupper():
         return "U"
     if c.islower():
