@@ -23,13 +23,13 @@ sentences together); and the next word itself.
 - ``SentenceSegmenter.fit(texts)`` parses a random sample of the corpus being audited (default ~25k words,
   ~2.5 s on one core; ~1 s more than the POS tagger's own pass when both learn from one spaCy pass,
   :func:`fit_tagger_and_segmenter`, as the text audit does) with spaCy's parser and counts how often the
-  parser starts a sentence at each kind of gap; P(start | gap) is the rate of the finest key seen,
-  smoothed step by step towards coarser ones (features + next word -> the 6 features -> the 4 the rule
-  looks at -> the rule itself; 5 pseudo-gaps per step), like :class:`.pos.FastTagger` learns its tags from spaCy on a sample. The next-word level
-  matters on templated corpora: spaCy splits "Answer: Yes, ..." almost always, "Question: Does ..." never.
-  A text's sentence count is 1 + the sum of those probabilities over its gaps: the expected count, which
-  is what mean sentence length and the readability formulas need (:meth:`SentenceSegmenter.split`
-  thresholds at 0.5 to show sentences).
+  parser starts a sentence at each kind of gap; P(start | gap) is the rate of the finest key seen, smoothed
+  step by step towards coarser ones (features + next word -> the 6 features -> the 4 the rule looks at ->
+  the rule itself; 5 pseudo-gaps per step), like :class:`.pos.FastTagger` learns its tags from spaCy on a
+  sample. The next-word level matters on templated corpora: spaCy splits "Answer: Yes, ..." almost always,
+  "Question: Does ..." never. A text's sentence count is 1 + the sum of those probabilities over its gaps:
+  the expected count, which is what mean sentence length and the readability formulas need
+  (:meth:`SentenceSegmenter.split` thresholds at 0.5 to show sentences).
 
 The rule, the features, the smoothing and the sample size were chosen on texts other than the benchmark's
 (LLMBar, CoachLM, Self-Instruct, SPP and Cobbler outputs, plus hard-wrapped copies), except the next-word
