@@ -75,10 +75,10 @@ def workload(name: str, rows: int):
     import pyarrow as pa
     if name == "text":
         from bench_text_features import load_texts
-        from artifactlens.audits.text.audit import FeatureCheck, fit_segmenter, fit_tagger
+        from artifactlens.audits.text.audit import FeatureCheck, fit_text_models
         base = load_texts()
         texts = [base[i % len(base)] for i in range(rows)]
-        tagger, seg = fit_tagger(base)[0], fit_segmenter(base)[0]
+        tagger, seg = fit_text_models(base)[:2]
         table = pa.table({"text": pa.array(texts, type=pa.string())})
         return (lambda: [FeatureCheck(tagger, segmenter=seg)], lambda bs: iter(table.to_batches(bs)),
                 lambda out: {k: np.nan_to_num(np.asarray(v, float), nan=-1e300).tobytes()

@@ -51,21 +51,16 @@ class FeatureCheck(Check):
         return {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
 
 
-def fit_tagger(texts, seed: int = 0, max_words: int = 25_000):
-    """A FastTagger learned from spaCy on a sample, or the closed-class prior when spaCy is missing."""
+def fit_text_models(texts, seed: int = 0, max_words: int = 25_000):
+    """The fast POS tagger and the sentence-boundary rates, learned from ONE spaCy pass over a sample of
+    ``texts`` (:func:`.sentences.fit_tagger_and_segmenter`); without spaCy, the closed-class prior and the
+    stated sentence rule. Returns ``(tagger, segmenter, tagger_note, sentence_note)``."""
     try:
-        return FastTagger.fit(texts, max_words=max_words, seed=seed), "unigram tagger learned from spaCy"
+        tagger, segmenter = fit_tagger_and_segmenter(texts, max_words=max_words, seed=seed)
+        return tagger, segmenter, "unigram tagger learned from spaCy", "boundary rates learned from spaCy's parser"
     except ImportError:
-        return FastTagger(), "closed-class and suffix prior (spaCy unavailable)"
-
-
-def fit_segmenter(texts, seed: int = 0, max_words: int = 25_000):
-    """Sentence-boundary rates learned from spaCy's parser on a sample, or the stated rule without spaCy."""
-    try:
-        seg = SentenceSegmenter.fit(texts, max_words=max_words, seed=seed)
-        return seg, "boundary rates learned from spaCy's parser"
-    except ImportError:
-        return SentenceSegmenter(), "rule: . ! ? not after an abbreviation (spaCy unavailable)"
+        return (FastTagger(), SentenceSegmenter(), "closed-class and suffix prior (spaCy unavailable)",
+                "rule: . ! ? not after an abbreviation (spaCy unavailable)")
 
 
 def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
@@ -81,12 +76,7 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
     keys = hash_keys(groups)
     texts = df["text"].tolist()
 
-    try:  # one spaCy pass over one sample teaches both
-        tagger, segmenter = fit_tagger_and_segmenter(texts, max_words=tagger_words, seed=seed)
-        tagger_note, sentence_note = "unigram tagger learned from spaCy", "boundary rates learned from spaCy's parser"
-    except ImportError:
-        tagger, tagger_note = fit_tagger(texts, seed, tagger_words)
-        segmenter, sentence_note = fit_segmenter(texts, seed)
+    tagger, segmenter, tagger_note, sentence_note = fit_text_models(texts, seed, tagger_words)
     table = pa.table({"text": pa.array(texts, type=pa.string())})
     eng = get_engine(engine, seed=seed, quiet=quiet) if engine == "local" else get_engine(engine)
     F = eng.run(table.to_batches(batch_size), [FeatureCheck(tagger, segmenter=segmenter)])["text_features"]
