@@ -60,12 +60,13 @@ def _key(t: str) -> bytes:
     return hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest()
 
 
-def embed(texts, batch_size: int = 64, cache: bool = True, kind: str | None = None) -> np.ndarray:
+def embed(texts, batch_size: int | None = None, cache: bool = True, kind: str | None = None) -> np.ndarray:
     """Unit-normalised MiniLM embeddings, ``(len(texts), 384)`` float32. ``None`` is embedded as ''.
 
     ``kind``: None (default) = MiniLM, or the static model2vec folder named by ``ARTIFACTLENS_STATIC_EMBEDDINGS``
     when that is set; ``"minilm"`` = always MiniLM; ``"static"`` = a static table (:mod:`.static_embeddings`):
-    the env var's folder if set, else the one distilled from MiniLM on first use, ``(n, 256)``."""
+    the env var's folder if set, else the one distilled from MiniLM on first use, ``(n, 256)``.
+    ``batch_size`` (MiniLM): default 64 on the CPU, 512 on a GPU."""
     if kind not in (None, "minilm", "static"):
         raise ValueError(f"kind must be 'minilm' or 'static', not {kind!r}")
     texts = ["" if t is None else str(t) for t in texts]
@@ -85,6 +86,7 @@ def embed(texts, batch_size: int = 64, cache: bool = True, kind: str | None = No
     if todo:
         firsts = [idx[0] for idx in todo.values()]
         model = load_minilm()
+        batch_size = batch_size or (64 if device() == "cpu" else 512)  # GPUs want large batches
         vecs = model.encode([texts[i] for i in firsts], batch_size=batch_size, normalize_embeddings=True,
                             show_progress_bar=False, convert_to_numpy=True).astype(np.float32)
         for (k, idx), v in zip(todo.items(), vecs):
@@ -103,8 +105,8 @@ def relevance(tasks, outputs, max_chars: int = 300, batch_size: int | None = Non
     """Cosine of each task text with its output, ``(n,)`` float32, both cut to ``max_chars`` characters
     first (MiniLM's cost grows with length, the topic shows early). The instruction audit's relevance score.
     ``batch_size`` defaults to 32 on the CPU (larger batches ran up to 2x slower per CPU second there) and
-    512 on a GPU."""
-    batch_size = batch_size or (32 if device() == "cpu" else 512)
+    to :func:`embed`'s on a GPU."""
+    batch_size = batch_size or (32 if device() == "cpu" else None)
     tasks = [("" if t is None else str(t))[:max_chars] for t in tasks]
     outputs = [("" if t is None else str(t))[:max_chars] for t in outputs]
     return cosine_rows(embed(tasks, batch_size=batch_size), embed(outputs, batch_size=batch_size))
