@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from artifactlens.audits.common import CommonOptions, add_common_arguments, progress
+from artifactlens.audits.common import progress
+from artifactlens.contract import RunOptions, add_run_arguments
+from artifactlens.outputs import OutputOptions, add_output_arguments, write_outputs
 from artifactlens.cli import build_parser, completion_script
 from test_report_samples import labels_result, prefs_result
 
@@ -32,16 +34,14 @@ def test_every_audit_gets_the_common_options(run_cli):
             assert opt in out, (kind, opt)
 
 
-def test_common_options_from_args_keep_old_defaults():
+def test_run_and_output_options_from_args():
     p = argparse.ArgumentParser()
-    add_common_arguments(p)
-    c = CommonOptions.from_args(p.parse_args(["--store", "h.duckdb", "--verbose"]))
-    assert (c.store, c.verbose, c.quiet, c.seed, c.batch_size) == ("h.duckdb", True, False, 0, 8192)
-    old = argparse.Namespace(json=None, html=None, flags=None, seed=1, engine="local", batch_size=10,
-                             encoding="utf-8", quiet=True)  # a parser without the new options
-    c = CommonOptions.from_args(old)
-    assert c.store is None and c.verbose is False
-    assert CommonOptions().quiet is True and CommonOptions().store is None
+    add_run_arguments(p)
+    add_output_arguments(p)
+    a = p.parse_args(["--store", "h.duckdb", "--verbose", "--seed", "3", "--batch-size", "10"])
+    r, o = RunOptions.from_args(a), OutputOptions.from_args(a)
+    assert (o.store, r.verbose, r.quiet, r.seed, r.batch_size) == ("h.duckdb", True, False, 3, 10)
+    assert RunOptions().quiet is True and OutputOptions().store is None
 
 
 def test_report_merges_and_quiet_verbose(run_cli, tmp_path):
@@ -59,14 +59,14 @@ def test_report_merges_and_quiet_verbose(run_cli, tmp_path):
     assert code == 2 and "missing.json: no such file" in err
 
 
-def test_finish_verbose_says_what_it_wrote(tmp_path, capsys):
-    from artifactlens.audits.common import finish
-    finish(labels_result(), CommonOptions(json=str(tmp_path / "l.json"), html=str(tmp_path / "l.html"),
-                                          store=str(tmp_path / "h.duckdb"), verbose=True))
+def test_write_outputs_verbose_says_what_it_wrote(tmp_path, capsys):
+    log = RunOptions(verbose=True).log
+    write_outputs(labels_result(), json=str(tmp_path / "l.json"), html=str(tmp_path / "l.html"),
+                  store=str(tmp_path / "h.duckdb"), log=log)
     err = capsys.readouterr().err
     assert f"wrote {tmp_path / 'l.json'}" in err and f"wrote {tmp_path / 'l.html'}" in err
     assert f"stored run 1 in {tmp_path / 'h.duckdb'}" in err
-    finish(labels_result(), CommonOptions(json=str(tmp_path / "l.json")))
+    write_outputs(labels_result(), json=str(tmp_path / "l.json"), log=RunOptions().log)
     assert capsys.readouterr().err == ""
 
 

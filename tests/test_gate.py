@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import sys
-import types
+from dataclasses import dataclass
 
 import pytest
 
+from artifactlens.contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, registry
 from artifactlens.gate import load_config, parse_threshold
 from artifactlens.result import AuditResult, InputInfo
 from test_report_samples import labels_result
@@ -32,14 +33,34 @@ def audit_gatefake(path, flag: str = "flag", seed: int = 0) -> AuditResult:
     return r
 
 
+@dataclass
+class GateFakeOptions:
+    flag: str = "flag"
+
+
+class GateFakeAudit(Audit):
+    """A whole audit in a few lines: the contract's recipe, registered only for these tests."""
+
+    kind, help, examples, Options = KIND, "fake", "examples:\n  artifactlens audit gatefake FILE\n", GateFakeOptions
+    metrics = MetricTable((MetricSpec("flag_rate", worse=HIGHER_IS_WORSE, warn=0.2, bad=0.5, headline=True),))
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("file")
+        parser.add_argument("--flag", default="flag")
+
+    def compute(self, data, options, ctx):
+        return audit_gatefake(data, options.flag, seed=ctx.seed)
+
+
 @pytest.fixture
 def fake_audit(monkeypatch, tmp_path):
-    mod = types.ModuleType(f"artifactlens.audits.{KIND}")
-    mod.KIND, mod.HELP, mod.audit_gatefake = KIND, "fake", audit_gatefake
-    mod.run_demo = lambda out_dir, common: audit_gatefake(data)
-    monkeypatch.setitem(sys.modules, f"artifactlens.audits.{KIND}", mod)
+    from artifactlens.contract import base as contract_base
+    registry()  # discover the real audits first
+    monkeypatch.setitem(contract_base._REGISTRY, KIND, GateFakeAudit)
     data = tmp_path / "data.csv"
     data.write_text("id,flag\n" + "".join(f"{i},{1 if i % 4 == 0 else 0}\n" for i in range(200)))  # 25% flagged
+    GateFakeAudit.demo = (str(data), {})
     return data
 
 
@@ -140,7 +161,7 @@ def test_config_errors_found_only_when_running(run_cli, fake_audit, tmp_path):
     assert code == 2 and "line 2" in err and "unknown audit kind 'nosuchkind'" in err
     cfg = write(tmp_path, f'[[audit]]\nkind = "{KIND}"\npath = "{fake_audit}"\nflagg = "flag"\n')
     code, _, err = run_cli("check", cfg)
-    assert code == 2 and "line 4" in err and "'flagg'" in err and "options among: path, flag, seed" in err
+    assert code == 2 and "line 4" in err and "'flagg'" in err and "options among: flag" in err
     cfg = write(tmp_path, f'[[audit]]\nkind = "{KIND}"\npath = "{fake_audit}"\n'
                           f'[audit.thresholds]\nflag_rate = "<= 1"\nfalg_rate = "<= 1"\n')
     code, _, err = run_cli("check", cfg)

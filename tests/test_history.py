@@ -48,11 +48,11 @@ def test_two_runs_survive_and_diff(run_cli, tmp_path):
     assert rows == [(1, 5), (2, 5)]
 
 
-def test_store_via_common_finish_and_json_listing(run_cli, tmp_path):
-    from artifactlens.audits.common import CommonOptions, finish
+def test_store_via_write_outputs_and_json_listing(run_cli, tmp_path):
+    from artifactlens.outputs import write_outputs
     store = tmp_path / "h.duckdb"
-    finish(labels_result(), CommonOptions(store=str(store)))
-    finish(prefs_result(), CommonOptions(store=str(store), json=str(tmp_path / "p.json")))
+    write_outputs(labels_result(), store=str(store))
+    write_outputs(prefs_result(), store=str(store), json=str(tmp_path / "p.json"))
     code, out, _ = run_cli("history", "--store", store, "--json", "--kind", "preferences")
     runs = json.loads(out)
     assert [r["run_id"] for r in runs] == [2] and runs[0]["rows_read"] == 800

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import EXIT_INPUT_ERROR, InputError
 
 EPILOG = """examples:
@@ -61,8 +61,8 @@ def _store_arg(p, help="the audit history (DuckDB file)") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .audits import available
-    from .audits.common import add_common_arguments
+    from .contract import add_run_arguments, registry
+    from .outputs import add_output_arguments
     p = argparse.ArgumentParser(prog="artifactlens", description="Find the artifacts in LLM-generated data.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"artifactlens {__version__}")
@@ -74,15 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                  description="Audit one data set of one kind.")
     kinds = audit.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
-    for kind, mod in available().items():
-        if not all(hasattr(mod, a) for a in ("add_arguments", "run_cli")):
-            continue  # an audit still being built: not offered until it meets the contract
-        help_ = getattr(mod, "HELP", f"audit {kind} data")
-        kp = kinds.add_parser(kind, help=help_, description=help_, epilog=getattr(mod, "EXAMPLES", None),
+    for kind, cls in registry().items():
+        kp = kinds.add_parser(kind, help=cls.help, description=cls.help, epilog=cls.examples,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-        mod.add_arguments(kp)
-        add_common_arguments(kp)
-        kp.set_defaults(_audit=mod)
+        cls.add_arguments(kp)
+        add_run_arguments(kp)
+        add_output_arguments(kp)
+        kp.set_defaults(_audit=cls)
 
     demo = _sub(sub, "demo", "run every audit on the demo data and write the report",
                 "  artifactlens demo --out artifactlens-demo\n  artifactlens demo --store audits.duckdb\n")
@@ -175,6 +173,19 @@ def load_results(paths) -> list:
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"not an artifactlens result ({e})", path=r, expected="a result JSON") from None
     return results
+
+
+def cmd_audit(args) -> int:
+    from .contract import RunOptions
+    from .outputs import OutputOptions, write_outputs
+    cls = args._audit
+    run = RunOptions.from_args(args)
+    options = cls.options_from_args(args)
+    result = cls().run(cls.data_from_args(args), options, run=run)
+    write_outputs(result, OutputOptions.from_args(args), log=run.log)
+    if not args.quiet:
+        _summary(result)
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -350,13 +361,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "audit":
-            from .audits.common import CommonOptions
-            from .engine.checkpoint import resume_context
-            common = CommonOptions.from_args(args)
-            with resume_context(args):  # --resume DIR: engine runs checkpoint per batch
-                result = args._audit.run_cli(args, common)
-            _summary(result)
-            return 0
+            return cmd_audit(args)
         return COMMANDS[args.command](args)
     except InputError as e:
         print(f"artifactlens: error: {e}", file=sys.stderr)

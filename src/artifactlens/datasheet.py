@@ -62,7 +62,7 @@ def _size_category(n: int) -> str:
 def render_datasheet(results: Sequence[AuditResult], name: str | None = None, model: str | None = None,
                      prompt: str | None = None, date: str | None = None, license: str | None = None) -> str:
     """The data card as Markdown (with YAML front matter). ``model``/``prompt``/``date`` are as stated."""
-    from . import __version__
+    from ._version import __version__
     results = list(results)
     rows = max((r.input.rows_read for r in results), default=0)
     title = name or next((r.input.path for r in results if r.input.path), None) or "Synthetic dataset"

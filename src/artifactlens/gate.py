@@ -31,34 +31,41 @@ A threshold compares the metric's value (not its interval); a metric with no val
 """
 from __future__ import annotations
 
-import inspect
-import operator
 import re
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .contract.rules import OPS, Rule  # noqa: F401  (OPS: the comparisons a rule knows)
 from .errors import InputError
 from .result import AuditResult
 
-OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
-_RULE = re.compile(r"^\s*(<=|>=|==|<|>)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
 RESERVED = {"kind", "thresholds", "result", "demo"}
-SETTINGS = {"store", "html", "json_dir", "seed"}
+SETTINGS = {"store", "html", "json_dir", "seed", "batch_size", "engine", "workers", "encoding"}
 
 
 @dataclass(frozen=True)
 class Threshold:
+    """A gate limit: ``metric`` held to a :class:`~artifactlens.contract.Rule` (the rule type the metric
+    tables' lights use too)."""
+
     metric: str
-    op: str
-    limit: float
+    rule: Rule
+
+    @property
+    def op(self) -> str:
+        return self.rule.op
+
+    @property
+    def limit(self) -> float:
+        return self.rule.limit
 
     def holds(self, value) -> bool:
-        return value is not None and bool(OPS[self.op](value, self.limit))
+        return self.rule.holds(value)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.limit:g}"
+        return f"{self.metric} {self.rule}"
 
 
 @dataclass
@@ -80,6 +87,11 @@ class GateConfig:
     json_dir: str | None = None
     seed: int = 0
     text: str = ""
+    run_settings: dict = field(default_factory=dict)
+
+    def run_options(self, quiet: bool = True, verbose: bool = False):
+        from .contract import RunOptions
+        return RunOptions(**{**self.run_settings, "seed": self.seed}, quiet=quiet, verbose=verbose)
 
     def thresholds_for(self, kind: str) -> list[Threshold]:
         return [t for a in self.audits if a.kind == kind for t in a.thresholds]
@@ -127,13 +139,11 @@ def _line_of(text: str, key: str, audit_index: int | None = None) -> int | None:
 
 def parse_threshold(metric: str, rule) -> Threshold:
     """``"<= 0.5"`` or ``{max = 0.5}`` / ``{min = 0.7}`` -> :class:`Threshold`; ValueError otherwise."""
-    if isinstance(rule, dict) and len(rule) == 1 and next(iter(rule)) in ("max", "min"):
-        (k, v), = rule.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return Threshold(metric, "<=" if k == "max" else ">=", float(v))
-    if isinstance(rule, str) and (m := _RULE.match(rule)):
-        return Threshold(metric, m.group(1), float(m.group(2)))
-    raise ValueError(f"threshold for {metric!r} must be like \"<= 0.5\" or {{max = 0.5}}, got {rule!r}")
+    try:
+        return Threshold(metric, Rule.parse(rule))
+    except ValueError:
+        raise ValueError(f"threshold for {metric!r} must be like \"<= 0.5\" or {{max = 0.5}} with a finite limit, "
+                         f"got {rule!r}") from None
 
 
 def load_config(path) -> GateConfig:
@@ -163,9 +173,14 @@ def load_config(path) -> GateConfig:
     for k in settings:
         if k not in SETTINGS:
             raise bad(f"unknown setting {k!r}", k, expected=", ".join(sorted(SETTINGS)))
-    seed = settings.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise bad("seed must be an integer", "seed", expected="an integer")
+    run_settings = {k: settings[k] for k in ("seed", "batch_size", "engine", "workers", "encoding") if k in settings}
+    from .contract import RunOptions
+    for k, v in run_settings.items():
+        try:
+            RunOptions(**{k: v})
+        except InputError as e:
+            raise bad(f"setting {k}: {e.message}", k, expected=e.expected) from None
+    seed = run_settings.get("seed", 0)
     for k in ("store", "html", "json_dir"):
         if k in settings and not isinstance(settings[k], str):
             raise bad(f"{k} must be a string (a path)", k, expected="a path in quotes")
@@ -176,14 +191,15 @@ def load_config(path) -> GateConfig:
     for i, a in enumerate(audits_raw):
         audits.append(_audit_spec(a, i, bad))
     return GateConfig(path=p, audits=audits, store=settings.get("store"), html=settings.get("html"),
-                      json_dir=settings.get("json_dir"), seed=seed, text=text)
+                      json_dir=settings.get("json_dir"), seed=seed, text=text, run_settings=run_settings)
 
 
 def _audit_spec(a: dict, i: int, bad) -> AuditSpec:
-    from .audits import AUDIT_KINDS
+    from .contract import registry
+    kinds = registry()
     kind = a.get("kind")
-    if not isinstance(kind, str) or not kind.isidentifier():
-        raise bad(f"audit #{i + 1} needs kind = one of {', '.join(AUDIT_KINDS)}", "kind", i,
+    if not isinstance(kind, str) or kind not in kinds:
+        raise bad(f"unknown audit kind {kind!r}: audit #{i + 1} needs kind = one of {', '.join(kinds)}", "kind", i,
                   expected="kind = \"labels\" (or another audit kind)")
     th_raw = a.get("thresholds", {})
     if not isinstance(th_raw, dict):
@@ -206,13 +222,22 @@ def _audit_spec(a: dict, i: int, bad) -> AuditSpec:
         k = "demo" if demo else next(iter(options))
         raise bad(f"an audit with result = ... is not run: drop {k!r}", k, i,
                   expected="either result = \"x.json\" or the audit's options")
+    if options:
+        try:
+            kinds[kind].make_options(**{k: v for k, v in options.items() if k != "path"})
+        except InputError as e:
+            key = next((k for k in options if f"'{k}'" in e.message), "kind")
+            raise bad(e.message, key, i, expected=e.expected) from None
+        except TypeError as e:
+            raise bad(f"bad options for the {kind} audit: {e}", "kind", i) from None
     return AuditSpec(kind=kind, index=i, options=options, thresholds=thresholds, result=result, demo=demo)
 
 
 def run_audit(spec: AuditSpec, cfg: GateConfig, quiet: bool = True, verbose: bool = False) -> AuditResult:
-    """The spec's result: read from JSON, the demo run, or the audit's API function with the options."""
-    from .audits import available, load_audit
-    from .audits.common import CommonOptions
+    """The spec's result: read from JSON, the demo run, or the registered audit run with the options and the
+    config's run settings (the seed reaches every audit the same way)."""
+    from .contract import RunOptions, get_audit, registry
+    from .demo import run_one_demo
 
     def bad(msg, key, expected=None):
         return InputError(msg, path=str(cfg.path), line=_line_of(cfg.text, key, spec.index),
@@ -224,31 +249,28 @@ def run_audit(spec: AuditSpec, cfg: GateConfig, quiet: bool = True, verbose: boo
             raise bad(f"no such result file: {spec.result}", "result", "a result JSON written by artifactlens")
         try:
             r = AuditResult.from_json(rp)
-        except (ValueError, KeyError) as e:
+        except (ValueError, KeyError, TypeError) as e:
             raise bad(f"not an artifactlens result: {spec.result} ({e})", "result", "a result JSON") from None
         if r.kind != spec.kind:
             raise bad(f"{spec.result} holds a {r.kind!r} result, not {spec.kind!r}", "kind", f"kind = {r.kind!r}")
         return r
-    mod = load_audit(spec.kind)
-    if mod is None:
-        raise bad(f"unknown audit kind {spec.kind!r}", "kind", f"one of: {', '.join(available()) or 'none built'}")
-    common = CommonOptions(seed=cfg.seed, quiet=quiet, verbose=verbose)
+    if spec.kind not in registry():
+        raise bad(f"unknown audit kind {spec.kind!r}", "kind", f"one of: {', '.join(registry())}")
+    audit = get_audit(spec.kind)
+    run = cfg.run_options(quiet=quiet, verbose=verbose)
     if spec.demo:
         with tempfile.TemporaryDirectory(prefix="artifactlens-gate-") as tmp:
-            return mod.run_demo(Path(tmp), common)
-    fn = getattr(mod, f"audit_{spec.kind}")
+            return run_one_demo(audit, Path(tmp), run)
     opts = dict(spec.options)
-    args = [opts.pop("path")] if "path" in opts else []
-    sig = inspect.signature(fn)
-    if "seed" in sig.parameters and "seed" not in opts:
-        opts["seed"] = cfg.seed
+    path = opts.pop("path", None)
     try:
-        sig.bind(*args, **opts)
+        options = audit.make_options(**opts)
+    except InputError as e:
+        key = next((k for k in spec.options if f"'{k}'" in e.message), "kind")
+        raise bad(e.message, key, e.expected) from None
     except TypeError as e:
-        key = next((k for k in spec.options if f"'{k}'" in str(e)), "kind")
-        params = ", ".join(n for n in sig.parameters if n not in ("self",))
-        raise bad(f"audit_{spec.kind}() does not take these options: {e}", key, f"options among: {params}") from None
-    return fn(*args, **opts)
+        raise bad(f"bad options for the {spec.kind} audit: {e}", "kind") from None
+    return audit.run(path, options, run=run)
 
 
 def evaluate(spec: AuditSpec, result: AuditResult, cfg: GateConfig) -> list[Outcome]:
@@ -266,24 +288,14 @@ def evaluate(spec: AuditSpec, result: AuditResult, cfg: GateConfig) -> list[Outc
 
 def run_gate(cfg: GateConfig, quiet: bool = True, verbose: bool = False, log=print):
     """Run every audit of the config; return ``(results, outcomes)``. Writes json/html/store as set."""
+    from .outputs import write_results
     results, outcomes = [], []
     for spec in cfg.audits:
         r = run_audit(spec, cfg, quiet=quiet, verbose=verbose)
         results.append(r)
         outcomes.extend(evaluate(spec, r, cfg))
-        if cfg.json_dir:
-            d = Path(cfg.json_dir)
-            d.mkdir(parents=True, exist_ok=True)
-            r.to_json(d / f"{spec.index + 1:02d}-{spec.kind}.json")
-    if cfg.store:
-        from .history import HistoryStore
-        with HistoryStore(cfg.store) as h:
-            ids = [h.append(r) for r in results]
-        if verbose:
-            log(f"stored runs {ids} in {cfg.store}")
-    if cfg.html:
-        from .report.html import write_report
-        write_report(results, cfg.html, title=f"artifactlens check · {cfg.path.name}", gate=cfg)
+    write_results(results, json_dir=cfg.json_dir, store=cfg.store, html=cfg.html, title=f"artifactlens check · {cfg.path.name}", gate=cfg,
+                  log=log if verbose else None)
     return results, outcomes
 
 

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 
 SCHEMA_VERSION = 1
 KINDS = ("labels", "preferences", "instructions", "simulations", "text")

@@ -1,29 +1,25 @@
-"""One module per data kind; each is the whole audit for that kind.
+"""One package per data kind; each holds the whole audit for that kind.
 
-Every audit module provides:
-
-- ``KIND`` (str), ``HELP`` (one line), ``EXAMPLES`` (CLI examples for ``--help``);
-- ``add_arguments(parser)``: its own CLI options (the common ones come from :mod:`.common`);
-- ``run_cli(args, common) -> AuditResult``: the CLI entry;
-- ``run_demo(out_dir, common) -> AuditResult``: the audit on the demo data shipped in the package;
-- ``audit_<kind>(...) -> AuditResult``: the Python API.
+Every audit package has a ``spec`` module with its :class:`~artifactlens.contract.Audit` subclass,
+registered by kind (``@register``): options, metric table, CLI flags and ``compute``. The registry
+(:func:`artifactlens.contract.registry`) is the one list of audits: the CLI, the gate, the demo and the
+shell completion iterate it. See docs/architecture.md.
 """
 from __future__ import annotations
 
-import importlib
 
-AUDIT_KINDS = ("labels", "preferences", "instructions", "simulations", "text")
+def available() -> dict:
+    """``{kind: Audit subclass}`` (the registry)."""
+    from ..contract import registry
+    return registry()
 
 
 def load_audit(kind: str):
-    """The audit module for ``kind``, or None where it is not built (yet)."""
-    try:
-        return importlib.import_module(f"{__name__}.{kind}")
-    except ModuleNotFoundError as e:
-        if e.name == f"{__name__}.{kind}":
-            return None
-        raise
+    """The audit class for ``kind``, or None."""
+    return available().get(kind)
 
 
-def available() -> dict:
-    return {k: m for k in AUDIT_KINDS if (m := load_audit(k)) is not None}
+def __getattr__(name):
+    if name == "AUDIT_KINDS":
+        return tuple(available())
+    raise AttributeError(name)

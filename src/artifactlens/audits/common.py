@@ -1,8 +1,7 @@
-"""What every audit shares: the common options, input bookkeeping, progress and writing the outputs."""
+"""Helpers the audits share: input bookkeeping, progress and the demo data path. (Run options live in
+:mod:`artifactlens.contract.options`; writing outputs in :mod:`artifactlens.outputs`.)"""
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from ..result import AuditResult, InputInfo
 
 @dataclass
 class CommonOptions:
-    """Options every audit takes (CLI flags of the same names)."""
+    """The instruction audit's internal bundle of run options (built from RunOptions by its spec); being
+    replaced by :class:`artifactlens.contract.RunOptions` passed as it is."""
 
     json: str | None = None
     html: str | None = None
@@ -29,44 +29,12 @@ class CommonOptions:
     verbose: bool = False
     store: str | None = None  # a DuckDB file: every result is appended to the audit history
     device: str | None = None  # where MiniLM runs: cpu, cuda, cuda:N or auto (text.embeddings.device)
-
-    def __post_init__(self):
-        if self.ray_address:  # audits call get_engine(engine, seed=, quiet=); the Ray engine reads it there
-            os.environ["ARTIFACTLENS_RAY_ADDRESS"] = self.ray_address
-        if self.device:  # read by text.embeddings in this process, its pool workers and local Ray workers
-            os.environ["ARTIFACTLENS_DEVICE"] = self.device
-
-    @classmethod
-    def from_args(cls, a: argparse.Namespace) -> "CommonOptions":
-        return cls(json=a.json, html=a.html, flags=a.flags, seed=a.seed, engine=a.engine,
-                   ray_address=getattr(a, "ray_address", None), batch_size=a.batch_size, encoding=a.encoding,
-                   quiet=a.quiet, verbose=getattr(a, "verbose", False), store=getattr(a, "store", None),
-                   device=getattr(a, "device", None))
+    engine_object: object = None  # an engine built by the contract's RunContext (resume, Ray address, workers)
 
     def log(self, message: str) -> None:
         """A detail line on stderr, shown with ``--verbose`` only."""
         if self.verbose:
             print(f"artifactlens: {message}", file=sys.stderr, flush=True)
-
-
-def add_common_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("outputs and run options (every audit)")
-    g.add_argument("--json", metavar="OUT", help="write the result as JSON")
-    g.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
-    g.add_argument("--flags", metavar="OUT", help="write every input row with its flags (.parquet, .jsonl or .csv)")
-    g.add_argument("--seed", type=int, default=0, help="seed for bootstrap intervals and splits (default 0)")
-    g.add_argument("--engine", choices=["local", "ray"], default="local", help="where checks run (default local)")
-    g.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (with --engine ray)")
-    g.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where MiniLM embeddings run (default cpu; "
-                   "auto = CUDA when torch sees a GPU; float16 there)")
-    g.add_argument("--batch-size", type=int, default=8192, help="rows per record batch (default 8192)")
-    g.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
-    g.add_argument("--store", metavar="DB", help="append the result to an audit history (DuckDB file, e.g. "
-                   "audits.duckdb); see `artifactlens history`")
-    g.add_argument("--resume", metavar="DIR", help="checkpoint every batch in DIR; rerun the same command to go on "
-                   "from where an interrupted run stopped (local engine, in-process)")
-    g.add_argument("--quiet", action="store_true", help="no progress bars")
-    g.add_argument("--verbose", action="store_true", help="say what is read, computed and written (on stderr)")
 
 
 def input_info(src: DataSource) -> InputInfo:
@@ -75,23 +43,6 @@ def input_info(src: DataSource) -> InputInfo:
     for reason, n in src.skipped.items():
         info.skip(reason, n)
     return info
-
-
-def finish(result: AuditResult, common: CommonOptions) -> AuditResult:
-    """Write the JSON and HTML outputs the options ask for; append to the history with ``store``."""
-    if common.json:
-        result.to_json(common.json)
-        common.log(f"wrote {common.json}")
-    if common.html:
-        from ..report.html import write_report
-        write_report([result], common.html, title=f"artifactlens · {result.title or result.kind}")
-        common.log(f"wrote {common.html}")
-    if getattr(common, "store", None):
-        from ..history import HistoryStore
-        with HistoryStore(common.store) as h:
-            run_id = h.append(result)
-        common.log(f"stored run {run_id} in {common.store}")
-    return result
 
 
 T = TypeVar("T")

@@ -5,7 +5,10 @@ from .local import LocalEngine
 
 def get_engine(name: str = "local", **kw):
     """``local`` (in-process, or a process pool on large inputs: ``workers=``) or ``ray`` (Ray Data, optional
-    extra ``artifactlens[ray]``: ``workers=``, ``address=``). Both give the same results (docs/large-datasets.md)."""
+    extra ``artifactlens[ray]``: ``workers=``, ``address=``). Both give the same results (docs/large-datasets.md).
+    An engine object (what :meth:`artifactlens.contract.RunContext.engine` builds) is returned as it is."""
+    if not isinstance(name, str):
+        return name
     if name == "local":
         from .checkpoint import resumable_engine  # --resume: checkpointed, in-process
         return resumable_engine(**kw) or LocalEngine(**kw)

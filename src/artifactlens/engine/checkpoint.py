@@ -68,7 +68,7 @@ def safe_loads(data: bytes):
 
 
 def checkpoint_key(input_sha256: str, params: dict, checks: Sequence[Check], batch_size: int | None = None) -> str:
-    from .. import __version__
+    from .._version import __version__
     spec = {"input": input_sha256, "params": params, "checks": [c.name for c in checks],
             "batch_size": batch_size, "version": __version__}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -289,7 +289,7 @@ def _params_text(params: dict) -> str:
 
 
 def render_report(results: Sequence[AuditResult], title: str = "artifactlens report", gate=None) -> str:
-    from .. import __version__
+    from .._version import __version__
     created = max((r.created for r in results), default="")
     toc = "".join(f'<li><a href="#s{i}">{_text(r.title or r.kind, 200)}</a> <span class="muted">'
                   f'({len(r.findings)} findings)</span></li>' for i, r in enumerate(results))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common import CommonOptions, demo_path
 from .audit import audit_instructions, build_detectors
 from .detectors import ERROR_TYPES, REGISTRY
 
@@ -47,20 +46,7 @@ def _thresholds(items) -> dict:
     return out
 
 
-def run_cli(args, common: CommonOptions):
-    return audit_instructions(args.file, instruction=args.instruction, input=args.input_col, output=args.output_col,
-                              embeddings=not args.no_embeddings, near_duplicates=not args.no_near_duplicates,
-                              thresholds=_thresholds(args.threshold), clean=args.clean, common=common,
-                              detectors=args.detectors.split(",") if args.detectors else None)
-
-
-def run_demo(out_dir, common: CommonOptions):
-    out = Path(out_dir)
-    return audit_instructions(demo_path("instructions.jsonl"), clean=str(out / "instructions_clean.jsonl"),
-                              common=common)
-
-
 from ...errors import InputError  # noqa: E402
 
-__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_instructions",
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_instructions",
            "build_detectors", "ERROR_TYPES", "REGISTRY"]

@@ -16,7 +16,7 @@ from ...errors import InputError
 from ...io.readers import open_source
 from ...io.writers import RowWriter
 from ...result import AuditResult
-from ..common import CommonOptions, finish, input_info
+from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
@@ -115,9 +115,10 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     flags_path = common.flags or clean
     info = result.input
     kw = {"workers": _workers(src)} if common.engine == "local" else {}
-    engine = get_engine(common.engine, seed=common.seed, quiet=common.quiet, label="instructions", **kw)
+    engine = common.engine_object or get_engine(common.engine, seed=common.seed, quiet=common.quiet,
+                                                label="instructions", **kw)
     batches = _batches(src, spec, info)
-    if type(engine) is LocalEngine and kw["workers"] > 1:
+    if type(engine) is LocalEngine and kw.get("workers", 1) > 1:
         batches = _coalesce(batches, max(POOL_BATCH_ROWS, common.batch_size))
     out = engine.run(batches, [check], flags_path=flags_path)
     skipped = dict(info.rows_skipped)
@@ -138,7 +139,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
         result.params["clean"] = write_clean(flags_path, clean)
     from .report import build_result
     build_result(result, out[check.name], dets + [dedupe])
-    return finish(result, common)
+    return result
 
 
 def kept_path(clean) -> Path:

@@ -15,7 +15,7 @@ from ...engine import get_engine
 from ...errors import InputError
 from ...io.readers import open_source
 from ...result import AuditResult
-from ..common import CommonOptions, demo_path, finish, input_info
+from ..common import input_info
 from .agreement import LEVELS, agreement, distribution_tests
 from .build import build
 from .check import MAX_ITEMS, DEFAULT_BINS, FLAG_RULES, LabelCheck
@@ -221,23 +221,4 @@ def _bins(spec: str):
     return edges
 
 
-def run_cli(args, common: CommonOptions) -> AuditResult:
-    llm = args.llm if args.format == "wide" else (args.llm or [])
-    r = audit_labels(args.file, text=args.text, human=args.human, llm=llm, id=args.id, domain=args.domain,
-                     format=args.format, model=args.model, annotator=args.annotator, label=args.label,
-                     source=args.source, alpha_level=args.alpha_level, subjectivity_bins=_bins(args.subjectivity_bins),
-                     second_order=not args.no_second_order, features=args.features, seeds=args.seeds,
-                     test_size=args.test_size, seed=common.seed, encoding=common.encoding,
-                     batch_size=common.batch_size, flags=common.flags, engine=common.engine, quiet=common.quiet,
-                     max_items=args.max_items)
-    return finish(r, common)
-
-
-def run_demo(out_dir, common: CommonOptions) -> AuditResult:
-    """The audit on the shipped demo (``data/demo/labels.csv``: 240 written items, planted collapse)."""
-    r = audit_labels(demo_path("labels.csv"), text="text", human="human", llm="llm", id="id", domain="domain",
-                     seed=common.seed, flags=common.flags, quiet=common.quiet, title="Task labels (demo)")
-    return finish(r, common)
-
-
-__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "run_cli", "run_demo", "FLAG_RULES"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "FLAG_RULES"]

@@ -8,7 +8,6 @@ biases, each with a Poisson-bootstrap interval resampled by ``--group`` (default
 """
 from __future__ import annotations
 
-from ..common import CommonOptions, demo_path, finish
 from .audit import audit_preferences
 
 KIND = "preferences"
@@ -25,7 +24,7 @@ EXAMPLES = """examples:
 choices: a/b/tie, model_a/model_b/tie/tie (inconsistent), 0/1/2 (= first/second/tie) need no flags;
 anything else is counted as invalid and left out of the rates.
 """
-__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_preferences"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_preferences"]
 
 
 def add_arguments(p) -> None:
@@ -56,24 +55,3 @@ def add_arguments(p) -> None:
     r.add_argument("--rankings", metavar="JUDGE.json", help="the judge's rankings, turned into all pairs")
     r.add_argument("--human-rankings", metavar="HUMAN.json", help="people's rankings, aligned by prompt and model")
     p.add_argument("--no-reward-model", action="store_true", help="skip the reward-model check")
-
-
-def run_cli(args, common: CommonOptions):
-    r = audit_preferences(args.file, a=args.a, b=args.b, human=args.human, judge=args.judge,
-                          judge_swapped=args.judge_swapped, prompt=args.prompt, reference=args.reference,
-                          group=args.group, codes=args.codes, model_a=args.model_a, model_b=args.model_b,
-                          judge_model=args.judge_model, lexicon=args.lexicon, nli_column=args.nli_column,
-                          nli_model=args.nli_model, rankings=args.rankings, human_rankings=args.human_rankings,
-                          reward_model=not args.no_reward_model, embeddings=not args.no_embeddings,
-                          seed=common.seed, flags=common.flags, engine=common.engine,
-                          batch_size=common.batch_size, encoding=common.encoding, quiet=common.quiet)
-    return finish(r, common)
-
-
-def run_demo(out_dir, common: CommonOptions):
-    """The demo pairs: ~200 pairs with a judge that favours the first and the longer response."""
-    r = audit_preferences(demo_path("preferences.jsonl"), a="response_a", b="response_b", human="human",
-                          judge="judge", judge_swapped="judge_swapped", prompt="prompt", reference="reference",
-                          model_a="model_a", model_b="model_b", judge_model="gpt-4", seed=common.seed,
-                          flags=common.flags, quiet=common.quiet)
-    return finish(r, common)

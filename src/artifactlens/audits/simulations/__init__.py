@@ -9,9 +9,6 @@ fewer tasks. Modules: :mod:`.parsers` (formats), :mod:`.rules` (flip / interrupt
 """
 from __future__ import annotations
 
-import os
-
-from ..common import demo_path, finish
 from .audit import audit_simulations
 from .digression import DIGRESSION_THRESHOLD, EMBEDDINGS, MIN_RUN, STATIC_DIGRESSION_THRESHOLD
 from .parsers import FORMATS
@@ -27,7 +24,7 @@ EXAMPLES = """examples:
   artifactlens audit simulations spp.jsonl --judge-url http://127.0.0.1:8000/v1 --judge-model local
 """
 
-__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_simulations"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_simulations"]
 
 
 def add_arguments(p) -> None:
@@ -48,22 +45,3 @@ def add_arguments(p) -> None:
     g.add_argument("--judge-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     g.add_argument("--judge-model", default="default", metavar="NAME", help="model name sent to the endpoint")
     g.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the API key")
-
-
-def run_cli(args, common):
-    judge = None
-    if args.judge_url:
-        from .judge import LLMJudge
-        judge = LLMJudge(args.judge_url, args.judge_model,
-                         os.environ.get(args.judge_key_env) if args.judge_key_env else None)
-    r = audit_simulations(args.file, format=args.format, digression_threshold=args.digression_threshold,
-                          min_run=args.min_run, loop_threshold=args.loop_threshold, judge=judge, flags=common.flags,
-                          seed=common.seed, encoding=common.encoding,
-                          chunk_size=max(1, min(common.batch_size, 2048)), embeddings=args.embeddings)
-    return finish(r, common)
-
-
-def run_demo(out_dir, common):
-    r = audit_simulations(demo_path("simulations.jsonl"), flags=common.flags, seed=common.seed)
-    r.title = "Simulations (demo: CAMEL-style role-play with planted flips, interruptions, digressions)"
-    return finish(r, common)

@@ -9,7 +9,6 @@ pieces (:mod:`.report`).
 """
 from __future__ import annotations
 
-from ..common import CommonOptions, demo_path, finish
 from .audit import audit_text
 
 KIND = "text"
@@ -37,17 +36,4 @@ def add_arguments(p) -> None:
                    help="texts embedded per source, a seeded random sample (default 3000)")
 
 
-def run_cli(args, common: CommonOptions):
-    r = audit_text(args.file, human=args.human, llm=args.llm, text=args.text, source=args.source, pair=args.pair,
-                   domain=args.domain, seed=common.seed, engine=common.engine, batch_size=common.batch_size,
-                   encoding=common.encoding, flags_path=common.flags, embeddings=not args.no_embeddings,
-                   max_embed=args.max_embed, quiet=common.quiet)
-    return finish(r, common)
-
-
-def run_demo(out_dir, common: CommonOptions):
-    r = audit_text(demo_path("text.jsonl"), seed=common.seed, flags_path=common.flags, quiet=common.quiet)
-    return finish(r, common)
-
-
-__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "run_cli", "run_demo", "audit_text"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_text"]

@@ -1,0 +1,61 @@
+"""The instruction audit's contract face: options, metric table, CLI flags and ``compute``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ..common import CommonOptions
+from . import EXAMPLES, HELP, _thresholds, add_arguments as _add_arguments
+from .audit import ERROR_RATE_LIGHTS, audit_instructions
+
+
+@dataclass
+class InstructionOptions:
+    """The instruction audit's own options (CLI flags of the same names)."""
+
+    instruction: str | None = None
+    input: str | None = None
+    output: str | None = None
+    embeddings: bool = True
+    near_duplicates: bool = True
+    thresholds: dict | None = None
+    detectors: list | None = None
+    clean: str | None = None
+    title: str | None = None
+
+
+@register
+class InstructionsAudit(Audit):
+    kind = "instructions"
+    help = HELP
+    examples = EXAMPLES
+    Options = InstructionOptions
+    demo = ("instructions.jsonl", {"clean": "{out}/instructions_clean.jsonl"})
+    metrics = MetricTable((
+        MetricSpec("error_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"], bad=ERROR_RATE_LIGHTS["bad"]),
+        MetricSpec("duplicate_rate", worse=HIGHER_IS_WORSE, warn=0.05, bad=0.2),
+    ))
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        _add_arguments(parser)
+
+    @classmethod
+    def options_from_args(cls, a):
+        return InstructionOptions(instruction=a.instruction, input=a.input_col, output=a.output_col,
+                                  embeddings=not a.no_embeddings, near_duplicates=not a.no_near_duplicates,
+                                  thresholds=_thresholds(a.threshold), clean=a.clean,
+                                  detectors=a.detectors.split(",") if a.detectors else None)
+
+    def compute(self, data, o: InstructionOptions, ctx):
+        r = ctx.run
+        common = CommonOptions(flags=r.flags, seed=r.seed, engine=r.engine, ray_address=r.ray_address,
+                               batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, verbose=r.verbose,
+                               device=r.device, engine_object=ctx.engine("instructions", workers=r.workers)
+                               if r.resume or r.engine != "local" or r.workers else None)
+        res = audit_instructions(data, instruction=o.instruction, input=o.input, output=o.output,
+                                 embeddings=o.embeddings, near_duplicates=o.near_duplicates, thresholds=o.thresholds,
+                                 detectors=o.detectors, clean=o.clean, common=common)
+        if o.title:
+            res.title = o.title
+        return res

@@ -1,0 +1,74 @@
+"""The labels audit's contract face: options, metric table, CLI flags and ``compute``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from . import EXAMPLES, HELP, _bins, add_arguments as _add_arguments, audit_labels
+from .check import DEFAULT_BINS, MAX_ITEMS
+
+
+@dataclass
+class LabelOptions:
+    """The labels audit's own options (CLI flags of the same names; see ``artifactlens audit labels -h``)."""
+
+    text: str | None = None
+    human: str | None = None
+    llm: object = None  # one column or a list of columns (one per LLM)
+    id: str | None = None
+    domain: str | None = None
+    format: str = "wide"
+    model: str | None = None
+    annotator: str | None = None
+    label: str | None = None
+    source: str | None = None
+    alpha_level: str = "nominal"
+    subjectivity_bins: tuple = DEFAULT_BINS
+    second_order: bool = True
+    features: str = "tfidf"
+    seeds: int = 5
+    test_size: float = 0.3
+    max_items: int = MAX_ITEMS
+    title: str | None = None
+
+
+@register
+class LabelsAudit(Audit):
+    kind = "labels"
+    help = HELP
+    examples = EXAMPLES
+    Options = LabelOptions
+    demo = ("labels.csv", {"text": "text", "human": "human", "llm": "llm", "id": "id", "domain": "domain",
+                           "title": "Task labels (demo)"})
+    metrics = MetricTable((
+        MetricSpec("minority_erasure_rate", group="minority erasure", worse=HIGHER_IS_WORSE, warn=0.3, bad=0.5,
+                   headline=True),
+        MetricSpec("majority_match_rate", group="majority collapse", worse=LOWER_IS_WORSE, warn=0.8, bad=0.6,
+                   headline=True),
+        MetricSpec("llm_overconfident_rate", worse=HIGHER_IS_WORSE, warn=0.2, bad=0.4),
+        MetricSpec("entropy_drop_bits", worse=HIGHER_IS_WORSE, warn=0.2, bad=0.5),
+        MetricSpec("krippendorff_alpha_pooled", worse=LOWER_IS_WORSE, warn=0.667, bad=0.4),
+        MetricSpec("second_order_accuracy_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05),
+        MetricSpec("second_order_js_gap_soft", worse=LOWER_IS_WORSE, warn=-0.01, bad=-0.03),
+    ))
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        _add_arguments(parser)
+
+    @classmethod
+    def options_from_args(cls, a):
+        return LabelOptions(text=a.text, human=a.human, llm=a.llm if a.format == "wide" else (a.llm or []), id=a.id,
+                            domain=a.domain, format=a.format, model=a.model, annotator=a.annotator, label=a.label,
+                            source=a.source, alpha_level=a.alpha_level, subjectivity_bins=_bins(a.subjectivity_bins),
+                            second_order=not a.no_second_order, features=a.features, seeds=a.seeds,
+                            test_size=a.test_size, max_items=a.max_items)
+
+    def compute(self, data, o: LabelOptions, ctx):
+        r = ctx.run
+        return audit_labels(data, text=o.text, human=o.human, llm=o.llm, id=o.id, domain=o.domain, format=o.format,
+                            model=o.model, annotator=o.annotator, label=o.label, source=o.source,
+                            alpha_level=o.alpha_level, subjectivity_bins=o.subjectivity_bins,
+                            second_order=o.second_order, features=o.features, seeds=o.seeds, test_size=o.test_size,
+                            seed=r.seed, encoding=r.encoding, batch_size=r.batch_size, flags=r.flags,
+                            engine=ctx.engine("labels"), quiet=r.quiet, title=o.title, max_items=o.max_items)

@@ -1,0 +1,78 @@
+"""The preferences audit's contract face: options, metric table, CLI flags and ``compute``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from . import EXAMPLES, HELP, add_arguments as _add_arguments
+from .audit import REWARD_SEEDS, audit_preferences
+
+
+@dataclass
+class PreferenceOptions:
+    """The preferences audit's own options (CLI flags of the same names)."""
+
+    a: str = "response_a"
+    b: str = "response_b"
+    human: str | None = None
+    judge: str | None = None
+    judge_swapped: str | None = None
+    prompt: str | None = None
+    reference: str | None = None
+    group: str | None = None
+    codes: str | None = None
+    model_a: str | None = None
+    model_b: str | None = None
+    judge_model: str | None = None
+    lexicon: str | None = None
+    nli_column: str | None = None
+    nli_model: str | None = None
+    rankings: str | None = None
+    human_rankings: str | None = None
+    reward_model: bool = True
+    reward_seeds: tuple = REWARD_SEEDS
+    embeddings: bool = True
+    title: str | None = None
+
+
+@register
+class PreferencesAudit(Audit):
+    kind = "preferences"
+    help = HELP
+    examples = EXAMPLES
+    Options = PreferenceOptions
+    demo = ("preferences.jsonl", {"a": "response_a", "b": "response_b", "human": "human", "judge": "judge",
+                                  "judge_swapped": "judge_swapped", "prompt": "prompt", "reference": "reference",
+                                  "model_a": "model_a", "model_b": "model_b", "judge_model": "gpt-4"})
+    metrics = MetricTable((
+        MetricSpec("judge_human_agreement", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5, headline=True),
+        MetricSpec("cohen_kappa", worse=LOWER_IS_WORSE, warn=0.4, bad=0.0, headline=True),
+        MetricSpec("position_inconsistency_rate", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
+        MetricSpec("judge_first_pick_rate", headline=True),
+        MetricSpec("judge_prefers_longer_rate", headline=True),
+        MetricSpec("self_preference_gap", headline=True),
+        MetricSpec("judge_invalid_rate", worse=HIGHER_IS_WORSE, warn=0.01, bad=0.05),
+        MetricSpec("reward_model_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05, headline=True),
+    ))
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        _add_arguments(parser)
+
+    @classmethod
+    def options_from_args(cls, a):
+        return PreferenceOptions(
+            a=a.a, b=a.b, human=a.human, judge=a.judge, judge_swapped=a.judge_swapped, prompt=a.prompt,
+            reference=a.reference, group=a.group, codes=a.codes, model_a=a.model_a, model_b=a.model_b,
+            judge_model=a.judge_model, lexicon=a.lexicon, nli_column=a.nli_column, nli_model=a.nli_model,
+            rankings=a.rankings, human_rankings=a.human_rankings, reward_model=not a.no_reward_model,
+            embeddings=not a.no_embeddings)
+
+    def compute(self, data, o: PreferenceOptions, ctx):
+        r = ctx.run
+        opts = {k: v for k, v in vars(o).items() if k != "title"}
+        res = audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine("preferences"),
+                                batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)
+        if o.title:
+            res.title = o.title
+        return res

@@ -1,0 +1,55 @@
+"""The free-text audit's contract face: options, metric table, CLI flags and ``compute``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from . import EXAMPLES, HELP, add_arguments as _add_arguments
+from .audit import audit_text
+from .report import THRESHOLDS
+
+
+@dataclass
+class TextOptions:
+    """The free-text audit's own options (CLI flags of the same names)."""
+
+    human: str | None = None
+    llm: str | None = None
+    text: str = "text"
+    source: str = "source"
+    pair: str = "pair_id"
+    domain: str = "domain"
+    embeddings: bool = True
+    max_embed: int = 3000
+    tagger_words: int = 25_000
+    title: str | None = None
+
+
+@register
+class TextAudit(Audit):
+    kind = "text"
+    help = HELP
+    examples = EXAMPLES
+    Options = TextOptions
+    demo = ("text.jsonl", {})
+    metrics = MetricTable(tuple(MetricSpec(m, worse=HIGHER_IS_WORSE, warn=t["warn"], bad=t["bad"])
+                                for m, t in THRESHOLDS.items()))
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        _add_arguments(parser)
+
+    @classmethod
+    def options_from_args(cls, a):
+        return TextOptions(human=a.human, llm=a.llm, text=a.text, source=a.source, pair=a.pair, domain=a.domain,
+                           embeddings=not a.no_embeddings, max_embed=a.max_embed)
+
+    def compute(self, data, o: TextOptions, ctx):
+        r = ctx.run
+        res = audit_text(data, human=o.human, llm=o.llm, text=o.text, source=o.source, pair=o.pair, domain=o.domain,
+                         seed=r.seed, engine=ctx.engine("text"), batch_size=r.batch_size, encoding=r.encoding,
+                         flags_path=r.flags, embeddings=o.embeddings, max_embed=o.max_embed,
+                         tagger_words=o.tagger_words, quiet=r.quiet)
+        if o.title:
+            res.title = o.title
+        return res
