@@ -11,7 +11,7 @@ Anything else (another exit code, an exception escaping ``main``) fails the case
 which of the two it must be (``ok`` / ``error``), and what the message or result must hold.
 
 Audits are described in ``SPECS`` (how to write a small valid input of that kind and the CLI arguments);
-kinds not built yet are skipped with the reason (``artifactlens.audits.load_audit(kind) is None``).
+kinds not registered are skipped with the reason (``kind not in artifactlens.api.registry()``).
 The number of cases is ``len(CASES)`` (printed by ``python tests/test_bad_input.py``).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from artifactlens.audits import load_audit
+from artifactlens.api import registry
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 TEXT_FORMATS = ("csv", "tsv", "jsonl", "json")
@@ -120,10 +120,9 @@ SPECS = {
 
 
 def built(kind: str):
-    mod = load_audit(kind)
-    if mod is None or not hasattr(mod, "run_cli"):
-        pytest.skip(f"the {kind} audit is not built yet")
-    return mod
+    if kind not in registry():
+        pytest.skip(f"no {kind} audit is registered")
+    return registry()[kind]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -550,9 +549,7 @@ def test_bad_input(run_cli, baselines, tmp_path, request, kind, case, fmt):
 
 def test_every_audit_kind_has_a_spec():
     """A new audit gets a row in SPECS (or this fails): nothing escapes the bad-input suite."""
-    from artifactlens.audits import AUDIT_KINDS
-    missing = [k for k in AUDIT_KINDS if load_audit(k) is not None and hasattr(load_audit(k), "run_cli")
-               and k not in SPECS]
+    missing = [k for k in registry() if k not in SPECS]
     assert not missing, f"no bad-input spec for {missing}"
 
 

@@ -25,7 +25,7 @@ def test_help_has_examples(run_cli, cmd):
 
 
 def test_every_audit_gets_the_common_options(run_cli):
-    from artifactlens.audits import available
+    from artifactlens.api import registry as available
     for kind in available():
         code, out, _ = run_cli("audit", kind, "--help")
         if code != 0:
@@ -108,7 +108,7 @@ def test_bash_completion_completes(tmp_path):
     assert complete("report", "--ti") == ["--title"]
     assert complete("check", "--js") == ["--json-dir"]
     assert complete("completion", "fi") == ["fish"]
-    from artifactlens.audits import available
+    from artifactlens.api import registry as available
     if available():
         kinds = complete("audit", "")
         assert kinds and set(kinds) <= set(available())

@@ -99,7 +99,7 @@ def long_text_result(n: int = 10_000) -> AuditResult:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory):
     """`artifactlens demo` once per session (every audit that has landed); skips while none has."""
-    from artifactlens.audits import available
+    from artifactlens.api import registry as available
     from artifactlens.demo import run_demo
     if not available():
         pytest.skip("no audit module has landed yet")

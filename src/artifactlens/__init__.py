@@ -12,7 +12,8 @@ run options (``seed=``, ``flags=``, ``batch_size=`` ...) as keywords. ``data`` i
 DataFrame, a pyarrow Table or a ``datasets.Dataset``.
 """
 from ._version import __version__
-from .contract import RunOptions, audit, registry
+from .api import audit, registry
+from .contract import RunOptions
 from .errors import InputError
 from .result import AuditResult, Finding, InputInfo, Metric
 

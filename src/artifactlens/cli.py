@@ -61,7 +61,8 @@ def _store_arg(p, help="the audit history (DuckDB file)") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .contract import add_run_arguments, registry
+    from .api import registry
+    from .contract import add_run_arguments
     from .outputs import add_output_arguments
     p = argparse.ArgumentParser(prog="artifactlens", description="Find the artifacts in LLM-generated data.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .contract import RunOptions, registry
+from .api import registry
+from .contract import RunOptions
 from .outputs import write_outputs, write_results
 
 

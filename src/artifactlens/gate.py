@@ -2,7 +2,7 @@
 to a threshold. Exit 0 when every threshold holds, 1 naming each breach, 2 on a bad config.
 
 Reads TOML with the standard library's ``tomllib`` (its errors carry line and column); runs each audit
-through its Python API (``audit_<kind>`` of :func:`artifactlens.audits.load_audit`), so the gate sees
+through the registry (:func:`artifactlens.api.get_audit`, with the config's run settings), so the gate sees
 exactly what a notebook user sees. A config::
 
     [settings]                       # all optional
@@ -37,8 +37,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .api import get_audit, registry
+from .contract import RunOptions
 from .contract.rules import OPS, Rule  # noqa: F401  (OPS: the comparisons a rule knows)
+from .demo import run_one_demo
 from .errors import InputError
+from .outputs import write_results
 from .result import AuditResult
 
 RESERVED = {"kind", "thresholds", "result", "demo"}
@@ -90,11 +94,18 @@ class GateConfig:
     run_settings: dict = field(default_factory=dict)
 
     def run_options(self, quiet: bool = True, verbose: bool = False):
-        from .contract import RunOptions
         return RunOptions(**{**self.run_settings, "seed": self.seed}, quiet=quiet, verbose=verbose)
 
     def thresholds_for(self, kind: str) -> list[Threshold]:
         return [t for a in self.audits if a.kind == kind for t in a.thresholds]
+
+    def light(self, kind: str, metric: str, value) -> str | None:
+        """'ok' / 'bad' for a metric this gate holds to a threshold, None where it says nothing (the report's
+        traffic lights ask this first)."""
+        ts = [t for t in self.thresholds_for(kind) if t.metric == metric]
+        if not ts:
+            return None
+        return "ok" if all(t.holds(value) for t in ts) else "bad"
 
 
 @dataclass
@@ -174,7 +185,6 @@ def load_config(path) -> GateConfig:
         if k not in SETTINGS:
             raise bad(f"unknown setting {k!r}", k, expected=", ".join(sorted(SETTINGS)))
     run_settings = {k: settings[k] for k in ("seed", "batch_size", "engine", "workers", "encoding") if k in settings}
-    from .contract import RunOptions
     for k, v in run_settings.items():
         try:
             RunOptions(**{k: v})
@@ -195,7 +205,6 @@ def load_config(path) -> GateConfig:
 
 
 def _audit_spec(a: dict, i: int, bad) -> AuditSpec:
-    from .contract import registry
     kinds = registry()
     kind = a.get("kind")
     if not isinstance(kind, str) or kind not in kinds:
@@ -236,8 +245,6 @@ def _audit_spec(a: dict, i: int, bad) -> AuditSpec:
 def run_audit(spec: AuditSpec, cfg: GateConfig, quiet: bool = True, verbose: bool = False) -> AuditResult:
     """The spec's result: read from JSON, the demo run, or the registered audit run with the options and the
     config's run settings (the seed reaches every audit the same way)."""
-    from .contract import RunOptions, get_audit, registry
-    from .demo import run_one_demo
 
     def bad(msg, key, expected=None):
         return InputError(msg, path=str(cfg.path), line=_line_of(cfg.text, key, spec.index),
@@ -288,7 +295,6 @@ def evaluate(spec: AuditSpec, result: AuditResult, cfg: GateConfig) -> list[Outc
 
 def run_gate(cfg: GateConfig, quiet: bool = True, verbose: bool = False, log=print):
     """Run every audit of the config; return ``(results, outcomes)``. Writes json/html/store as set."""
-    from .outputs import write_results
     results, outcomes = [], []
     for spec in cfg.audits:
         r = run_audit(spec, cfg, quiet=quiet, verbose=verbose)
@@ -297,14 +303,3 @@ def run_gate(cfg: GateConfig, quiet: bool = True, verbose: bool = False, log=pri
     write_results(results, json_dir=cfg.json_dir, store=cfg.store, html=cfg.html, title=f"artifactlens check · {cfg.path.name}", gate=cfg,
                   log=log if verbose else None)
     return results, outcomes
-
-
-def gate_lights(cfg: "GateConfig | None", kind: str, metric: str, value) -> str | None:
-    """'ok' / 'bad' for a metric the gate holds to a threshold, None where the gate says nothing."""
-    if cfg is None:
-        return None
-    ts = [t for t in cfg.thresholds_for(kind) if t.metric == metric]
-    if not ts:
-        return None
-    v = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    return "ok" if all(t.holds(v) for t in ts) else "bad"

@@ -29,10 +29,8 @@ import argparse
 import contextlib
 import dataclasses
 import hashlib
-import importlib
 import json
 import os
-import pkgutil
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -63,32 +61,10 @@ def register(cls: type["Audit"]) -> type["Audit"]:
     return cls
 
 
-def _discover() -> None:
-    """Import every audit package's ``spec`` module (each registers its class)."""
-    from .. import audits
-    for m in pkgutil.iter_modules(audits.__path__):
-        if m.ispkg:
-            importlib.import_module(f"{audits.__name__}.{m.name}.spec")
-
-
-def registry() -> dict[str, type["Audit"]]:
-    """``{kind: Audit subclass}`` for every audit, in the order of :data:`KIND_ORDER` then by name."""
-    if not _REGISTRY:
-        _discover()
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
-    return dict(sorted(_REGISTRY.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-
-
-#: the scorecard and CLI order (the paper's order); kinds not listed come after, by name
-KIND_ORDER = ("labels", "preferences", "instructions", "simulations", "text")
-
-
-def get_audit(kind: str) -> "Audit":
-    """An instance of the audit registered for ``kind``; an :class:`InputError` naming the kinds otherwise."""
-    reg = registry()
-    if not isinstance(kind, str) or kind not in reg:
-        raise InputError(f"unknown audit kind {kind!r}", expected=f"one of {', '.join(reg)}")
-    return reg[kind]()
+def registered() -> dict[str, type["Audit"]]:
+    """The audits registered so far (importing an audit package's ``spec`` registers it); the discovering
+    registry the CLI and the API use is :func:`artifactlens.api.registry`, one layer above the audits."""
+    return dict(_REGISTRY)
 
 
 class Audit(ABC):
@@ -247,10 +223,3 @@ def run_key(kind: str, path, options, run: RunOptions) -> str:
     blob = json.dumps({"kind": kind, "inputs": shas, "options": opts, "run": run.record(),
                        "version": __version__}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
-def audit(kind: str, data=None, run: RunOptions | None = None, **options) -> AuditResult:
-    """The one API rule: ``artifactlens.audit(kind, data, run=RunOptions(...), **options)``, where the
-    keyword options are the audit's own, named as on its CLI (``--human-annotations`` ->
-    ``human_annotations``). Returns the :class:`AuditResult` the CLI writes; writes nothing."""
-    return get_audit(kind).run(data, run=run, **options)

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Sequence
 
 from . import svg
-from ..result import AuditResult
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # rendering reads the result's shape; nothing here builds one
+    from ..result import AuditResult
 
 MAX_TEXT = 3000       # characters of one example field or table cell shown (the JSON has them all)
 MAX_TABLE_ROWS = 300  # rows of one table shown
@@ -102,17 +105,16 @@ def _ci(m) -> str:
     return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
 
 
-def light_for(result: AuditResult, name: str, gate=None) -> str:
+def light_for(result: "AuditResult", name: str, gate=None) -> str:
     """'ok' | 'warn' | 'bad' | 'none' for metric ``name``.
 
-    A gate config (:class:`artifactlens.gate.GateConfig`) decides first where it holds the metric to a
+    A gate config (anything with ``light(kind, metric, value)`` and ``thresholds_for(kind)``, such as :class:`artifactlens.gate.GateConfig`) decides first where it holds the metric to a
     threshold (pass -> ok, breach -> bad); otherwise ``result.params['thresholds'][name]`` =
     ``{"warn": x, "bad": y, "higher_is_worse": bool}``; 'none' when nobody states a threshold.
     """
     m = result.metrics.get(name)
     if gate is not None and m is not None:
-        from ..gate import gate_lights
-        lt = gate_lights(gate, result.kind, name, m.value)
+        lt = gate.light(result.kind, name, m.value)
         if lt:
             return lt
     th = (result.params.get("thresholds") or {}).get(name)
@@ -127,7 +129,7 @@ def light_for(result: AuditResult, name: str, gate=None) -> str:
     return "ok"
 
 
-def threshold_text(result: AuditResult, name: str, gate=None) -> str:
+def threshold_text(result: "AuditResult", name: str, gate=None) -> str:
     """The rule behind a light, in words: 'gate: <= 0.5' or 'watch >= 0.2 · bad >= 0.4'."""
     if gate is not None:
         ts = [t for t in gate.thresholds_for(result.kind) if t.metric == name]
@@ -141,7 +143,7 @@ def threshold_text(result: AuditResult, name: str, gate=None) -> str:
     return " · ".join(parts)
 
 
-def _card(r: AuditResult, name: str, gate, prefix: str = "") -> str:
+def _card(r: "AuditResult", name: str, gate, prefix: str = "") -> str:
     m = r.metrics[name]
     lt = light_for(r, name, gate)
     rule = threshold_text(r, name, gate)
@@ -154,14 +156,14 @@ def _card(r: AuditResult, name: str, gate, prefix: str = "") -> str:
             f'{rule_html}</div>')
 
 
-def _headline_cards(r: AuditResult, gate, prefix: str = "") -> list[str]:
+def _headline_cards(r: "AuditResult", gate, prefix: str = "") -> list[str]:
     cards = [_card(r, n, gate, prefix) for n in r.headline if n in r.metrics]
     for s in r.sections:
         cards.extend(_headline_cards(s, gate, prefix=f"{prefix}{s.title or s.kind} · "))
     return cards
 
 
-def scorecard(results: Sequence[AuditResult], gate=None) -> str:
+def scorecard(results: Sequence["AuditResult"], gate=None) -> str:
     """One block per audit (artifact family): its headline figures, intervals and traffic lights."""
     fams = []
     for i, r in enumerate(results):
@@ -237,7 +239,7 @@ def _example(ex: dict) -> str:
     return f'<div class="ex"><b>{_text(ex.get("title", ""), 300)}</b>{row}{reasons}{fields}</div>'
 
 
-def render_section(r: AuditResult, standalone: bool = False, level: int = 2, gate=None) -> str:
+def render_section(r: "AuditResult", standalone: bool = False, level: int = 2, gate=None) -> str:
     """One audit as HTML; ``standalone`` wraps it with the scoped styles (for a notebook cell)."""
     h = f"h{min(level, 6)}"
     inp = r.input
@@ -288,7 +290,7 @@ def _params_text(params: dict) -> str:
     return json.dumps(params, indent=1, ensure_ascii=False, default=str)
 
 
-def render_report(results: Sequence[AuditResult], title: str = "artifactlens report", gate=None) -> str:
+def render_report(results: Sequence["AuditResult"], title: str = "artifactlens report", gate=None) -> str:
     from .._version import __version__
     created = max((r.created for r in results), default="")
     toc = "".join(f'<li><a href="#s{i}">{_text(r.title or r.kind, 200)}</a> <span class="muted">'
@@ -307,10 +309,10 @@ def render_report(results: Sequence[AuditResult], title: str = "artifactlens rep
             f'<nav aria-label="audits"><ul>{toc}</ul></nav>{sections}</main></body></html>')
 
 
-def write_report(results: Sequence[AuditResult] | AuditResult, path, title: str = "artifactlens report",
+def write_report(results: "Sequence[AuditResult] | AuditResult", path, title: str = "artifactlens report",
                  gate=None) -> Path:
     """Write the merged report for ``results`` to ``path``; ``gate`` (a GateConfig) sets traffic lights."""
     from ..io.writers import atomic_write_text
-    if isinstance(results, AuditResult):
+    if hasattr(results, "metrics"):  # one result
         results = [results]
     return atomic_write_text(path, render_report(list(results), title=title, gate=gate))
