@@ -148,7 +148,8 @@ class RunContext:
         if r.engine == "local":
             kw.setdefault("workers", r.workers)
             return LocalEngine(**common, **kw)
-        return get_engine("ray", address=r.ray_address, workers=r.workers, **common, **kw)
+        kw["workers"] = kw.get("workers") or r.workers
+        return get_engine("ray", address=r.ray_address, **common, **kw)
 
     @property
     def seed(self) -> int:
