@@ -1,0 +1,97 @@
+"""Failure attribution: which agent and which step made a failed run fail, from the detectors' hits.
+
+A deterministic first pass in the spirit of Who&When (Zhang et al., ICML 2025), before any LLM call:
+
+- the *responsible agent* of a turn is its speaker, except that a tool or code-execution turn (and a
+  human / user-proxy turn) is charged to the agent whose turn came before it (the one that made the call);
+- the *decisive step* is the earliest turn whose detector evidence reaches :data:`DECISIVE_SCORE`; the
+  ranked guess lists every agent by the weight of the evidence charged to it, earliest hit first;
+- with no such turn, the guess is the agent that gave the final answer (the last substantive turn of an
+  agent) at its first substantive turn: the failure is then most often a wrong answer, not a visible loop.
+
+:func:`baselines` gives the trivial guesses the metrics are compared with on the same traces: the most
+frequent speaker, the last speaker, the first step and the last step.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .traces import TOOL_SPEAKER
+
+#: evidence weight of each detector's flag (a stated choice: loops and tool-error loops point at the agent
+#: that keeps failing; termination and premature stops at the one that stopped)
+WEIGHTS = {"tool_error_loop": 3.0, "step_repetition": 2.0, "semantic_repetition": 1.0, "livelock": 2.0,
+           "ignored_input": 2.0, "conversation_reset": 1.0, "role_flip": 2.0, "premature_termination": 2.0,
+           "tool_error": 1.0, "unaware_of_termination": 0.5, "interruption": 0.5, "digression": 0.5}
+DECISIVE_SCORE = 2.0
+HUMAN = re.compile(r"(?i)^(human|user|user_?proxy|admin|system)$")
+MIN_WORDS = 4
+
+
+def is_agent(speaker: str) -> bool:
+    return not TOOL_SPEAKER.search(speaker) and not HUMAN.match(speaker.strip())
+
+
+def responsible(speakers: list[str], tool_turn: list[bool]) -> list[str | None]:
+    """For each turn, the agent it is charged to (None before any agent has spoken)."""
+    out, last = [], None
+    for s, tool in zip(speakers, tool_turn):
+        if is_agent(s) and not tool:
+            last = s
+            out.append(s)
+        else:
+            out.append(last)
+    return out
+
+
+def attribute(speakers: list[str], texts: list[str], tool_turn: list[bool], hits: list[list[str]]) -> dict:
+    """The ranked guess for one failed conversation: ``agent``, ``step``, ``ranking`` [(agent, weight)],
+    ``evidence`` (the decisive turn's detectors) and ``rule`` (which rule decided)."""
+    resp = responsible(speakers, tool_turn)
+    weight: Counter = Counter()
+    first_hit: dict[str, int] = {}
+    decisive = None
+    for i, names in enumerate(hits):
+        w = sum(WEIGHTS.get(n, 1.0) for n in names)
+        a = resp[i]
+        if w and a is not None:
+            weight[a] += w
+            first_hit.setdefault(a, i)
+            if decisive is None and w >= DECISIVE_SCORE:
+                decisive = i
+    subst = [i for i, (a, t) in enumerate(zip(resp, texts)) if a is not None and speakers[i] == a
+             and len(t.split()) >= MIN_WORDS]
+    if decisive is not None:
+        agent, step, rule = resp[decisive], decisive, "earliest turn with detector evidence >= " \
+                                                      f"{DECISIVE_SCORE:g}"
+        evidence = hits[decisive]
+    elif subst:
+        agent = resp[subst[-1]]
+        step = next(i for i in subst if resp[i] == agent)
+        rule, evidence = "no decisive hit: the agent that gave the final answer, at its first substantive turn", []
+    else:
+        agents = [a for a in resp if a is not None]
+        agent = agents[-1] if agents else (speakers[-1] if speakers else None)
+        step, rule, evidence = len(speakers) - 1, "no agent turn with content: the last speaker", []
+    ranking = sorted(weight.items(), key=lambda kv: (-kv[1], first_hit[kv[0]]))
+    if agent is not None and all(a != agent for a, _ in ranking):
+        ranking.insert(0, (agent, 0.0))
+    return {"agent": agent, "step": step, "ranking": ranking[:5], "evidence": evidence, "rule": rule}
+
+
+def baselines(speakers: list[str]) -> dict:
+    """The trivial guesses: most frequent speaker (ties: the first to speak), last speaker, first and last step."""
+    c = Counter(speakers)
+    top = max(c.values()) if c else 0
+    most = next((s for s in speakers if c[s] == top), None)
+    return {"most_frequent_agent": most, "last_speaker": speakers[-1] if speakers else None,
+            "first_step": 0, "last_step": len(speakers) - 1}
+
+
+def same_agent(a, b) -> bool:
+    """Agent names compared as Who&When's labels are: case-insensitively, the channel in parentheses aside."""
+    if a is None or b is None:
+        return False
+    norm = lambda s: re.sub(r"\s*\(.*\)\s*$", "", str(s)).strip().lower()  # noqa: E731
+    return norm(a) == norm(b)
