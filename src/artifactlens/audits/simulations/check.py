@@ -44,6 +44,20 @@ _RESTART = re.compile(r"(?i)\b(start(?:ing)? over|from scratch|start again|begin
 DETECTOR_COLUMNS = [d.name for d in all_detectors()]
 
 
+@dataclass
+class SimulationConfig:
+    """Options of the check; every threshold is recorded in ``result.params``."""
+
+    format: str | None = None
+    digression_threshold: float = dg.DIGRESSION_THRESHOLD
+    min_run: int = dg.MIN_RUN
+    loop_threshold: float = 90.0
+    seed: int = 0
+    judge: object = None  # an LLMJudge, or None (default: nothing leaves the machine)
+    embeddings: str | None = None  # "minilm", "static", or None (embed()'s default)
+    embeddings_kind: str = "minilm"  # what actually scores
+
+
 def _bin(n: int) -> str:
     for lo, hi in LENGTH_BINS:
         if n >= lo and (hi is None or n <= hi):

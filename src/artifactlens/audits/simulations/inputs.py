@@ -80,8 +80,10 @@ def iter_records(path: Path, encoding: str, skipped: Counter) -> Iterator[tuple[
 
 
 def iter_conversations(path: Path, info: InputInfo, fmt: str | None = None, encoding: str = "utf-8",
-                       formats: Counter | None = None) -> Iterator[Conversation]:
-    """Conversations from ``path``; records that give none are counted in ``info`` by reason."""
+                       formats: Counter | None = None, label_fields: tuple = (None, None)) -> Iterator[Conversation]:
+    """Conversations from ``path``; records that give none are counted in ``info`` by reason.
+    ``label_fields``: the record fields holding the blamed agent and the decisive step (``--mistake-agent``,
+    ``--mistake-step``), read into ``Conversation.labels``."""
     reader_skips: Counter = Counter()
     pending: dict[tuple, list] = {}
     first_line: dict[tuple, int] = {}
@@ -104,10 +106,25 @@ def iter_conversations(path: Path, info: InputInfo, fmt: str | None = None, enco
         if chatdev and isinstance(out, list):
             for c in out:
                 c.format = "chatdev"
+        if isinstance(out, list) and any(label_fields):
+            out = _labels(out, rec, label_fields, f, where)
         yield from _count(out, info, formats, None, 1)
     for reason, n in reader_skips.items():
         info.skip(reason, n)
         info.rows_read += n
+
+
+def _labels(convs: list[Conversation], rec: dict, fields: tuple, f: Path, where: int):
+    agent_col, step_col = fields
+    for c in convs:
+        if agent_col and rec.get(agent_col) is not None:
+            c.labels["mistake_agent"] = str(rec[agent_col])
+        if step_col and rec.get(step_col) is not None:
+            try:
+                c.labels["mistake_step"] = int(str(rec[step_col]).strip())
+            except ValueError:
+                return Skip(f"'{step_col}' is not a step number")
+    return convs
 
 
 def _count(out, info: InputInfo, formats, kind, n_records: int):
@@ -145,8 +162,10 @@ class ConversationSource:
     """The engine's input: conversation rows in batches of about ``batch_size`` turns, ending on
     conversation boundaries. ``path`` lets the local engine size its process pool by the input file."""
 
-    def __init__(self, path: Path, info: InputInfo, fmt: str | None, encoding: str, batch_size: int):
+    def __init__(self, path: Path, info: InputInfo, fmt: str | None, encoding: str, batch_size: int,
+                 label_fields: tuple = (None, None)):
         self.path, self.info, self.fmt, self.encoding = path, info, fmt, encoding
+        self.label_fields = label_fields
         self.batch_size = max(1, int(batch_size))
         self.formats: Counter = Counter()
         self.conversations = 0
@@ -154,7 +173,7 @@ class ConversationSource:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         rows, turns = [], 0
-        for c in iter_conversations(self.path, self.info, self.fmt, self.encoding, self.formats):
+        for c in iter_conversations(self.path, self.info, self.fmt, self.encoding, self.formats, self.label_fields):
             self.conversations += 1
             self.longest = max(self.longest, len(c.turns))
             rows.append(to_row(c))
