@@ -4,8 +4,11 @@ A deterministic first pass in the spirit of Who&When (Zhang et al., ICML 2025), 
 
 - the *responsible agent* of a turn is its speaker, except that a tool or code-execution turn (and a
   human / user-proxy turn) is charged to the agent whose turn came before it (the one that made the call);
-- the *decisive step* is the earliest turn whose detector evidence reaches :data:`DECISIVE_SCORE`; the
-  ranked guess lists every agent by the weight of the evidence charged to it, earliest hit first;
+- the *decisive step* is the earliest turn with evidence of a *cause* (:data:`CAUSES`: a failed tool call,
+  charged to the agent that made it; a tool-error loop; a premature stop). Loops, repetition, resets,
+  ignored input and runs past their stop marker are *symptoms*: they follow the decisive error (Who&When's
+  definition: the earliest step whose correction turns failure into success), so they weigh in the ranking
+  of agents but never pick the step. The ranked guess lists agents by the evidence charged to them;
 - with no such turn, the guess is the agent that gave the final answer (the last substantive turn of an
   agent) at its first substantive turn: the failure is then most often a wrong answer, not a visible loop.
 
@@ -19,12 +22,12 @@ from collections import Counter
 
 from .traces import TOOL_SPEAKER
 
-#: evidence weight of each detector's flag (a stated choice: loops and tool-error loops point at the agent
-#: that keeps failing; termination and premature stops at the one that stopped)
-WEIGHTS = {"tool_error_loop": 3.0, "step_repetition": 2.0, "semantic_repetition": 1.0, "livelock": 2.0,
-           "ignored_input": 2.0, "conversation_reset": 1.0, "role_flip": 2.0, "premature_termination": 2.0,
-           "tool_error": 1.0, "unaware_of_termination": 0.5, "interruption": 0.5, "digression": 0.5}
-DECISIVE_SCORE = 2.0
+#: detectors whose hit can be the decisive step (causes); the others are symptoms (see the module doc)
+CAUSES = ("tool_error", "tool_error_loop", "premature_termination")
+#: evidence weight of each detector's flag in the ranking of agents (a stated choice, not fitted)
+WEIGHTS = {"tool_error_loop": 3.0, "tool_error": 2.0, "premature_termination": 2.0, "step_repetition": 0.5,
+           "semantic_repetition": 0.5, "livelock": 0.5, "ignored_input": 0.5, "conversation_reset": 0.5,
+           "role_flip": 0.5, "unaware_of_termination": 0.5, "interruption": 0.25, "digression": 0.25}
 HUMAN = re.compile(r"(?i)^(human|user|user_?proxy|admin|system)$")
 MIN_WORDS = 4
 
@@ -58,13 +61,12 @@ def attribute(speakers: list[str], texts: list[str], tool_turn: list[bool], hits
         if w and a is not None:
             weight[a] += w
             first_hit.setdefault(a, i)
-            if decisive is None and w >= DECISIVE_SCORE:
+            if decisive is None and any(n in CAUSES for n in names):
                 decisive = i
     subst = [i for i, (a, t) in enumerate(zip(resp, texts)) if a is not None and speakers[i] == a
              and len(t.split()) >= MIN_WORDS]
     if decisive is not None:
-        agent, step, rule = resp[decisive], decisive, "earliest turn with detector evidence >= " \
-                                                      f"{DECISIVE_SCORE:g}"
+        agent, step, rule = resp[decisive], decisive, "earliest turn with a cause (" + ", ".join(CAUSES) + ")"
         evidence = hits[decisive]
     elif subst:
         agent = resp[subst[-1]]

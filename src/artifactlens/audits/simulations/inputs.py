@@ -108,6 +108,8 @@ def iter_conversations(path: Path, info: InputInfo, fmt: str | None = None, enco
                 c.format = "chatdev"
         if isinstance(out, list) and any(label_fields):
             out = _labels(out, rec, label_fields, f, where)
+        if path.is_dir() and f.suffix == ".json" and where == 0 and isinstance(out, list) and len(out) == 1:
+            out[0].id = out[0].group = f.relative_to(path).as_posix()  # one trace per file: the file names it
         yield from _count(out, info, formats, None, 1)
     for reason, n in reader_skips.items():
         info.skip(reason, n)

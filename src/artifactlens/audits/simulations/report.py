@@ -97,8 +97,9 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                 "mast_out_of_reach_without_a_model": {m: MAST[m] for m in MAST_NEEDS_MODEL},
                 "comparison_window": f"each turn is compared with the {WINDOW} turns before it",
                 "long_traces": state.long_traces,
-                "attribution": "earliest turn with detector evidence >= 2 (weights in attribution.WEIGHTS), charged to"
-                               " its speaker (a tool turn to the agent before it); else the agent of the final answer"}
+                "attribution": "earliest turn with a cause (failed tool call, tool-error loop, premature stop), charged "
+                               "to its speaker (a tool turn to the agent before it); else the agent of the final "
+                               "answer; symptoms weigh only in the ranking (attribution.WEIGHTS)"}
     _findings(r, ARTIFACTS)
     _tables_and_figures(r, state, ARTIFACTS)
     r.examples = [e for _, _, e in state.examples[:12]]
