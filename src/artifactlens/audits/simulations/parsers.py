@@ -51,7 +51,7 @@ def detect(rec: dict) -> str | None:
         return "spp"
     if "message_1" in rec or "role_1" in rec or "specified_task" in rec or "original_task" in rec:
         return "camel"
-    if isinstance(rec.get("history"), list) and any(k in rec for k in ("mistake_agent", "question", "ground_truth")):
+    if "history" in rec and any(k in rec for k in ("mistake_agent", "question", "ground_truth")):
         return "whowhen"
     if "resourceSpans" in rec or is_span(rec):
         return "otel"
