@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ...engine.base import Check, MapOutput
 from ...stats import BootstrapSums, hash_keys
+from ...text.embeddings import embed
 from . import digression as dg
 from .attribution import attribute, baselines, responsible, same_agent
 from .conversation import Conversation
@@ -138,7 +139,6 @@ class SimulationCheck(Check):
 
 
 def _turn_vectors(convs: list[Conversation], embeddings):
-    from ...text.embeddings import embed
     texts = [dg.clean_for_embedding(t.text) for c in convs for t in c.turns]
     tasks = [dg.clean_for_embedding(c.task, dg.TASK_MAX_WORDS) for c in convs]
     uniq = list(dict.fromkeys(texts + tasks))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ...result import AuditResult
 from . import digression as dg
-from .check import ARTIFACTS, BASELINES, FLAG_SCHEMA, LENGTH_BINS, NANO, _bin
+from .check import ARTIFACTS, BASELINES, FLAG_SCHEMA, LENGTH_BINS, NANO, SimulationCheck, _bin
 from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
 from .features import WINDOW
 from .rules import FLIP_RULES, INTERRUPTION_RULES
@@ -197,7 +197,6 @@ def _tables_and_figures(r: AuditResult, state, artifacts: dict) -> None:
 
 
 def _detectors(cfg):
-    from .check import SimulationCheck
     return SimulationCheck(cfg).detectors
 
 

@@ -14,10 +14,12 @@ from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, Metr
 from ...errors import InputError
 from ...io.readers import file_sha256
 from ...result import InputInfo
+from ...text.static_embeddings import static_folder
 from . import digression as dg
 from .check import SimulationCheck, SimulationConfig
 from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
 from .inputs import ConversationSource
+from .judge import LLMJudge
 from .parsers import FORMATS
 from .report import THRESHOLDS, build_result
 from .rules import LOOP_THRESHOLD
@@ -109,7 +111,6 @@ class SimulationsAudit(Audit):
     def options_from_args(cls, a):
         judge = None
         if a.judge_url:
-            from .judge import LLMJudge
             judge = LLMJudge(a.judge_url, a.judge_model, os.environ.get(a.judge_key_env) if a.judge_key_env else None)
         return SimulationOptions(format=a.format, digression_threshold=a.digression_threshold, min_run=a.min_run,
                                  loop_threshold=a.loop_threshold, embeddings=a.embeddings,
@@ -126,7 +127,6 @@ class SimulationsAudit(Audit):
         if data is None or not Path(data).exists():
             raise InputError("no such file", path=data, expected="a JSON or JSONL file of traces, or a folder")
         path = Path(data)
-        from ...text.static_embeddings import static_folder
         kind = o.embeddings or ("static" if static_folder() else "minilm")
         threshold = o.digression_threshold if o.digression_threshold is not None else dg.default_threshold(kind)
         cfg = SimulationConfig(o.format, threshold, o.min_run, o.loop_threshold, r.seed, o.judge, o.embeddings, kind)
