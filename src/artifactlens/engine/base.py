@@ -35,7 +35,8 @@ class BatchContext:
 
 @dataclass
 class MapOutput:
-    """What ``Check.map`` returns: per-row columns (same length as the batch, or None) and a partial state."""
+    """What ``Check.map`` returns: per-row columns (same length as the batch, or None; any length for a check
+    with ``expands_rows``) and a partial state."""
 
     columns: dict[str, pa.Array] | None
     state: Any
@@ -50,6 +51,9 @@ class Check(ABC):
     #: Set it to True in your class to say you checked: the local engine then uses its process pool
     #: automatically on large inputs (see :mod:`.local`).
     pure_map: bool = True
+    #: True where ``map`` returns columns of another length than its batch (one row per turn of a batch of
+    #: conversations): engines then write those columns alone to the flags file, never beside the input rows
+    expands_rows: bool = False
 
     @abstractmethod
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:

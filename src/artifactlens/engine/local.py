@@ -63,6 +63,9 @@ class Accumulator:
         self.keep_input_columns = keep_input_columns
         self.writer = RowWriter(flags_path) if flags_path else None
         self.rows = 0
+        #: a check that expands rows writes its own rows: the input's are not written beside them
+        self.expands = any(getattr(c, "expands_rows", False) for c in self.checks)
+        self.rows_written = 0
 
     def __enter__(self):
         if self.writer:
@@ -81,7 +84,13 @@ class Accumulator:
             if mo.columns:
                 out_cols.update(mo.columns)
         if self.writer:
-            self.writer.write(_append_columns(batch if self.keep_input_columns else None, out_cols, n))
+            if self.expands:
+                m = len(next(iter(out_cols.values()))) if out_cols else 0
+                self.writer.write(_append_columns(None, out_cols, m))
+                self.rows_written += m
+            else:
+                self.writer.write(_append_columns(batch if self.keep_input_columns else None, out_cols, n))
+                self.rows_written += n
         self.rows += n
         self.batches += 1
 

@@ -110,7 +110,9 @@ class RayEngine:
         ray = ensure_ray(self.address, self.workers, self.quiet)
         batches = source.batches() if hasattr(source, "batches") else source
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        with_rows = (bool(flags_path) and keep_input_columns) or any(has_sequential_step(c) for c in checks)
+        expands = any(getattr(c, "expands_rows", False) for c in checks)  # their rows come from map alone
+        with_rows = (bool(flags_path) and keep_input_columns and not expands) or any(has_sequential_step(c)
+                                                                                    for c in checks)
         blob = pickle.dumps(list(checks))
         with Accumulator(checks, flags_path, keep_input_columns, self.seed) as acc:
             offset, index, window = 0, 0, []

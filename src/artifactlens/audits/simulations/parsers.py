@@ -19,40 +19,30 @@ Formats (recognised per record unless ``fmt`` is given):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-FORMATS = ("camel", "spp", "turns")
+from .conversation import Conversation, Skip, Turn, _first, parse_outcome
+from .traces import _msg_turn, _span_ids, ag2, is_error_text, is_span, metagpt, otel_spans, otel_trace, whowhen
+
+FORMATS = ("camel", "spp", "turns", "chatdev", "whowhen", "ag2", "metagpt", "otel")
 CAMEL_DONE = "<CAMEL_TASK_DONE>"
 END_MARKERS = (CAMEL_DONE, "Finish collaboration", "Final answer:", "<INFO>", "TERMINATE")
 
 
-@dataclass
-class Turn:
-    speaker: str
-    role: str  # user | assistant (CAMEL protocol), lead | persona (SPP), or as given
-    text: str
+class Fragment:
+    """Part of a conversation spread over several records (an OpenTelemetry span, a MetaGPT message, a
+    turn row): the reader gathers fragments by ``(kind, key)`` and parses each group at the end of the file."""
+
+    __slots__ = ("kind", "key", "item")
+
+    def __init__(self, kind: str, key: str, item: dict):
+        self.kind, self.key, self.item = kind, key, item
 
 
-@dataclass
-class Conversation:
-    """One transcript. ``style`` picks the rules: ``camel`` (Instruction/Solution protocol) or ``persona``.
-
-    ``aliases`` maps each speaker to the names it goes by (used to spot a speaker speaking as another);
-    ``group`` is the bootstrap resampling unit (the source record)."""
-
-    id: str
-    task: str
-    turns: list[Turn]
-    outcome: float | None = None
-    style: str = "persona"
-    terminated: bool = False
-    aliases: dict[str, set] = field(default_factory=dict)
-    group: str = ""
-    line: int | None = None
+_ROW_KEYS = ("conversation_id", "trace_id", "session_id", "dialogue_id", "chat_id")
 
 
-class Skip(str):
-    """A reason why a record gives no conversation."""
+def _messages(rec: dict):
+    return rec.get("turns") if "turns" in rec else rec.get("messages")
 
 
 def detect(rec: dict) -> str | None:
@@ -61,61 +51,89 @@ def detect(rec: dict) -> str | None:
         return "spp"
     if "message_1" in rec or "role_1" in rec or "specified_task" in rec or "original_task" in rec:
         return "camel"
-    if isinstance(rec.get("turns"), list) or isinstance(rec.get("messages"), list):
-        msgs = rec.get("messages") or []
-        if msgs and isinstance(msgs[0], dict) and "role_type" in msgs[0]:
+    if "history" in rec and any(k in rec for k in ("mistake_agent", "question", "ground_truth")):
+        return "whowhen"
+    if "resourceSpans" in rec or is_span(rec):
+        return "otel"
+    if isinstance(rec.get("trace"), str) and "INFO]" in rec["trace"][:5000]:
+        return "chatdev"  # a ChatDev log inside a record (the MAST / MAD layout: {mas_name, trace, ...})
+    if "storage" in rec or isinstance(rec.get("env"), dict) or ("cause_by" in rec and "content" in rec):
+        return "metagpt"
+    msgs = _messages(rec) if ("turns" in rec or "messages" in rec) else rec.get("chat_history")
+    if msgs is not None:
+        if not isinstance(msgs, list):
+            return "turns"  # refused by the parser with its reason
+        first = next((m for m in msgs if isinstance(m, dict)), {})
+        if "role_type" in first:
             return "camel"
+        if "cause_by" in first:
+            return "metagpt"
+        if "chat_history" in rec or any(isinstance(m, dict) and (m.get("tool_calls") or m.get("tool_responses")
+                                        or m.get("function_call") or m.get("role") == "tool") for m in msgs):
+            return "ag2"
         return "turns"
+    if any(k in rec for k in _ROW_KEYS) and any(k in rec for k in ("text", "content", "message")):
+        return "turns"  # one turn per record
     return None
 
 
-def parse_record(rec, where: int, fmt: str | None = None) -> list[Conversation] | Skip:
+def parse_record(rec, where: int, fmt: str | None = None) -> list[Conversation] | Skip | Fragment:
     if not isinstance(rec, dict):
         return Skip("record is not a JSON object")
     if not rec:
         return Skip("empty record")
     f = fmt or detect(rec)
     if f is None:
-        return Skip("record matches no transcript format (camel, spp, turns)")
-    out = {"camel": _camel, "spp": _spp, "turns": _turns}[f](rec, where)
+        return Skip("record matches no transcript format (" + ", ".join(FORMATS) + ")")
+    if f == "otel":
+        if "resourceSpans" not in rec:
+            return Fragment("otel", _span_ids(rec)[0], rec) if is_span(rec) else Skip("record is not a span")
+        groups: dict[str, list] = {}
+        for sp in otel_spans(rec):
+            groups.setdefault(_span_ids(sp)[0], []).append(sp)
+        out = [otel_trace(v, k, where) for k, v in groups.items()]
+    elif f == "metagpt" and "cause_by" in rec and "content" in rec:
+        return Fragment("metagpt", "", rec)
+    elif f == "turns" and not ("turns" in rec or "messages" in rec) and any(k in rec for k in _ROW_KEYS):
+        return Fragment("rows", str(next(rec[k] for k in _ROW_KEYS if k in rec)), rec)
+    elif f == "chatdev":
+        if not isinstance(rec.get("trace"), str):
+            return Skip("'trace' is not a ChatDev log text")
+        src = str(rec.get("trace_id") or rec.get("id") or f"line {where}")
+        out = [_turns(r, where, "chatdev") for r in chatdev_records(rec["trace"], src)]
+    else:
+        out = {"camel": _camel, "spp": _spp, "turns": _turns, "whowhen": whowhen, "ag2": ag2,
+               "metagpt": metagpt}[f](rec, where)
     if isinstance(out, Skip):
         return out
-    convs = [c for c in out if c.turns]
-    return convs or Skip("transcript has no turns")
+    convs = [c for c in _flatten(out) if isinstance(c, Conversation) and c.turns]
+    for c in convs:
+        c.format = c.format or f
+    if convs:
+        return convs
+    skips = [c for c in _flatten(out) if isinstance(c, Skip)]
+    return skips[0] if skips else Skip("transcript has no turns")
 
 
-# -- outcomes ---------------------------------------------------------------------------------------
-def parse_outcome(v) -> float | None:
-    """bool / 0-1 number / 'true'/'correct' / {correct | correct_count/question_count | matched/target}."""
-    if isinstance(v, list):
-        v = v[0] if v else None
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, (int, float)):
-        return float(v) if 0 <= v <= 1 else None
-    if isinstance(v, str):
-        s = v.strip().lower()
-        if s in ("true", "correct", "yes", "success", "1", "1.0"):
-            return 1.0
-        if s in ("false", "incorrect", "wrong", "no", "failure", "0", "0.0"):
-            return 0.0
-        return None
-    if isinstance(v, dict):
-        if "correct" in v:
-            return parse_outcome(v["correct"])
-        for num, den in (("correct_count", "question_count"), ("matched_count", "target_count")):
-            if num in v and v.get(den):
-                return float(v[num]) / float(v[den])
-    return None
+def _flatten(out):
+    for c in out:
+        if isinstance(c, list):
+            yield from c
+        else:
+            yield c
 
 
-def _first(rec: dict, *keys):
-    for k in keys:
-        if rec.get(k) is not None:
-            return rec[k]
-    return None
+def parse_fragments(kind: str, key: str, items: list[dict], where: int) -> list[Conversation] | Skip:
+    """A gathered group of fragments -> conversations (see :class:`Fragment`)."""
+    if kind == "otel":
+        out = otel_trace(items, key, where)
+        return out if isinstance(out, Skip) else [out]
+    if kind == "metagpt":
+        out = metagpt({"storage": items, "id": key or f"line {where}"}, where)
+    else:
+        out = _turns({"id": key, "turns": items, **{k: v for k, v in items[0].items()
+                                                    if k in ("task", "outcome", "correct", "success")}}, where)
+    return out if isinstance(out, Skip) else [c for c in out if c.turns] or Skip("transcript has no turns")
 
 
 # -- CAMEL ------------------------------------------------------------------------------------------
@@ -242,17 +260,28 @@ def _spp(rec: dict, where: int):
 
 
 # -- generic turns ----------------------------------------------------------------------------------
-def _turns(rec: dict, where: int):
-    raw = rec.get("turns") if isinstance(rec.get("turns"), list) else rec.get("messages")
+def _turns(rec: dict, where: int, fmt: str = "turns"):
+    raw = _messages(rec)
+    if not isinstance(raw, list):
+        key = "turns" if "turns" in rec else "messages"
+        return Skip(f"'{key}' is not a list of turns")
     turns = []
-    for t in raw or []:
+    for t in raw:
         if isinstance(t, str):
             t = {"text": t}
         if not isinstance(t, dict):
             continue
-        spk = str(_first(t, "speaker", "name", "role_name", "role") or "?")
+        spk = str(_first(t, "speaker", "name", "role_name", "agent", "role") or "?")
         role = str(_first(t, "role", "role_type") or spk).lower()
-        turns.append(Turn(spk, role, str(_first(t, "text", "content", "message") or "")))
+        text = _first(t, "text", "content", "message")
+        turn = _msg_turn({**t, "content": text}, spk, role)
+        turn.tool_call = turn.tool_call or (str(t["tool_call"]) if t.get("tool_call") else None)
+        if t.get("tool_result") is not None:
+            turn.tool_result = str(t["tool_result"])
+            turn.error = bool(t.get("error")) or is_error_text(turn.tool_result)
+        ts = _first(t, "timestamp", "time", "created_at")
+        turn.timestamp = None if ts is None else str(ts)
+        turns.append(turn)
     roles = {t.role for t in turns}
     camel = {"user", "assistant"} <= roles and any(re.search(r"(?m)^\s*(Instruction|Solution)\s*:", t.text)
                                                    for t in turns)
@@ -266,12 +295,19 @@ def _turns(rec: dict, where: int):
     cid = str(_first(rec, "id", "conversation_id", "idx") or f"line {where}")
     task = _first(rec, "task", "task_statement", "prompt", "instruction") or ""
     outcome = parse_outcome(_first(rec, "outcome", "correct", "success", "solved", "label"))
+    labels = {k: rec[k] for k in ("mistake_agent", "mistake_step", "mistake_reason", "ground_truth")
+              if rec.get(k) is not None}
+    if "mistake_step" in labels:
+        try:
+            labels["mistake_step"] = int(str(labels["mistake_step"]).strip())
+        except ValueError:
+            return Skip("'mistake_step' is not a step number")
     return [Conversation(cid, str(task), turns, outcome, "camel" if camel else "persona", terminated, aliases,
-                         cid, where)]
+                         cid, where, labels, fmt)]
 
 
 # -- ChatDev logs (CAMEL RolePlaying inside a software company) -> generic-turns records -------------
-_STAMP = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO\] ?(.*)$")
+_STAMP = re.compile(r"^\[(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)?) (?:INFO|WARNING|DEBUG|ERROR)\] ?(?P<body>.*)$")
 _NEW = re.compile(r"^(?P<spk>[^:*\n]+): \*\*(?:\[Start Chat\]|[^*<]+<->[^*]+? on : (?P<phase>[^,]+), turn \d+)\*\*")
 _OLD = re.compile(r"^(?:\x1b\[\d+m)?\[(?P<k>\d+)\] (?P<role>AI Assistant|AI User) \((?P<name>[^)]+)\):\s*$")
 _OLD_END = re.compile(r"^(?:\x1b\[\d+m)?\[\d+\] (AI Assistant|AI User) \([^)]+\) terminated the chat")
@@ -307,7 +343,8 @@ def chatdev_records(text: str, source: str = "log") -> list[dict]:
                 cur["phase"] = line.split("|")[2].strip()
             continue
         msg = None
-        body = m.group(1)
+        body = m.group("body")
+        h = o = None  # both bound on every line: a log whose first message is a new-format reply (2024) failed
         if body.startswith("System: **[chatting]**"):
             close()
             cur = {"task": task, "phase": "", "turns": []}
@@ -315,7 +352,7 @@ def chatdev_records(text: str, source: str = "log") -> list[dict]:
             close(terminated=True)
         elif _OLD_END.match(body):
             close(terminated=True)
-        elif (h := _NEW.match(body)) or (o := _OLD.match(body)):
+        elif (h := _NEW.match(body)) or (o := _OLD.match(body)):  # noqa: SIM114
             if o and o.group("k") == "0" and o.group("role") == "AI Assistant" and cur and cur["turns"]:
                 close()  # older logs: a chat's first reply is numbered [0] again
             if cur is None:
@@ -325,10 +362,11 @@ def chatdev_records(text: str, source: str = "log") -> list[dict]:
                 role = "user" if "[Start Chat]" in body else "assistant"
             else:
                 spk, role = f"{o.group('role')} ({o.group('name')})", o.group("role")[3:].lower()
-            msg = {"speaker": spk, "role": role, "text": ""}
+            msg = {"speaker": spk, "role": role, "text": "", "timestamp": m.group("ts")}
             cur["turns"].append(msg)
     close()
     for r in recs:
         for t in r["turns"]:
             t["text"] = re.sub(r"^\s*\[ChatDev is .*?\]\s*\n", "", t["text"], count=1, flags=re.S).strip()
     return recs
+

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from ...result import AuditResult
 from . import digression as dg
+from .check import ARTIFACTS, BASELINES, FLAG_SCHEMA, LENGTH_BINS, NANO, SimulationCheck, _bin
+from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
+from .features import WINDOW
 from .rules import FLIP_RULES, INTERRUPTION_RULES
+
+THRESHOLDS = {"role_flip_rate": (0.05, 0.2), "interruption_rate": (0.1, 0.3), "digression_rate": (0.1, 0.3),
+              "loop_rate": (0.05, 0.2), "unterminated_rate": (0.1, 0.3)}
 
 RATES = {  # metric: (numerator, denominator, description)
     "mean_turns": ("turns", "n", "mean number of turns per conversation"),
@@ -24,8 +30,7 @@ RATES = {  # metric: (numerator, denominator, description)
 
 
 def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> AuditResult:
-    from .audit import ARTIFACTS, LENGTH_BINS, THRESHOLDS, _bin
-    r = AuditResult(kind="simulations", title="Simulations: role flips, interruptions, digression")
+    r = AuditResult(kind="simulations", title="Simulations: failure modes and failure attribution")
     r.input = info
     acc = state.acc
     pt = acc.point()
@@ -35,7 +40,16 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                  "records that gave no conversation (reasons in input.rows_skipped)", group="input")
     r.add_metric("n_turns", state.n_turns, "turns audited", group="input")
     for name, (num, den, desc) in RATES.items():
+        if name == "mean_drift":
+            est, lo, hi = acc.interval(lambda s: s["drift"] / s["has_drift"] / NANO)
+            r.add_metric(name, est, desc, ci=(lo, hi), n=n_conv, group="artifacts")
+            continue
         _ratio(r, acc, name, num, den, desc, n=n_conv, group="artifacts")
+    for name, cls in DETECTORS.items():
+        d = cls()
+        _ratio(r, acc, f"{name}_rate", f"det_{name}", "n", f"share of conversations with a turn flagged by "
+               f"{name} ({d.family or 'attribution evidence'}: {MAST.get(d.family, d.description)})", n=n_conv,
+               group="failure modes")
     has = pt.get("has", 0)
     if has:
         _ratio(r, acc, "task_accuracy", "out", "has", "mean outcome (share of tasks solved)", n=int(has),
@@ -50,12 +64,18 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                                        - s[f"{a}_out"] / s[f"{a}_has"])
             r.add_metric(f"accuracy_gap_{a}", est, f"accuracy without minus with a {label} (positive = it costs)",
                          ci=(lo, hi), group="outcomes")
+        for name in DETECTORS:
+            if pt.get(f"det_{name}_has"):
+                _ratio(r, acc, f"accuracy_with_{name}", f"det_{name}_out", f"det_{name}_has",
+                       f"task accuracy of conversations with a turn flagged by {name}",
+                       n=int(pt[f"det_{name}_has"]), group="outcomes")
         for lo_, hi_ in LENGTH_BINS:
             b = _bin(lo_)
             if pt.get(f"len{b}_has"):
                 _ratio(r, acc, f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", f"len{b}_out",
                        f"len{b}_has", f"task accuracy of conversations with {b} turns", n=int(pt[f"len{b}_has"]),
                        group="outcomes")
+    _attribution(r, acc, pt)
     if cfg.judge is not None:
         _ratio(r, acc, "judge_digression_rate", "judge_dig", "n", "share of conversations the LLM judge finds "
                "digressing (same stretch rule)", n=n_conv, group="judge")
@@ -70,16 +90,22 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                 "length_bins": [_bin(lo) for lo, _ in LENGTH_BINS], "seed": cfg.seed,
                 "bootstrap": "Poisson, 200 replicates, resampling conversations (by source record)",
                 "llm_judge": getattr(cfg.judge, "url", None),
-                "thresholds": {m: {"warn": w, "bad": b, "higher_is_worse": True} for m, (w, b) in THRESHOLDS.items()}}
+                "thresholds": {m: {"warn": w, "bad": b, "higher_is_worse": True} for m, (w, b) in THRESHOLDS.items()},
+                "detectors": {n: {**c().config(), "mast": MAST.get(c.family)} for n, c in DETECTORS.items()},
+                "semantic_repetition_threshold": next(d.threshold for d in _detectors(cfg) if
+                                                      d.name == "semantic_repetition"),
+                "mast_out_of_reach_without_a_model": {m: MAST[m] for m in MAST_NEEDS_MODEL},
+                "comparison_window": f"each turn is compared with the {WINDOW} turns before it",
+                "long_traces": state.long_traces,
+                "attribution": "earliest turn with a cause (failed tool call, tool-error loop, premature stop), charged "
+                               "to its speaker (a tool turn to the agent before it); else the agent of the final "
+                               "answer; symptoms weigh only in the ranking (attribution.WEIGHTS)"}
     _findings(r, ARTIFACTS)
     _tables_and_figures(r, state, ARTIFACTS)
-    r.examples = [{k: v for k, v in e.items() if k != "flag"} for e in state.examples[:12]]
+    r.examples = [e for _, _, e in state.examples[:12]]
     if flags_path:
         counts = {k: int(v) for k, v in state.rule_turns.most_common()}
-        r.flags = {"path": str(flags_path), "rows": flag_rows, "counts": counts,
-                   "columns": ["conversation_id", "line", "turn", "speaker", "role", "flags", "reasons", "role_flip",
-                               "interruption", "digression", "repeat", "task_similarity", "repeat_of",
-                               "judge_off_task"]}
+        r.flags = {"path": str(flags_path), "rows": flag_rows, "counts": counts, "columns": FLAG_SCHEMA.names}
     return r
 
 
@@ -102,7 +128,16 @@ def _findings(r: AuditResult, artifacts: dict) -> None:
                           f"(gap {g.value:.1%}, 95% CI {g.ci[0]:.1%} to {g.ci[1]:.1%})", f"accuracy_gap_{a}")
     skipped = r.input.rows_skipped
     if skipped:
-        r.add_finding("info", "records skipped: " + "; ".join(f"{n} {k}" for k, n in skipped.items()), "n_skipped")
+        n_skip = sum(skipped.values())
+        sev = "critical" if n_skip > r.input.rows_used else "info"  # most of the input could not be read
+        r.add_finding(sev, ("most records could not be read: " if sev == "critical" else "records skipped: ")
+                      + "; ".join(f"{n} {k}" for k, n in skipped.items()), "n_skipped")
+    a, base = r.metrics.get("failure_attribution_agent_accuracy"), _baseline_best(r)
+    if a is not None and a.value is not None and base is not None:
+        beat = a.value > base[1]
+        r.add_finding("info" if beat else "warning", f"failure attribution: agent accuracy {a.value:.1%} "
+                      f"{'above' if beat else 'not above'} the best trivial baseline ({base[0]}: {base[1]:.1%})",
+                      "failure_attribution_agent_accuracy")
 
 
 def _tables_and_figures(r: AuditResult, state, artifacts: dict) -> None:
@@ -138,7 +173,57 @@ def _tables_and_figures(r: AuditResult, state, artifacts: dict) -> None:
                          categories=[m[len("accuracy_turns_"):].replace("_", "-") for m in bins],
                          series={"accuracy": [r[m] for m in bins]},
                          errors={"accuracy": [list(r.metrics[m].ci or [None, None]) for m in bins]})
-    score, conv = state.timeline
-    if conv is not None and score > 0:
-        r.add_figure("timeline", f"Conversation {conv['id']}: flagged turns marked", turns=conv["turns"],
-                     note=f"Task: {conv['task'][:300]}")
+    modes = []
+    for name, cls in DETECTORS.items():
+        m = r.metrics.get(f"{name}_rate")
+        acc_with = r.metrics.get(f"accuracy_with_{name}")
+        modes.append([name, cls.family or "-", MAST.get(cls.family, "evidence for attribution"),
+                      int(state.acc.point().get(f"det_{name}_turns", 0)),
+                      int(round(m.value * r["n_conversations"])) if m and m.value is not None else 0,
+                      m.value if m else None, list(m.ci) if m and m.ci else None,
+                      acc_with.value if acc_with else None])
+    r.add_table("failure_modes", ["detector", "MAST", "mode", "turns", "conversations", "rate", "95% CI",
+                                  "task accuracy with it"], modes,
+                "Failure modes found per turn (rate = share of conversations with a flagged turn)")
+    if state.attribution:
+        r.add_table("attribution", ["conversation", "guessed agent", "guessed step", "labelled agent",
+                                    "labelled step", "evidence", "ranking (weight)"],
+                    [row for _, row in state.attribution], "Failure attribution per failed trace")
+    for _, _, conv in state.timelines:
+        g = conv.get("guess")
+        title = f"Conversation {conv['id']}: flagged turns marked" + (
+            f"; attributed to {g['agent']} at step {g['step']}" if g else "")
+        r.add_figure("timeline", title, turns=conv["turns"], note=f"Task: {conv['task'][:300]}")
+
+
+def _detectors(cfg):
+    return SimulationCheck(cfg).detectors
+
+
+def _attribution(r: AuditResult, acc, pt) -> None:
+    """Attribution accuracy and the trivial baselines on the same labelled traces, with intervals."""
+    if pt.get("failed"):
+        r.add_metric("n_failed", int(pt["failed"]), "failed traces attributed (outcome below 1, or labelled)",
+                     group="failure attribution")
+    n_lab = int(pt.get("lab", 0))
+    if not n_lab:
+        return
+    n_step = int(pt.get("lab_step", 0))
+    _ratio(r, acc, "failure_attribution_agent_accuracy", "attr_agent", "lab",
+           "share of labelled failed traces whose blamed agent is the detectors' first guess", n=n_lab,
+           group="failure attribution")
+    if n_step:
+        _ratio(r, acc, "failure_attribution_step_accuracy", "attr_step", "lab_step",
+               "share of labelled failed traces whose decisive step the detectors guess exactly", n=n_step,
+               group="failure attribution")
+    for name, kind in BASELINES.items():
+        den, n = ("lab", n_lab) if kind == "agent" else ("lab_step", n_step)
+        if n:
+            _ratio(r, acc, f"baseline_{kind}_accuracy_{name}", f"base_{name}", den,
+                   f"trivial baseline on the same traces: {name.replace('_', ' ')}", n=n, group="failure attribution")
+
+
+def _baseline_best(r: AuditResult):
+    vals = [(m[len("baseline_agent_accuracy_"):], r.metrics[m].value) for m in r.metrics
+            if m.startswith("baseline_agent_accuracy_") and r.metrics[m].value is not None]
+    return max(vals, key=lambda kv: kv[1]) if vals else None
