@@ -137,9 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "  artifactlens diff 3 7                # run ids from `artifactlens history`\n"
                 "  artifactlens diff -2 -1              # the last two runs\n"
                 "  artifactlens diff old.json new.json  # two result files\n")
-    diff.add_argument("a", metavar="RUN", help="a run id (negative: counted back from the latest) or a result JSON")
+    diff.add_argument("a", metavar="RUN", help="a run id, a result JSON, or negative: counted back through the runs "
+                      "of the newest run's kind on the same data set (-1 the latest)")
     diff.add_argument("b", metavar="RUN")
     _store_arg(diff)
+    diff.add_argument("--kind", help="count negative RUNs back through the runs of this kind (default: the "
+                      "newest run's kind and data set)")
     diff.add_argument("--all", action="store_true", help="also list metrics that did not move")
     diff.add_argument("--fail-on-move", action="store_true", help="exit 1 when a metric moved (for CI)")
     _talk(diff)
@@ -263,24 +266,53 @@ def cmd_history(args) -> int:
     return 0
 
 
+def _series_ids(h, kind) -> list[int]:
+    """The run ids a negative RUN counts back through: the runs of the newest run's kind (or ``--kind``) on
+    the same data set (its input path), oldest first."""
+    runs = h.runs(kind=kind)
+    if not runs:
+        raise InputError("no run in the history" + (f" of kind {kind!r}" if kind else ""), path=str(h.path),
+                         expected="runs stored with --store (see `artifactlens history`)")
+    last = runs[-1]
+    return [r["run_id"] for r in runs if r["kind"] == last["kind"] and r["dataset"] == last["dataset"]]
+
+
+def _run_id(h, spec, series) -> int:
+    try:
+        i = int(spec)
+    except ValueError:
+        return h.resolve(spec)
+    if i >= 0:
+        return h.resolve(i)
+    if len(series) < -i:
+        raise InputError(f"run {spec}: only {len(series)} runs of this kind on this data set", path=str(h.path),
+                         expected="an explicit run id from `artifactlens history`, or --kind KIND")
+    return series[i]
+
+
 def cmd_diff(args) -> int:
     from .history import HistoryStore, diff_metrics, format_diff, result_metrics
 
-    def side(spec, h):
+    def side(spec, h, series):
         if spec.endswith(".json"):
             r = load_results([spec])[0]
-            return result_metrics(r), f"{spec} ({r.kind})"
-        rid = h.resolve(spec)
+            return r, result_metrics(r), f"{spec} ({r.kind})"
+        rid = _run_id(h, spec, series)
         r = h.result(rid)
-        return h.metrics(rid), f"run {rid} ({r.kind}, {(r.input.sha256 or '')[:12]})"
+        return r, h.metrics(rid), f"run {rid} ({r.kind}, {(r.input.sha256 or '')[:12]})"
 
     needs_store = not (args.a.endswith(".json") and args.b.endswith(".json"))
     h = HistoryStore(args.store, read_only=True) if needs_store else None
     try:
-        (ma, la), (mb, lb) = side(args.a, h), side(args.b, h)
+        relative = [x for x in (args.a, args.b) if x.lstrip("-").isdigit() and x.startswith("-")]
+        series = _series_ids(h, args.kind) if h is not None and relative else []
+        (ra, ma, la), (rb, mb, lb) = side(args.a, h, series), side(args.b, h, series)
     finally:
         if h is not None:
             h.close()
+    if ra.kind != rb.kind:
+        raise InputError(f"cannot compare a {ra.kind} run with a {rb.kind} run", path=args.store if needs_store
+                         else None, expected="two runs of the same audit kind (artifactlens history --kind KIND)")
     diffs = diff_metrics(ma, mb)
     print(format_diff(diffs, la, lb, show_all=args.all))
     return 1 if args.fail_on_move and any(d.status == "moved" for d in diffs) else 0
