@@ -52,6 +52,10 @@ def test_json_object_wrapping_a_list(tmp_path):
 def test_hf_dataset_folder_needs_datasets_or_reads(tmp_path):
     d = tmp_path / "ds"
     d.mkdir()
+    with pytest.raises(InputError, match="a folder, not a data file"):  # a plain folder is no dataset
+        open_source(d)
+    (d / "dataset_info.json").write_text("{}")
+    (d / "state.json").write_text("{}")
     src = open_source(d)
     assert src.format == "hf_dataset"
     try:
@@ -61,8 +65,8 @@ def test_hf_dataset_folder_needs_datasets_or_reads(tmp_path):
             list(src.batches())
     else:  # pragma: no cover - only where datasets is installed
         ds = datasets.Dataset.from_list(ROWS)
-        ds.save_to_disk(str(d / "x"))
-        assert read_table(d / "x").num_rows == 25
+        ds.save_to_disk(str(tmp_path / "x"))
+        assert read_table(tmp_path / "x").num_rows == 25
 
 
 def test_label_list_cells():

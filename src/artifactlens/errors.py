@@ -6,7 +6,24 @@ Everything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
+import errno
+import re
+
 EXIT_INPUT_ERROR = 2
+
+# C0 controls but tab and newline, DEL, C1 controls (0x9b is a one-byte CSI), and the bidi overrides
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text, *, newlines: bool = True) -> str:
+    """``text`` made safe to print on a terminal: control characters (ESC, so every ANSI/OSC escape
+    sequence; CR; C1 controls; bidi overrides) become visible ``\\xNN``/``\\uNNNN`` escapes, so data
+    cannot move the cursor, rewrite earlier lines, retitle the window or hide text. ``newlines=False``
+    also escapes line breaks (for one-line messages). Use it for anything from the data printed to
+    stdout or stderr."""
+    s = str(text)
+    out = _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s)
+    return out if newlines else out.replace("\n", "\\n")
 
 
 class InputError(Exception):
@@ -38,7 +55,7 @@ class InputError(Exception):
         text = ": ".join(where + [self.message]) if where else self.message
         if self.expected:
             text += f" (expected {self.expected})"
-        return text
+        return safe_text(text, newlines=False)  # one line, whatever the data holds
 
 
 class MissingDependency(InputError):
@@ -47,3 +64,25 @@ class MissingDependency(InputError):
     def __init__(self, package: str, extra: str | None = None, purpose: str = ""):
         hint = f"pip install 'artifactlens[{extra}]'" if extra else f"pip install {package}"
         super().__init__(f"{purpose + ' ' if purpose else ''}needs the package '{package}': {hint}")
+
+
+_OS_REASONS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exceeded",
+               errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
+               errno.EROFS: "a read-only file system", errno.EISDIR: "a folder, not a file",
+               errno.ENOTDIR: "a part of the path is not a folder", errno.ELOOP: "a loop of symbolic links",
+               errno.ENOENT: "no such file or folder", errno.ENAMETOOLONG: "the name is too long",
+               errno.EIO: "an input/output error"}
+
+
+def os_error(e: OSError, path=None, *, action: str = "write", option: str | None = None) -> InputError:
+    """One-line :class:`InputError` for an operating-system error (``raise os_error(e, path) from None``):
+    what failed (``cannot write``/``cannot read``), the option that named the path, and the reason."""
+    reason = _OS_REASONS.get(e.errno) or (e.strerror or str(e)).lower()
+    who = f"{option} " if option else ""
+    return InputError(f"{who}cannot {action}: {reason}", path=path or e.filename,
+                      expected=_OS_HINTS.get(e.errno))
+
+
+_OS_HINTS = {errno.ENOSPC: "free space on the disk (a run leaves no temporary file behind)",
+             errno.EDQUOT: "free space within the quota", errno.EACCES: "a path you may use",
+             errno.EROFS: "a writable folder", errno.EISDIR: "a file name, not a folder"}

@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,53 @@ from .errors import InputError
 from .result import AuditResult
 
 DEFAULT_STORE = "audits.duckdb"
+LOCK_WAIT_S = 60.0  # how long a run waits for another run's lock on the store before giving up
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_store_path(path) -> None:
+    """Refuse a ``--store`` that is neither a DuckDB file nor a new path (a CSV, a folder, a result JSON
+    would otherwise be opened as an empty database, or silently store nothing)."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError("--store names a folder", path=str(path), expected="a DuckDB file such as audits.duckdb")
+    if not p.exists():
+        if p.suffix.lower() in (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".html", ".toml", ".txt"):
+            raise InputError(f"--store names a new '{p.suffix}' file: the history is a DuckDB database",
+                             path=str(path), expected="a name such as audits.duckdb")
+        return
+    try:
+        with open(p, "rb") as f:
+            head = f.read(12)
+    except OSError as e:
+        from .errors import os_error
+        raise os_error(e, path, action="read", option="--store") from None
+    if head and head[8:12] != DUCKDB_MAGIC:
+        raise InputError("--store names a file that is not a DuckDB database (it is left untouched)",
+                         path=str(path), expected="a DuckDB file written with --store, or a new path")
+
+
+def _locked(e: Exception) -> bool:
+    text = str(e)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def connect(path, read_only: bool = False, wait_s: float = LOCK_WAIT_S):
+    """``duckdb.connect`` that waits (with jittered back-off, at most ``wait_s``) while another process
+    holds the store's lock: several runs on one ``--store`` at once all get their turn."""
+    import duckdb
+    deadline, pause = time.monotonic() + wait_s, 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as e:
+            if not _locked(e):
+                raise
+            if time.monotonic() >= deadline:
+                raise InputError(f"the audit history stayed locked by another run for {wait_s:.0f} s",
+                                 path=str(path), expected="one writer at a time (try again when it ends)") from None
+            time.sleep(min(pause * (0.5 + random.random()), max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 1.6, 1.0)
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs(run_id INTEGER PRIMARY KEY, stored_at VARCHAR, created VARCHAR,
@@ -93,16 +142,18 @@ def compare(a: tuple | None, b: tuple | None) -> str:
 
 
 class HistoryStore:
-    """An audit history in one DuckDB file. Use as a context manager (the file is locked while open)."""
+    """An audit history in one DuckDB file. Use as a context manager (the file is locked while open:
+    keep it open briefly; another run waits up to ``wait_s`` for the lock)."""
 
-    def __init__(self, path=DEFAULT_STORE, read_only: bool = False):
+    def __init__(self, path=DEFAULT_STORE, read_only: bool = False, wait_s: float = LOCK_WAIT_S):
         import duckdb
         self.path = Path(path)
         if read_only and not self.path.exists():
             raise InputError("no audit history here", path=str(path),
                              expected="a DuckDB file written with --store (run an audit with --store first)")
+        check_store_path(self.path)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = connect(self.path, read_only=read_only, wait_s=wait_s)
         except duckdb.Error as e:
             raise InputError(f"cannot open the audit history ({str(e).splitlines()[0]})", path=str(path),
                              expected="a DuckDB file written by artifactlens") from None

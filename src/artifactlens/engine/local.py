@@ -193,7 +193,7 @@ class LocalEngine:
         # worker (~1 s CPU each)
         mp_ctx.set_forkserver_preload(["__main__", *preload])
         _start_forkserver()
-        with ProcessPoolExecutor(workers, mp_context=mp_ctx, initializer=_worker_init, initargs=(blob,)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=mp_ctx, initializer=_worker_init, initargs=(blob, os.getpid())) as pool:
             pending: deque = deque()
             try:
                 for batch, ctx in self._contexts(batches):
@@ -234,7 +234,27 @@ def _start_forkserver() -> None:
             del os.environ[k]
 
 
-def _worker_init(blob: bytes) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """A worker ends when the process that started the pool is gone (even after its SIGKILL, when no
+    shutdown reaches the pool): a daemon thread checks once a second."""
+    import threading
+    import time
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass
+    threading.Thread(target=watch, name="artifactlens-parent-watch", daemon=True).start()
+
+
+def _worker_init(blob: bytes, parent: int | None = None) -> None:
+    if parent is not None:
+        _exit_with_parent(parent)
     os.environ.update({k: os.environ.get(k, v) for k, v in _WORKER_ENV.items()})
     _WORKER_CHECKS[:] = pickle.loads(blob)
     for c in _WORKER_CHECKS:

@@ -64,7 +64,7 @@ def parse_label_list(cell) -> list:
         v = json.loads(s) if s[0] == "[" else None
         if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v):
             return [normalise_label(x) for x in v]
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # too deep for json: the token parser refuses nesting
         pass
     body = s[1:-1].strip()
     if not body:

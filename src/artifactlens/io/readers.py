@@ -7,33 +7,49 @@ the schema pinned by the first block (5-10x the line-by-line path); a block it c
 non-object line, mixed types, NaN) is re-read line by line with :mod:`json`, so a bad line is still named
 by number and mixed-type columns still become text.
 Bad input raises :class:`artifactlens.errors.InputError` naming file, line/row, column and expectation.
+
+Safety bounds (issue 16): JSON nested deeper than :data:`MAX_JSON_DEPTH` levels is refused with one
+line (before any parser sees it: Python's recursion, pyarrow's C++ parser crashes); an integer beyond 64
+bits keeps its exact digits, as text (pyarrow would round it to a float, or to inf). ``.gz`` and ``.zst``
+inputs are read transparently (``pyarrow.input_stream``), other compressions are named; a FIFO, a
+folder that is not a saved dataset, a symbolic-link loop, an unreadable file and an unknown encoding
+each get their own line. JSON Lines saved as ``.json`` (HaluEval) are detected and read as JSON Lines.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import difflib
+import errno
 import hashlib
 import io
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import pyarrow as pa
 
-from ..errors import InputError, MissingDependency
+from ..errors import InputError, MissingDependency, os_error
 
 DEFAULT_BATCH_SIZE = 8192
 JSONL_BLOCK_BYTES = 1 << 21  # bytes of whole lines parsed at once by the JSONL fast path
 CSV_MAX_ROW_BYTES = 1 << 30  # one CSV row may hold up to 1 GiB (the block grows to fit it)
+MAX_JSON_DEPTH = 256  # deeper nesting is refused (real data nests a few levels; 10,000 crashed the parsers)
+INT64_MAX, UINT64_MAX = (1 << 63) - 1, (1 << 64) - 1
+COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz",
+              b"PK\x03\x04": "zip"}
+READ_TRANSPARENTLY = {"gzip", "zstd"}
 TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
                 ".parquet": "parquet", ".pq": "parquet"}
 
 
 def detect_format(path: Path) -> str:
     if path.is_dir():
+        _check_dataset_folder(path)
         return "hf_dataset"
     suffixes = [s.lower() for s in path.suffixes]
     for s in reversed(suffixes):
@@ -60,11 +76,103 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def compression_of(path: Path) -> str | None:
+    """``gzip``/``zstd``/``bz2``/``xz``/``zip`` from the file's first bytes, else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return None
+    for magic, name in COMPRESSED.items():
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def open_bytes(path: Path):
+    """A binary stream of the file's data: ``.gz``/``.zst`` (by their bytes) decompressed on the fly."""
+    codec = compression_of(path)
+    if codec in READ_TRANSPARENTLY:
+        return pa.input_stream(str(path), compression=codec)
+    return open(path, "rb")
+
+
+def open_text(path: Path, encoding: str, newline=None):
+    return io.TextIOWrapper(open_bytes(path), encoding=encoding, errors="strict", newline=newline)
+
+
+def _check_dataset_folder(path: Path) -> None:
+    """A folder is read as a ``datasets.save_to_disk`` folder only if it holds one."""
+    marks = ("dataset_info.json", "state.json", "dataset_dict.json")
+    if any((path / m).exists() for m in marks):
+        return
+    data = sorted(p.name for p in path.iterdir() if p.suffix.lower() in TEXT_FORMATS)[:5] if os.access(path, os.R_OK) \
+        else []
+    hint = f" (it holds {', '.join(data)}: pass one of those files)" if data else ""
+    raise InputError(f"a folder, not a data file{hint}", path=path,
+                     expected="a .jsonl/.json/.csv/.tsv/.parquet file, or a folder written by datasets' save_to_disk")
+
+
+def json_depth_error(data: bytes, first_line: int = 1, limit: int = MAX_JSON_DEPTH) -> tuple[int, int] | None:
+    """``(line, depth)`` of the first line of JSON (Lines) nested deeper than ``limit``, or None; brackets
+    inside strings do not count. Vectorised (NumPy, a few passes over the bytes); a line of valid JSON is
+    measured exactly, and on invalid JSON any parser stops at the first bad token before the nesting
+    this may misjudge after it."""
+    import numpy as np
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return None
+    a = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(a == 0x0A)
+    opens = np.flatnonzero((a == 0x5B) | (a == 0x7B))
+    per_line = np.diff(np.r_[0, np.searchsorted(opens, nl), len(opens)])  # openers on each line
+    if per_line.max() <= limit:
+        return None  # no line holds more openers than the limit (the usual case: one cheap pass)
+    n = len(a)
+    bs = a == 0x5C
+    c = np.cumsum(bs, dtype=np.int64)
+    run = c - np.maximum.accumulate(np.where(bs, 0, c))  # backslashes ending at each byte
+    prev_run = np.r_[0, run[:-1]]
+    quote = (a == 0x22) & (prev_run % 2 == 0)  # a quote not escaped by an odd run of backslashes
+    marks, after = np.zeros(n, dtype=np.int64), nl + 1
+    marks[after[after < n]] = 1
+    line_of = np.cumsum(marks)  # 0-based line of each byte (a newline belongs to the line it ends)
+    cq = np.cumsum(quote, dtype=np.int64)
+    starts = np.r_[0, nl + 1][: int(line_of[-1]) + 1]
+    cq_before = (cq - quote)[starts]  # quotes before each line's first byte
+    inside = ((cq - quote - cq_before[line_of]) % 2 == 1) | quote
+    step = np.zeros(n, dtype=np.int64)
+    step[((a == 0x5B) | (a == 0x7B)) & ~inside] = 1
+    step[((a == 0x5D) | (a == 0x7D)) & ~inside] = -1
+    depth = np.cumsum(step)
+    base = (depth - step)[starts]
+    rel = depth - base[line_of]
+    over = np.flatnonzero(rel > limit)
+    if not len(over):
+        return None
+    li = int(line_of[over[0]])
+    in_line = rel[line_of == li]
+    return first_line + li, int(in_line.max())
+
+
+def _big_int(text: str):
+    """``json.loads(parse_int=...)``: an integer within 64 bits as int, a larger one as its exact digits."""
+    v = int(text)
+    return v if -INT64_MAX - 1 <= v <= UINT64_MAX else text
+
+
+_BIG_INT_TOKEN = re.compile(rb"[:\[,]\s*-?\d{19,}")
+
+
+def json_loads(text: str):
+    """``json.loads`` for input data: larger-than-64-bit integers kept as text (see :func:`_big_int`)."""
+    return json.loads(text, parse_int=_big_int)
+
+
 def _check_decodes(path: Path, encoding: str) -> None:
     """Fail on the first undecodable byte, naming its line (one streaming pass)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     line = 1
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             try:
                 text = decoder.decode(chunk)
@@ -129,19 +237,40 @@ class DataSource:
     def records(self) -> Iterator[tuple[int, object]]:
         """Yield ``(line_or_index, obj)``: JSONL gives 1-based line numbers, JSON list indices."""
         if self.format == "jsonl":
-            yield from self._jsonl_records()
+            yield from self._os_errors(self._jsonl_records)
         elif self.format == "json":
-            for i, obj in enumerate(self._json_list()):
+            for i, obj in enumerate(self._json_list_safe()):
                 yield i, obj
         else:
             for batch in self.batches():
                 for i, r in enumerate(batch.to_pylist()):
                     yield i, r
 
+    def _json_list_safe(self) -> list:
+        try:
+            return self._json_list()
+        except OSError as e:
+            raise self._os_error(e) from None
+
+    def _os_error(self, e: OSError) -> InputError:
+        codec = compression_of(self.path)
+        if codec:
+            return InputError(f"a damaged {codec} file ({str(e).splitlines()[0][:80]})", path=self.path,
+                              expected=f"a complete {codec} stream")
+        return os_error(e, self.path, action="read")
+
+    def _os_errors(self, fn, *args):
+        """``fn(*args)``'s items; an operating-system error while reading (a truncated .gz, an I/O error)
+        is re-raised as one line."""
+        try:
+            yield from fn(*args)
+        except OSError as e:
+            raise self._os_error(e) from None
+
     def _jsonl_records(self) -> Iterator[tuple[int, object]]:
         if self.encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
             _check_decodes(self.path, "utf-8")
-        with open(self.path, "r", encoding=self.encoding, errors="strict", newline=None) as f:
+        with open_text(self.path, self.encoding) as f:
             yield from self._parse_lines(f, 1)
 
     def _parse_lines(self, lines, first_line: int) -> Iterator[tuple[int, object]]:
@@ -152,9 +281,15 @@ class DataSource:
             s = line.strip()
             if not s:
                 continue
+            deep = json_depth_error(s.encode("utf-8", "surrogatepass"), lineno) if len(s) > MAX_JSON_DEPTH else None
+            if deep:
+                raise self._too_deep(*deep)
             try:
-                obj = json.loads(s)
-            except json.JSONDecodeError as e:
+                obj = json_loads(s)
+            except (json.JSONDecodeError, ValueError, RecursionError) as e:
+                if not isinstance(e, json.JSONDecodeError):
+                    raise InputError(f"a value JSON cannot hold here ({str(e).splitlines()[0][:80]})",
+                                     path=self.path, line=lineno, expected="one JSON object per line") from None
                 if self.on_bad_line == "skip":
                     self.skipped["line is not valid JSON"] = self.skipped.get("line is not valid JSON", 0) + 1
                     continue
@@ -162,16 +297,26 @@ class DataSource:
                                  line=lineno, expected="one JSON object per line") from None
             yield lineno, obj
 
+    def _too_deep(self, line: int, depth: int) -> InputError:
+        return InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep (at least {depth})", path=self.path,
+                          line=line, expected=f"at most {MAX_JSON_DEPTH} levels of lists and objects")
+
     def _json_list(self) -> list:
         _check_decodes(self.path, self.encoding if self.encoding.lower() != "utf-8" else "utf-8")
-        with open(self.path, "r", encoding="utf-8-sig" if self.encoding.lower() in ("utf-8", "utf8") else self.encoding) as f:
+        with open_text(self.path, "utf-8-sig" if self.encoding.lower() in ("utf-8", "utf8") else self.encoding) as f:
             text = f.read()
         if not text.strip():
             raise InputError("the file is empty", path=self.path, expected="a JSON list of objects")
+        deep = json_depth_error(text.replace("\n", " ").encode("utf-8", "surrogatepass"))
+        if deep:
+            raise self._too_deep(None, deep[1])
         try:
-            obj = json.loads(text)
+            obj = json_loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"not valid JSON ({e.msg}, column {e.colno})", path=self.path, line=e.lineno,
+                             expected="a JSON list of objects") from None
+        except (ValueError, RecursionError) as e:
+            raise InputError(f"a value JSON cannot hold here ({str(e).splitlines()[0][:80]})", path=self.path,
                              expected="a JSON list of objects") from None
         if isinstance(obj, list):
             return obj
@@ -193,7 +338,7 @@ class DataSource:
         gen = {"jsonl": self._jsonl_batches, "json": self._batches_from_records,
                "csv": self._csv_batches, "tsv": self._csv_batches, "parquet": self._parquet_batches,
                "hf_dataset": self._hf_batches}[self.format]
-        for b in gen(bs):
+        for b in self._os_errors(gen, bs):
             if b.num_rows:
                 self.rows_read += b.num_rows
                 yield b
@@ -267,7 +412,11 @@ class DataSource:
     def _jsonl_pieces(self, bs: int) -> Iterator[pa.RecordBatch]:
         done = 0
         for first_line, block in self._jsonl_blocks():
-            table = self._parse_block(block)
+            deep = json_depth_error(block, first_line)
+            if deep:
+                raise self._too_deep(*deep)
+            # pyarrow rounds integers beyond 64 bits to floats: such blocks take the exact line path
+            table = None if _BIG_INT_TOKEN.search(block) else self._parse_block(block)
             if table is not None:
                 pieces = table.to_batches()
             else:  # the line path names the bad line, counts skips and keeps mixed types as text
@@ -282,7 +431,7 @@ class DataSource:
     def _jsonl_blocks(self, size: int | None = None) -> Iterator[tuple[int, bytes]]:
         """``(first line number, bytes)`` blocks of whole lines, each checked to be utf-8."""
         line, tail, first = 1, b"", True
-        with open(self.path, "rb") as f:
+        with open_bytes(self.path) as f:
             while True:
                 chunk = f.read(size or JSONL_BLOCK_BYTES)
                 if first and chunk.startswith(codecs.BOM_UTF8):
@@ -334,7 +483,7 @@ class DataSource:
         return None
 
     def _csv_header(self, delimiter: str) -> list[str]:
-        with open(self.path, "r", encoding=self.encoding, newline="") as f:
+        with open_text(self.path, self.encoding, newline="") as f:
             first = next(csv.reader(f, delimiter=delimiter), None)
         if not first:
             raise InputError("the file has no header line", path=self.path, line=1,
@@ -360,7 +509,8 @@ class DataSource:
             read = pacsv.ReadOptions(encoding=self.encoding, block_size=block)
             try:
                 seen = 0
-                for batch in pacsv.open_csv(self.path, read_options=read, parse_options=parse, convert_options=conv):
+                for batch in pacsv.open_csv(open_bytes(self.path), read_options=read, parse_options=parse,
+                                            convert_options=conv):
                     batch, seen = batch.slice(max(0, done - seen)), seen + batch.num_rows
                     for start in range(0, batch.num_rows, bs):
                         yield batch.slice(start, bs)
@@ -377,11 +527,15 @@ class DataSource:
 
     def _locate_csv_error(self, delimiter: str, ncols: int, msg: str) -> InputError:
         csv.field_size_limit(CSV_MAX_ROW_BYTES)  # the stdlib's default (128 KiB) would fail on a long field
-        with open(self.path, "r", encoding=self.encoding, newline="") as f:
+        with open_text(self.path, self.encoding, newline="") as f:
             reader = csv.reader(f, delimiter=delimiter)
+            end = 0
             for row in reader:
-                if len(row) != ncols and reader.line_num > 1:
-                    return InputError(f"a row with {len(row)} fields", path=self.path, line=reader.line_num,
+                start, end = end + 1, reader.line_num  # a quoted field may span lines: the row starts here
+                if not row:  # a blank line: the CSV reader skips it, so must the count of fields
+                    continue
+                if len(row) != ncols and start > 1:
+                    return InputError(f"a row with {len(row)} fields", path=self.path, line=start,
                                       expected=f"{ncols} fields as in the header")
         return InputError(f"CSV that does not parse ({msg.splitlines()[0]})", path=self.path,
                           expected="comma-separated values with a header")
@@ -408,7 +562,7 @@ class DataSource:
 
 def _has_lone_cr(path: Path) -> bool:
     """Old Mac line ends (CR only) in the first block: the text-mode line path handles those."""
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         head = f.read(1 << 16)
     return head.count(b"\r") != head.count(b"\r\n")
 
@@ -462,12 +616,70 @@ def _rebatch(pieces: Iterator[pa.RecordBatch], bs: int) -> Iterator[pa.RecordBat
 
 def open_source(path, *, encoding: str = "utf-8", batch_size: int = DEFAULT_BATCH_SIZE,
                 on_bad_line: str = "error", format: str | None = None) -> DataSource:
-    """Open ``path`` for streaming; fails at once if it is missing or its format is unknown."""
+    """Open ``path`` for streaming; fails at once (one line) if it is missing, unreadable, a pipe, a link
+    loop, compressed in a way not read here, in an unknown encoding or of an unknown format."""
     p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", path=p, expected="an existing file")
+    check_input(p)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}'", column="--encoding",
+                         expected="an encoding Python knows, such as utf-8, cp1252 or latin-1") from None
     fmt = format or detect_format(p)
+    if fmt == "json" and format is None and _is_json_lines(p):
+        fmt = "jsonl"
     return DataSource(path=p, format=fmt, encoding=encoding, batch_size=batch_size, on_bad_line=on_bad_line)
+
+
+def check_input(p: Path) -> None:
+    """One-line errors for an input that is not a readable regular file or folder."""
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        if e.errno == errno.ENOENT and os.path.lexists(p):
+            raise InputError("a symbolic link to nothing (its target is missing)", path=p,
+                             expected="an existing file") from None
+        if e.errno == errno.ENOENT:
+            raise InputError("no such file", path=p, expected="an existing file") from None
+        raise os_error(e, p, action="read") from None
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        what = "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise InputError(f"{what}, not a file: the audit reads its input more than once", path=p,
+                         expected="a regular file (save the stream to a file first)")
+    if stat.S_ISDIR(st.st_mode):
+        return
+    try:
+        with open(p, "rb"):
+            pass
+    except OSError as e:
+        raise os_error(e, p, action="read") from None
+    codec = compression_of(p)
+    if codec and codec not in READ_TRANSPARENTLY:
+        raise InputError(f"a {codec}-compressed file", path=p,
+                         expected="plain, .gz or .zst data: decompress it first")
+    if codec and p.suffix.lower() in (".parquet", ".pq"):
+        raise InputError(f"a {codec}-compressed Parquet file", path=p, expected="the .parquet file itself")
+
+
+def _is_json_lines(p: Path, limit: int = 1 << 24) -> bool:
+    """A ``.json`` file that holds JSON Lines (HaluEval's releases): its first line is a whole JSON
+    object and another line follows."""
+    try:
+        with open_bytes(p) as f:
+            first = f.readline(limit)
+            rest = f.read(1 << 16)
+    except OSError:
+        return False
+    s = first.lstrip(codecs.BOM_UTF8).strip()
+    if not s.startswith(b"{") or not rest.strip():
+        return False
+    if json_depth_error(s):
+        return False
+    try:
+        obj = json.loads(s)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and rest.lstrip().startswith(b"{")
 
 
 def read_table(path, **kw) -> pa.Table:
