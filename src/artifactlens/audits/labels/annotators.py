@@ -269,3 +269,25 @@ def read_gold(path, ann: Annotations, *, id: str = "id", label: str = "label", e
             vals.append(float(lab) if _is_number(lab) else math.nan)
         row0 += batch.num_rows
     return np.asarray(items, dtype=np.int64), np.asarray(codes, dtype=np.int64), np.asarray(vals), skipped
+
+
+def item_batches(ann: Annotations, batch_size: int = 8192):
+    """The annotations as the item batches of the first-order check: ``id``, ``human`` and one
+    ``llm:<name>`` column per LLM, each cell a JSON list of the item's labels."""
+    import pyarrow as pa
+    n = len(ann.items)
+    classes = [c if not isinstance(c, float) or math.isfinite(c) else str(c) for c in ann.classes]
+
+    def lists(item, code, sel=None):
+        if sel is not None:
+            item, code = item[sel], code[sel]
+        order = np.argsort(item, kind="stable")
+        bounds = np.searchsorted(item[order], np.arange(n + 1))
+        codes = code[order].tolist()
+        return [json.dumps([classes[c] for c in codes[bounds[i]:bounds[i + 1]]]) for i in range(n)]
+
+    cols = {"id": ann.items, "human": lists(ann.h_item, ann.h_code)}
+    for m, name in enumerate(ann.llms):
+        cols[f"llm:{name}"] = lists(ann.l_item, ann.l_code, ann.l_who == m)
+    table = pa.table(cols)
+    return table.to_batches(max_chunksize=batch_size)
