@@ -454,7 +454,10 @@ def test_one_llm_label_per_item_is_called_out(tmp_path, run_cli):
     assert "a: every item has at most one LLM label" in out and "b: every item has at most one LLM label" in out
     res = json.loads((tmp_path / "r.json").read_text())
     assert [s["params"]["model_name"] for s in res["sections"]] == ["a", "b"]
-    assert res["metrics"]["majority_match_rate[a]"]["value"] == 0.0
+    # undefined is not zero: the majority match of a single LLM label is absent, plain agreement stands in
+    assert res["metrics"]["majority_match_rate[a]"]["value"] is None
+    assert res["metrics"]["label_agreement_rate[a]"]["value"] == pytest.approx((2 / 3 + 1) / 2)
+    assert res["metrics"]["label_agreement_rate[b]"]["value"] == pytest.approx((1 / 3 + 1) / 2)
 
 
 def test_alpha_and_second_order_use_a_bounded_split_invariant_item_sample():

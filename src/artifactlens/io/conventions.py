@@ -17,23 +17,52 @@ MISSING_TOKENS = {"", "nan", "none", "null", "na", "n/a", "<na>"}
 _TOKEN = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^,]+?))\s*(?:,|$)""")
 
 
-def normalise_label(v):
-    """One label: numbers become floats (``3`` and ``3.0`` are one label), text is stripped;
-    missing values become ``None``."""
+MAX_INT_DIGITS = 64  # a longer integer label is an error, not a float that overflows or rounds
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+def normalise_label(v, missing=MISSING_TOKENS):
+    """One label, the same however it was quoted or typed (the one rule of every reader):
+
+    - missing (``None``): ``None``, NaN, and text that is blank or one of ``missing`` (default
+      :data:`MISSING_TOKENS`: ``nan``, ``none``, ``null``, ``na``, ``n/a``, ``<na>``, any case);
+    - a number, whether typed (``1``, ``1.0``, ``True``) or written as text (``"1"``, ``'1'``, ``" 1 "``):
+      a float (``1``, ``1.0`` and ``'1'`` are one class), except an integer beyond 2**53, which stays an
+      exact ``int`` (two such integers never merge); an integer of more than :data:`MAX_INT_DIGITS`
+      digits raises ``ValueError``;
+    - any other text, stripped of surrounding white space.
+    """
     if v is None:
         return None
     if isinstance(v, bool):
         return float(v)
-    if isinstance(v, (int, float)):
-        return None if isinstance(v, float) and math.isnan(v) else float(v)
+    if isinstance(v, int):
+        return _int_label(v)
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if hasattr(v, "item") and getattr(v, "ndim", None) == 0:  # numpy scalars
+        return normalise_label(v.item(), missing)
     s = str(v).strip()
-    if s.lower() in MISSING_TOKENS:
+    if s == "" or s.lower() in missing:
         return None
+    if _INT.match(s):
+        digits = len(s.lstrip("+-"))
+        if digits > MAX_INT_DIGITS:
+            raise ValueError(f"an integer label of {digits} digits (at most {MAX_INT_DIGITS})")
+        return _int_label(int(s))
     try:
         f = float(s)
     except ValueError:
         return s
     return None if math.isnan(f) else f
+
+
+def _int_label(v: int):
+    if abs(v) <= 2**53:
+        return float(v)
+    if len(str(abs(v))) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer label of {len(str(abs(v)))} digits (at most {MAX_INT_DIGITS})")
+    return v
 
 
 def parse_label_list(cell) -> list:
@@ -80,7 +109,7 @@ def parse_label_list(cell) -> list:
             out.append(normalise_label(m.group(3)))
         else:
             q = "'" if m.group(1) is not None else '"'
-            out.append(_unquote(q + (m.group(1) if q == "'" else m.group(2)) + q))
+            out.append(normalise_label(_unquote(q + (m.group(1) if q == "'" else m.group(2)) + q)))
         pos = m.end()
     return out
 

@@ -20,6 +20,9 @@ from .agreement import LEVELS, agreement, distribution_tests
 from .build import build
 from .check import MAX_ITEMS, DEFAULT_BINS, FLAG_RULES, LabelCheck
 from .items import sorted_keys
+from .alttest import METRICS as ALT_METRICS
+from .annotator_build import AnnotatorOptions, add_quality, annotator_sections
+from .annotators import LABEL_TYPES, item_batches, read_alt_test, read_gold, read_long
 from .read import Layout, long_to_items, wide_batches
 from . import second_order as _so
 
@@ -42,8 +45,11 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
                  alpha_level: str = "nominal", subjectivity_bins=DEFAULT_BINS, second_order: bool = True,
                  features: str = "tfidf", seeds: int = 5, test_size: float = 0.3, seed: int = 0,
                  encoding: str = "utf-8", batch_size: int = 8192, flags: str | None = None,
-                 engine: str = "local", quiet: bool = True, title: str | None = None,
-                 max_items: int = MAX_ITEMS) -> AuditResult:
+                 engine="local", quiet: bool = True, title: str | None = None,
+                 max_items: int = MAX_ITEMS, human_annotations=None, llm_annotations=None,
+                 label_type: str = "auto", alt_epsilon: float = 0.15, alt_alpha: float = 0.05,
+                 alt_metric: str | None = None, gold_sample=None, gold_id: str = "id", gold_label: str = "label",
+                 annotator_quality: bool = True) -> AuditResult:
     """Audit LLM labels against human labels; returns an :class:`AuditResult` (one section per LLM when
     there are several).
 
@@ -54,6 +60,13 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     ``max_items``: Krippendorff's alpha and the second order use at most this many items (the ones with
     the smallest hash of their id, the same sample however the file is split) so memory stays bounded; the
     streamed first-order figures always use every item.
+
+    Named annotators (``human_annotations`` + ``llm_annotations``: the Alt-Test release's JSON files,
+    ``{annotator: {item id: label}}``, then ``path`` is not needed; or a long file with ``annotator``):
+    adds the Alternative Annotator Test per LLM (``alt_epsilon``, ``alt_alpha``, ``alt_metric``), the
+    annotator-quality table (crowd-kit Dawid-Skene and MACE; ``annotator_quality=False`` skips it),
+    label-distribution distances and agreement, and with ``gold_sample`` (a file of ``gold_id``,
+    ``gold_label``) prediction-powered estimates. ``label_type``: auto, categorical, ordinal or numeric.
     """
     if format not in ("wide", "long"):
         raise InputError(f"unknown format '{format}'", expected="wide or long")
@@ -62,31 +75,35 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     if features not in ("tfidf", "minilm"):
         raise InputError(f"unknown features '{features}'", expected="tfidf or minilm")
     llms = [llm] if isinstance(llm, str) else list(llm or [])
-    src = open_source(path, encoding=encoding, batch_size=batch_size)
+    _check_alt_options(alt_epsilon, alt_alpha, alt_metric, label_type)
     skipped: dict = {}
-    if format == "wide":
-        if model or annotator or label or source:
-            raise InputError("--model, --annotator, --label and --source are for long files (--format long)",
-                             path=path, expected="several --llm columns for several LLMs in a wide file")
-        if not human or not llms:
-            raise InputError("a wide file needs --human COL and --llm COL", path=path,
-                             expected="the columns holding the human and the LLM label lists")
-        layout = Layout(text=text, human=human, llm={c: c for c in llms}, id=id, domain=domain)
-        batches = wide_batches(src, layout)
+    ann = None
+    if human_annotations is not None or llm_annotations is not None:
+        if human_annotations is None or llm_annotations is None:
+            raise InputError("the Alt-Test layout needs both --human-annotations and --llm-annotations",
+                             expected="two JSON files {annotator: {item id: label}}")
+        ann = read_alt_test(human_annotations, llm_annotations, label_type=label_type)
+        path = human_annotations
+        info = _alt_input_info(ann, human_annotations, llm_annotations)
+        layout = Layout(text=None, human="human", llm={m: f"llm:{m}" for m in ann.llms}, id="id")
+        batches = item_batches(ann, batch_size)
+        text = None
     else:
-        if not label or not source:
-            raise InputError("a long file needs --label COL and --source COL", path=path,
-                             expected="one annotation a row: item id, source (human or an LLM), label")
-        layout = Layout(text=text, human=human or "human", llm={}, id=id, domain=domain, format="long",
-                        long={"label": label, "source": source, "annotator": annotator, "model": model})
-        layout, item_batches, skipped = long_to_items(src, layout, human_value=human or "human",
-                                                      llm_values=tuple(llms))
-        batches = item_batches
+        if path is None:
+            raise InputError("no input file", expected="FILE, or --human-annotations and --llm-annotations")
+        src = open_source(path, encoding=encoding, batch_size=batch_size)
+        layout, batches, skipped = _read(src, path, format, text, human, llms, id, domain, model, annotator, label,
+                                         source)
+        if format == "long" and annotator:
+            ann = read_long(open_source(path, encoding=encoding, batch_size=batch_size), id=id, label=label,
+                            source=source, annotator=annotator, model=model, human_value=human or "human",
+                            llm_values=tuple(llms), label_type=label_type)
+        info = None
     several = len(layout.llm) > 1
     checks = {m: LabelCheck(human=layout.human, llm_column=c, text=layout.text, id=layout.id,
                             domain=layout.domain, suffix=f"__{m}" if several else "", path=path, seed=seed,
                             bins=subjectivity_bins, max_items=max_items) for m, c in layout.llm.items()}
-    eng = get_engine(engine, seed=seed, quiet=quiet)
+    eng = get_engine(engine, seed=seed, quiet=quiet) if isinstance(engine, str) else engine
     out = eng.run(batches, list(checks.values()), flags_path=flags)
     params = {"format": format, "text": text, "human": human, "llm": llms, "id": id, "domain": domain,
               "model": model, "annotator": annotator, "label": label, "source": source,
@@ -94,7 +111,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
               "second_order": {"enabled": bool(second_order and text), "features": features, "seeds": seeds,
                                "test_size": test_size},
               "unit": "item (a wide row, or the annotations of one id in a long file)"}
-    info = input_info(src)
+    if info is None:
+        info = input_info(src)
     for k, v in skipped.items():
         info.skip(k, v)
     results = []
@@ -111,13 +129,108 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     if all(r.input.rows_used == 0 for r in results):
         raise InputError("no item has both human and LLM labels", path=path,
                          expected="at least one item with a human label and an LLM label")
+    if ann is not None:
+        _annotators(results, ann, params, seed, alt_epsilon, alt_alpha, alt_metric, annotator_quality, gold_sample,
+                    gold_id, gold_label, encoding)
     top = results[0] if not several else _combine(results, info, params, title)
+    if ann is not None:
+        add_quality(top, ann, AnnotatorOptions(seed=seed, quality=annotator_quality))
+        if several:
+            _alt_summary(top, results)
     if flags:
         top.flags = {"path": str(flags), "rows": eng.rows if hasattr(eng, "rows") else None,
                      "columns": [f + chk.suffix for chk in checks.values() for f in FLAG_RULES],
                      "counts": {f + chk.suffix: int(out[chk.name]["flag_counts"].get(f, 0))
                                 for chk in checks.values() for f in FLAG_RULES}}
     return top
+
+
+def _read(src, path, format, text, human, llms, id, domain, model, annotator, label, source):
+    """(item layout, item batches, rows skipped) of a wide or long file."""
+    if format == "wide":
+        if model or annotator or label or source:
+            raise InputError("--model, --annotator, --label and --source are for long files (--format long)",
+                             path=path, expected="several --llm columns for several LLMs in a wide file")
+        if not human or not llms:
+            raise InputError("a wide file needs --human COL and --llm COL", path=path,
+                             expected="the columns holding the human and the LLM label lists")
+        layout = Layout(text=text, human=human, llm={c: c for c in llms}, id=id, domain=domain)
+        return layout, wide_batches(src, layout), {}
+    if not label or not source:
+        raise InputError("a long file needs --label COL and --source COL", path=path,
+                         expected="one annotation a row: item id, source (human or an LLM), label")
+    layout = Layout(text=text, human=human or "human", llm={}, id=id, domain=domain, format="long",
+                    long={"label": label, "source": source, "annotator": annotator, "model": model})
+    return long_to_items(src, layout, human_value=human or "human", llm_values=tuple(llms))
+
+
+def _check_alt_options(epsilon, alpha, metric, label_type) -> None:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon < 1:
+        raise InputError(f"--alt-epsilon {epsilon!r} is out of range", expected="a number from 0 to below 1")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise InputError(f"--alt-alpha {alpha!r} is out of range", expected="a number between 0 and 1")
+    if metric is not None and metric not in ALT_METRICS:
+        raise InputError(f"unknown --alt-metric {metric!r}", expected=" or ".join(ALT_METRICS))
+    if label_type not in LABEL_TYPES:
+        raise InputError(f"unknown --label-type {label_type!r}", expected=" or ".join(LABEL_TYPES))
+
+
+def _alt_input_info(ann, human_path, llm_path):
+    from ...io.readers import file_sha256
+    from ...result import InputInfo
+    from pathlib import Path
+    info = InputInfo(path=f"{human_path} + {llm_path}", sha256=file_sha256(Path(human_path)) + "+" +
+                     file_sha256(Path(llm_path)), format="alt-test json",
+                     rows_read=int(ann.h_item.size + ann.l_item.size + sum(ann.skipped.values())))
+    return info
+
+
+def _annotators(results, ann, params, seed, epsilon, alpha, metric, quality, gold_sample, gold_id, gold_label,
+                encoding) -> None:
+    """The named-annotator figures into each LLM's result (see :mod:`.annotator_build`)."""
+    gold = None
+    if gold_sample is not None:
+        gi, gc, _gv, gskip = read_gold(gold_sample, ann, id=gold_id, label=gold_label, encoding=encoding)
+        gold = (gi, gc)
+    o = AnnotatorOptions(epsilon=float(epsilon), alpha=float(alpha), metric=metric, seed=seed, quality=quality,
+                         gold=gold)
+    by_name = {r.params["model_name"]: r for r in results}
+    for r in results:
+        for k, v in ann.skipped.items():
+            r.input.skip(k, v)
+        if gold_sample is not None:
+            for k, v in gskip.items():
+                r.input.skip(k, v)
+        for note in ann.notes:
+            r.add_finding("info", note)
+        r.params["annotators"] = {"humans": len(ann.humans), "llms": ann.llms, "items": len(ann.items),
+                                  "label_type": ann.label_type}
+    try:
+        annotator_sections(by_name, ann, o)
+    except ValueError as e:
+        raise InputError(str(e), path=ann.paths[0] if ann.paths else None) from None
+
+
+def _alt_summary(top, results) -> None:
+    rows = []
+    for r in results:
+        m = r.params["model_name"]
+        for name in ("alt_test_winning_rate", "alt_test_advantage_probability", "alt_test_passed",
+                     "llm_human_jsd_mean"):
+            if name in r.metrics:
+                x = r.metrics[name]
+                top.add_metric(f"{name}[{m}]", x.value, f"{x.description} ({m})", ci=x.ci, n=x.n, group=m)
+        get = lambda k: r.metrics[k].value if k in r.metrics else None  # noqa: E731
+        rows.append([m, get("alt_test_winning_rate"), get("alt_test_advantage_probability"), get("alt_test_passed"),
+                     r.params.get("alt_test", {}).get("humans_tested"), get("llm_human_jsd_mean")])
+    top.add_table("alt_test", ["LLM", "winning rate", "advantage probability", "passed", "humans tested",
+                               "mean JSD to the humans"], rows,
+                  "Alternative Annotator Test, one row per LLM (passes at a winning rate of 0.5 or more)")
+    for r in results:
+        for f in r.findings:
+            if f.metric == "alt_test_winning_rate" and f.severity == "info":
+                top.add_finding("info", f"{r.params['model_name']}: {f.message}", f"{f.metric}[{r.params['model_name']}]")
+    top.headline = top.headline + [k for k in top.metrics if k.startswith("alt_test_winning_rate[")]
 
 
 def _one(st, model, layout, params, level, so_on, features, seeds, test_size, seed, path, title) -> AuditResult:
@@ -163,6 +276,10 @@ def _combine(results, info, params, title) -> AuditResult:
             else:
                 row.append(None)
         rows.append(row)
+        for name in ("label_agreement_rate", "cohen_kappa"):
+            if name in r.metrics:
+                x = r.metrics[name]
+                top.add_metric(f"{name}[{m}]", x.value, f"{x.description} ({m})", ci=x.ci, n=x.n, group=m)
         if "minority_erasure_rate" in r.metrics:
             x = r.metrics["minority_erasure_rate"]
             names.append(m), est.append(x.value)
@@ -185,7 +302,8 @@ def _combine(results, info, params, title) -> AuditResult:
 
 # -- CLI --------------------------------------------------------------------------------------------------
 def add_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE", help="labels file (.csv, .tsv, .jsonl, .json, .parquet)")
+    p.add_argument("file", metavar="FILE", nargs="?", help="labels file (.csv, .tsv, .jsonl, .json, .parquet); not "
+                   "needed with --human-annotations/--llm-annotations")
     p.add_argument("--text", metavar="COL", help="the item text (needed for the second-order run)")
     p.add_argument("--human", metavar="COL", help="wide: column of human label lists; long: the source value of "
                    "human rows (default 'human')")
@@ -209,6 +327,22 @@ def add_arguments(p) -> None:
     p.add_argument("--max-items", type=int, default=MAX_ITEMS,
                    help=f"items kept for alpha and the second order, a hash sample beyond (default {MAX_ITEMS:,})")
     p.add_argument("--test-size", type=float, default=0.3, help="held-out share of items (default 0.3)")
+    g = p.add_argument_group("named annotators: can this LLM replace them? (Alternative Annotator Test)")
+    g.add_argument("--human-annotations", metavar="H.json", help="the Alt-Test layout: {annotator: {item id: label}}")
+    g.add_argument("--llm-annotations", metavar="L.json", help="the Alt-Test layout: {LLM: {item id: label}}")
+    g.add_argument("--label-type", choices=list(LABEL_TYPES), default="auto",
+                   help="categorical, ordinal or numeric (default auto: numeric when every label is a number)")
+    g.add_argument("--alt-epsilon", type=float, default=0.15, help="the cost-benefit margin (default 0.15; the paper: "
+                   "0.2 experts, 0.15 skilled annotators, 0.1 crowd workers)")
+    g.add_argument("--alt-alpha", type=float, default=0.05, help="FDR level of the Benjamini-Yekutieli correction "
+                   "(default 0.05)")
+    g.add_argument("--alt-metric", choices=list(ALT_METRICS), help="alignment score (default: accuracy for "
+                   "categorical labels, neg_rmse for numbers)")
+    g.add_argument("--gold-sample", metavar="FILE", help="a small human-labelled sample (item id, label): "
+                   "prediction-powered class shares and LLM error rate")
+    g.add_argument("--gold-id", default="id", metavar="COL", help="item id column of --gold-sample (default id)")
+    g.add_argument("--gold-label", default="label", metavar="COL", help="label column of --gold-sample (default label)")
+    g.add_argument("--no-annotator-quality", action="store_true", help="skip the Dawid-Skene / MACE fits")
 
 
 def _bins(spec: str):

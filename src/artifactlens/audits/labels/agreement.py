@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .items import label_key, single_majority
+from .items import is_number, label_key, single_majority
 
 LEVELS = ("nominal", "ordinal", "interval")
 
@@ -43,7 +43,7 @@ def alpha(counts: np.ndarray, domain=None, level: str = "nominal") -> float:
 def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> dict:
     """alpha (human, LLM, pooled) and Cohen's kappa of majority labels; ``items`` = [(row, text, h, l)]."""
     from sklearn.metrics import cohen_kappa_score
-    if level != "nominal" and not all(isinstance(labels[k], float) for k in keys):
+    if level != "nominal" and not all(is_number(labels[k]) for k in keys):
         raise ValueError(f"{level} alpha needs numeric labels")
     domain = [labels[k] for k in keys] if level != "nominal" else None
     h = value_counts([it[2] for it in items], keys)

@@ -50,6 +50,8 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
     est, lo, hi = boot.interval(lambda s: (s.get("h_ent", 0.0) - s.get("l_ent", 0.0)) / s.get("n", 0.0))
     r.add_metric("entropy_drop_bits", est, "human minus LLM mean entropy (bits): how much label diversity the LLM "
                  "loses", ci=(lo, hi), n=n_used, group="diversity")
+    _agreement_rate(r, state, boot)
+    _undefined(r, state)
     _classes(r, state, boot, tests)
     _breakdowns(r, state, boot, params)
     if agree:
@@ -62,6 +64,50 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
     _findings(r, state)
     r.headline = [h for h in HEADLINE if h in r.metrics]
     return r
+
+
+# metrics whose definition needs several labels per item on one side (issue: undefined is not zero)
+NEEDS_SEVERAL = {
+    "human": ("human_unanimity_rate", "human_entropy_bits", "majority_match_rate", "minority_match_rate",
+              "minority_erasure_rate", "majority_mismatch_rate", "llm_overconfident_rate", "entropy_drop_bits"),
+    "LLM": ("llm_unanimity_rate", "llm_entropy_bits", "majority_match_rate", "minority_match_rate",
+            "minority_erasure_rate", "majority_mismatch_rate", "llm_overconfident_rate", "entropy_drop_bits"),
+}
+
+
+def single_sides(state) -> list[str]:
+    """The sides ('human', 'LLM') on which every item has at most one label."""
+    return [side for side, most in (("human", state["max_h"]), ("LLM", state["max_l"])) if most < 2]
+
+
+def _undefined(r, state) -> None:
+    """Metrics whose definition does not apply are None with the reason, never 0 (and so never lit)."""
+    for side in single_sides(state):
+        why = (f"undefined: every item has at most one {side} label, so its majority, minority and entropy "
+               "are not defined")
+        for name in NEEDS_SEVERAL[side]:
+            if name in r.metrics:
+                m = r.metrics[name]
+                m.value, m.ci = None, None
+                if "undefined:" not in m.description:
+                    m.description = f"{m.description} ({why})"
+                r.params.setdefault("undefined", {})[name] = why
+
+
+def _agreement_rate(r, state, boot) -> None:
+    """Plain agreement (and Cohen's kappa where both sides have one label per item): defined for any number
+    of labels, the figures to read when a side has a single label."""
+    est, lo, hi = boot.ratio("agree", "n")
+    r.add_metric("label_agreement_rate", est, "mean over items of the share of agreeing (human label, LLM label) "
+                 "pairs; with one label per side, the share of items where they agree", ci=(lo, hi),
+                 n=int(boot.point().get("n", 0)), group="agreement")
+    keys = sorted_keys(state["labels"])
+    pts = boot.point()
+    n1 = sum(v for k, v in pts.items() if k.startswith("k1|"))
+    if n1 >= 2:
+        k, klo, khi = boot.interval(lambda s: kappa_from_sums(s, keys, "k1"))
+        r.add_metric("cohen_kappa", k, "Cohen's kappa between the human and the LLM label, over items with one "
+                     "label on each side", ci=(klo, khi) if k == k else None, n=int(n1), group="agreement")
 
 
 def _classes(r, state, boot, tests):
@@ -140,9 +186,9 @@ def _breakdowns(r, state, boot, params):
                              "minority erasure": [[x[10], x[11]] for x in drows]}, y_label="rate", y_max=1.0)
 
 
-def kappa_from_sums(s, keys):
+def kappa_from_sums(s, keys, prefix: str = "k"):
     """Cohen's kappa from (weighted) confusion cells ``k|<human>|<llm>`` (floats or per-replicate arrays)."""
-    cells = [[np.float64(0.0) + s.get(f"k|{a}|{b}", 0.0) for b in keys] for a in keys]
+    cells = [[np.float64(0.0) + s.get(f"{prefix}|{a}|{b}", 0.0) for b in keys] for a in keys]
     n = sum(sum(row) for row in cells)
     po = sum(cells[i][i] for i in range(len(keys))) / n
     pe = sum(sum(cells[i]) * sum(row[i] for row in cells) for i in range(len(keys))) / (n * n)
@@ -224,10 +270,13 @@ def _examples(r, state):
 
 def _findings(r, state):
     m = r.metrics
-    for side, most in (("human", state["max_h"]), ("LLM", state["max_l"])):
-        if most < 2:
-            r.add_finding("warning", f"every item has at most one {side} label: its majority and minority sets are "
-                          "undefined by definition (match rates are 0, erasure unmeasured); give several per item")
+    for side in single_sides(state):
+        a = m.get("label_agreement_rate")
+        instead = f"; plain agreement is {a.value:.2f}" if a and a.value is not None else ""
+        r.add_finding("warning", f"every item has at most one {side} label: majority and minority match, minority "
+                      "erasure, overconfidence and entropy drop are undefined and reported as absent (null), not 0"
+                      f"{instead} (label_agreement_rate, cohen_kappa); give several labels per item for the rest",
+                      "label_agreement_rate")
     e = m.get("minority_erasure_rate")
     if e and e.value is not None and e.value >= THRESHOLDS["minority_erasure_rate"]["warn"]:
         sev = "critical" if e.value >= THRESHOLDS["minority_erasure_rate"]["bad"] else "warning"

@@ -160,7 +160,8 @@ class LabelCheck(Check):
                     st["flag_counts"][f] += 1
             row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
                         "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
-                        "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch}
+                        "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch,
+                        "agree": sum(c * l[lab] for lab, c in h.items()) / (sum(h.values()) * sum(l.values()))}
             for k, v in row_vals.items():
                 put(k, i, float(v))
             b = bin_index(he, self.bins)
@@ -188,6 +189,8 @@ class LabelCheck(Check):
             st["flips"][(None if hm is None else label_key(hm), None if lm is None else label_key(lm))] += 1
             if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
                 put(f"k|{label_key(hm)}|{label_key(lm)}", i, 1.0)
+            if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
+                put(f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}", i, 1.0)
             if self.keep_items:
                 st["items"].append((int(keys[i]), (int(rows[i]), texts[i], dict(h), dict(l))))
             if flagged:

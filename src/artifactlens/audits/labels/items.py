@@ -10,8 +10,8 @@ list of labels (counts ``c_l`` of each distinct label ``l``, ``n = sum c_l``):
 - minority set: the labels with the lowest count; undefined when all labels appear equally often
   (so also when the item is unanimous).
 
-Plain Python on :class:`collections.Counter`; numbers and strings are both labels (``3`` and ``3.0``
-are one label, see :func:`artifactlens.io.conventions.normalise_label`).
+Plain Python on :class:`collections.Counter`; numbers and strings are both labels (``3``, ``3.0`` and
+``'3'`` are one label; ``''`` is missing; see :func:`artifactlens.io.conventions.normalise_label`).
 """
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 
+def is_number(label) -> bool:
+    """A numeric label: a float, or an exact int beyond 2**53 (see ``normalise_label``)."""
+    return isinstance(label, (float, int)) and not isinstance(label, bool)
+
+
 def label_key(label) -> str:
-    """A stable text key for a label (numbers and strings never collide)."""
-    return f"n:{label!r}" if isinstance(label, float) else f"s:{label}"
+    """A stable text key for a label (numbers and strings never collide; a float's repr always has a '.',
+    an 'e' or 'inf', so an exact big int never collides with a float either)."""
+    return f"n:{label!r}" if is_number(label) else f"s:{label}"
 
 
 def label_text(label) -> str:
@@ -35,7 +41,7 @@ def label_text(label) -> str:
 
 def sort_key(label):
     """Numbers first (ascending), then text (alphabetical)."""
-    return (0, label, "") if isinstance(label, float) else (1, 0.0, str(label))
+    return (0, label, "") if is_number(label) else (1, 0.0, str(label))
 
 
 def sorted_keys(labels: dict) -> list[str]:

@@ -65,14 +65,13 @@ def long_to_items(src: DataSource, layout: Layout, human_value: str = "human",
     items: dict[str, dict] = {}
     skipped: dict[str, int] = {}
     models: dict[str, None] = {}
-    first = True
+    row0 = 0
     for b in src.batches():
-        if first:
+        if row0 == 0:
             require_columns(b.schema.names, roles, src.path)
-            first = False
         get = lambda c: b.column(c).to_pylist() if c else [None] * b.num_rows  # noqa: E731
-        for iid, text, dom, lab, source, model in zip(get(layout.id), get(layout.text), get(layout.domain),
-                                                      get(cols["label"]), get(cols["source"]), get(cols.get("model"))):
+        for r, (iid, text, dom, lab, source, model) in enumerate(zip(get(layout.id), get(layout.text), get(layout.domain),
+                                                      get(cols["label"]), get(cols["source"]), get(cols.get("model")))):
             if iid is None or str(iid).strip() == "":
                 skipped["annotation without an item id"] = skipped.get("annotation without an item id", 0) + 1
                 continue
@@ -82,14 +81,20 @@ def long_to_items(src: DataSource, layout: Layout, human_value: str = "human",
             if it["domain"] is None and dom not in (None, ""):
                 it["domain"] = dom
             s = None if source is None else str(source).strip()
+            try:
+                lab = normalise_label(lab)
+            except ValueError as e:
+                raise InputError(str(e), path=src.path, row=row0 + r, column=cols["label"],
+                                 expected="a label of at most 64 digits, text, or empty") from None
             if s == human_value:
-                it["human"].append(normalise_label(lab))
+                it["human"].append(lab)
             elif s and (not llm_values or s in llm_values):
                 name = str(model) if cols.get("model") and model not in (None, "") else s
                 models.setdefault(name, None)
-                it["llm"].setdefault(name, []).append(normalise_label(lab))
+                it["llm"].setdefault(name, []).append(lab)
             else:
                 skipped["annotation from another source"] = skipped.get("annotation from another source", 0) + 1
+        row0 += b.num_rows
     if not models:
         raise InputError(f"no LLM annotations (no source other than '{human_value}')", path=src.path,
                          column=cols["source"], expected="rows whose source names an LLM")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
-from . import EXAMPLES, HELP, _bins, add_arguments as _add_arguments, audit_labels
+from . import EXAMPLES, HELP, _bins, add_arguments as _add_arguments, annotator_kwargs, audit_labels
 from .check import DEFAULT_BINS, MAX_ITEMS
 
 
@@ -30,6 +30,17 @@ class LabelOptions:
     test_size: float = 0.3
     max_items: int = MAX_ITEMS
     title: str | None = None
+    # named annotators (the Alternative Annotator Test, annotator quality, PPI)
+    human_annotations: str | None = None
+    llm_annotations: str | None = None
+    label_type: str = "auto"
+    alt_epsilon: float = 0.15
+    alt_alpha: float = 0.05
+    alt_metric: str | None = None
+    gold_sample: str | None = None
+    gold_id: str = "id"
+    gold_label: str = "label"
+    annotator_quality: bool = True
 
 
 @register
@@ -50,6 +61,12 @@ class LabelsAudit(Audit):
         MetricSpec("krippendorff_alpha_pooled", worse=LOWER_IS_WORSE, warn=0.667, bad=0.4),
         MetricSpec("second_order_accuracy_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05),
         MetricSpec("second_order_js_gap_soft", worse=LOWER_IS_WORSE, warn=-0.01, bad=-0.03),
+        MetricSpec("alt_test_winning_rate", group="can the LLM replace the annotators", headline=True),
+        MetricSpec("alt_test_passed", group="can the LLM replace the annotators", worse=LOWER_IS_WORSE, bad=0.0),
+        MetricSpec("alt_test_advantage_probability", group="can the LLM replace the annotators"),
+        MetricSpec("llm_human_jsd_mean", group="can the LLM replace the annotators"),
+        MetricSpec("label_agreement_rate", group="agreement"),
+        MetricSpec("cohen_kappa", group="agreement"),
     ))
 
     @classmethod
@@ -62,7 +79,7 @@ class LabelsAudit(Audit):
                             domain=a.domain, format=a.format, model=a.model, annotator=a.annotator, label=a.label,
                             source=a.source, alpha_level=a.alpha_level, subjectivity_bins=_bins(a.subjectivity_bins),
                             second_order=not a.no_second_order, features=a.features, seeds=a.seeds,
-                            test_size=a.test_size, max_items=a.max_items)
+                            test_size=a.test_size, max_items=a.max_items, **annotator_kwargs(a))
 
     def compute(self, data, o: LabelOptions, ctx):
         r = ctx.run
@@ -71,4 +88,8 @@ class LabelsAudit(Audit):
                             alpha_level=o.alpha_level, subjectivity_bins=o.subjectivity_bins,
                             second_order=o.second_order, features=o.features, seeds=o.seeds, test_size=o.test_size,
                             seed=r.seed, encoding=r.encoding, batch_size=r.batch_size, flags=r.flags,
-                            engine=ctx.engine("labels"), quiet=r.quiet, title=o.title, max_items=o.max_items)
+                            engine=ctx.engine("labels"), quiet=r.quiet, title=o.title, max_items=o.max_items,
+                            human_annotations=o.human_annotations, llm_annotations=o.llm_annotations,
+                            label_type=o.label_type, alt_epsilon=o.alt_epsilon, alt_alpha=o.alt_alpha,
+                            alt_metric=o.alt_metric, gold_sample=o.gold_sample, gold_id=o.gold_id,
+                            gold_label=o.gold_label, annotator_quality=o.annotator_quality)

@@ -1,0 +1,77 @@
+"""Prediction-powered inference (Angelopoulos et al., Science 2023; PPI++, Angelopoulos, Duchi & Zrnic
+2023) with package ``ppi-python`` (``ppi_py.ppi_mean_ci`` / ``ppi_mean_pointestimate``, power-tuned
+lambda): estimates from many cheap labels plus a small human-labelled *gold* sample, with valid 95%
+intervals. Wrapped, not rewritten.
+
+- class share of ``k``: target ``1[gold = k]`` on the gold items, prediction ``1[LLM = k]`` on the gold
+  items and on every other item the LLM labelled; beside it the naive LLM-only share (the mean of
+  ``1[LLM = k]`` over all items, a normal interval: what you would report trusting the LLM);
+- LLM error rate: target ``1[LLM != gold]`` on the gold items, prediction ``1[LLM != human plurality]``
+  (the crowd's label, first class in label order on a tie) on the gold items and on every other item with
+  human labels; beside it the naive rate against the crowd's plurality alone. Without other human labels
+  the gold-only (classical) interval (``ppi_py.classical_mean_ci``).
+
+The LLM's label of an item is its plurality sample (:meth:`Annotations.llm_single`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .annotators import Annotations
+from .quality import class_counts
+
+LEVEL_ALPHA = 0.05
+
+
+def _normal_ci(x: np.ndarray):
+    m = float(x.mean())
+    half = 1.959963984540054 * math.sqrt(max(m * (1 - m), 0.0) / x.size) if x.size else float("nan")
+    return m, m - half, m + half
+
+
+def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np.ndarray) -> dict:
+    """PPI and naive figures for LLM ``m``: ``{"shares": [(class, ppi, lo, hi, naive, lo, hi)], "error":
+    (ppi, lo, hi, naive, lo, hi, method), "n_gold", "n_unlabelled"}``."""
+    import warnings
+
+    from ppi_py import classical_mean_ci, ppi_mean_ci, ppi_mean_pointestimate
+    present, llm, _ = ann.llm_single(m)
+    ok = present[gold_item]
+    g_item, g_code = gold_item[ok], gold_code[ok]
+    is_gold = np.zeros(len(ann.items), dtype=bool)
+    is_gold[g_item] = True
+    rest = present & ~is_gold
+    out = {"n_gold": int(g_item.size), "n_unlabelled": int(rest.sum()), "shares": []}
+    if g_item.size < 2:
+        return out
+
+    def ppi(y, yhat, yhat_u):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = float(ppi_mean_pointestimate(y, yhat, yhat_u)[0])
+            lo, hi = ppi_mean_ci(y, yhat, yhat_u, alpha=LEVEL_ALPHA)
+        return est, float(lo[0]), float(hi[0])
+
+    for k, cls in enumerate(ann.classes):
+        y = (g_code == k).astype(float)
+        yhat, yhat_u = (llm[g_item] == k).astype(float), (llm[rest] == k).astype(float)
+        if not (y.any() or yhat.any() or yhat_u.any()):
+            continue
+        naive = _normal_ci((llm[present] == k).astype(float))
+        out["shares"].append((cls, *ppi(y, yhat, yhat_u), *naive))
+    wrong = (llm[g_item] != g_code).astype(float)
+    hc = class_counts(ann.h_item, ann.h_code, len(ann.items), max(1, len(ann.classes)))
+    crowd = np.where(hc.sum(axis=1) > 0, hc.argmax(axis=1), -1)
+    proxy_u = rest & (crowd >= 0)
+    proxy_g = crowd[g_item] >= 0
+    if proxy_u.any() and proxy_g.all():
+        e = ppi(wrong, (llm[g_item] != crowd[g_item]).astype(float), (llm[proxy_u] != crowd[proxy_u]).astype(float))
+        naive = _normal_ci((llm[present & (crowd >= 0)] != crowd[present & (crowd >= 0)]).astype(float))
+        out["error"] = (*e, *naive, "PPI: gold sample + disagreement with the human plurality elsewhere")
+    else:
+        lo, hi = classical_mean_ci(wrong, alpha=LEVEL_ALPHA)
+        out["error"] = (float(wrong.mean()), float(lo), float(hi), None, None, None,
+                        "gold sample only (no other item has human labels)")
+    return out
