@@ -189,9 +189,12 @@ def test_cli_writes_json_and_flags(tmp_path, run_cli):
 
 
 def test_demo_planted_biases(tmp_path):
-    from artifactlens.audits.common import CommonOptions
-    from artifactlens.audits.preferences import run_demo
-    r = run_demo(tmp_path, CommonOptions(json=str(tmp_path / "p.json"), flags=str(tmp_path / "f.jsonl")))
+    from artifactlens.api import get_audit
+    from artifactlens.audits.common import demo_path
+    from artifactlens.contract.options import RunOptions
+    audit = get_audit("preferences")
+    name, opts = audit.demo
+    r = audit.run(demo_path(name), run=RunOptions(flags=str(tmp_path / "f.jsonl")), **opts)
     assert r.input.rows_read == 200
     assert r.metric("judge_first_pick_rate").ci[0] > 0.5  # planted position bias
     assert r.metric("first_pick_gap").ci[0] > 0
@@ -204,3 +207,11 @@ def test_demo_planted_biases(tmp_path):
     kinds = {f["type"] for f in r.figures}
     assert {"heatmap", "bar", "line", "forest"} <= kinds
     assert r.examples and r.examples[0]["fields"]["judge"] != r.examples[0]["fields"]["human"]
+    # style control: the planted verbosity and position biases show in the judge's fit, not in people's
+    assert r.metric("style_judge_length").ci[0] > 0
+    assert r.metric("style_judge_position").ci[0] > 0
+    assert r["style_flip_share"] > 0
+    flags = [json.loads(x) for x in (tmp_path / "f.jsonl").read_text().splitlines()]
+    assert len(flags) == 200 and {"judge_verdict", "judge_debiased", "style_flip_prob"} <= set(flags[0])
+    flipped = [f for f in flags if f["judge_debiased"] not in (None, f["judge_choice"])]
+    assert all(f["style_flip_prob"] > 0.5 for f in flipped)

@@ -199,7 +199,7 @@ class PairCheck(Check):
         cols["chars_a"], cols["chars_b"] = fa["chars"], fb["chars"]
         if self.style_fit is not None and v.judge is not None:
             from .stylefit import content_term, flip_probability, style_term
-            verdict = combined_verdict(three_way(v.judge), three_way(v.swapped) if v.swapped is not None else None)
+            verdict = three_way(v.judge)  # the choice as shown: position is one of the style terms
             sf = self.style_fit
             p = flip_probability(verdict, style_term(sf, cov, n), content_term(sf, v.model_a, v.model_b, n))
             flip = np.nan_to_num(p) > 0.5
@@ -260,8 +260,7 @@ class StyleCheck(Check):
         none = np.full(n, None, dtype=object)
         gcol = batch.column(self.group).to_pylist() if self.group and self.group in batch.schema.names else None
         keys = hash_keys(["" if g is None else str(g) for g in gcol]) if gcol is not None else hash_keys(ctx.row_ids(n))
-        j = (combined_verdict(three_way(v.judge), three_way(v.swapped) if v.swapped is not None else None)
-             if v.judge is not None else none)
+        j = three_way(v.judge) if v.judge is not None else none  # as shown: position is a style term
         st = {"cov": cov, "judge": j, "human": three_way(v.human) if v.human is not None else none, "keys": keys,
               "model_a": np.asarray(v.model_a, dtype=object) if v.model_a is not None else none,
               "model_b": np.asarray(v.model_b, dtype=object) if v.model_b is not None else none}

@@ -183,13 +183,13 @@ def _style(r, fits, acc) -> None:
     if pt.get("deb_n", 0) > 0:
         n = int(round(pt["deb_n"]))
         t = acc.ratio("deb_flip", "deb_n")
-        r.add_metric("style_flip_share", t[0], "expected share of the judge's non-tie verdicts that reverse when "
+        r.add_metric("style_flip_share", t[0], "expected share of the judge's non-tie choices (as shown) that reverse when "
                      "style (position included) is held at zero (pairs where people chose too; fit held fixed)",
                      ci=_ci(t), n=n, group="style control")
         for key, name, what in (("deb_agree", "style_debiased_agreement", "debiased"),
                                 ("raw_agree", "style_raw_agreement", "as given")):
             t = acc.ratio(key, "deb_n")
-            r.add_metric(name, t[0], f"judge verdict ({what}) matches people's choice, pairs where both chose A or B",
+            r.add_metric(name, t[0], f"judge's choice as shown ({what}) matches people's choice, pairs where both chose A or B",
                          ci=_ci(t), n=n, group="style control")
 
 
@@ -217,15 +217,17 @@ def _locality(r, loc) -> None:
             t = res[who]["agreement"]
             r.add_metric(f"locality_{cue}_{who}", t[0], f"{who} picks the response with the larger {CUE_LABELS.get(cue, cue)}"
                          " (non-tie choices, gap not 0; orientation-free)", ci=_ci(t), n=t[3], group="locality")
-            rows.append([cue, who, t[0], t[1], t[2], t[3], *res[who]["r"]])
+            rows.append([cue, who, t[0], t[1], t[2], t[3], *res[who]["r"], *res[who]["code_r"]])
         cats.append(CUE_LABELS.get(cue, cue))
         for who, s, e in (("judge", sj, ej), ("human", sh, eh)):
             t = res.get(who, {}).get("agreement")
             s.append(None if t is None else t[0])
             e.append(None if t is None else [t[1], t[2]])
     r.add_table("locality", ["cue", "who", "agrees_with_cue", "lo", "hi", "n", "r_listed", "r_swapped",
-                             "r_both_orientations"], rows,
-                "Locality: agreement with the cue-preferred response; Pearson r of 0/1/2 codes with the A-B gap")
+                             "r_both_orientations", "r_codes_listed", "r_codes_min", "r_codes_max"], rows,
+                "Locality: agreement with the cue-preferred response (orientation-free); Pearson r of 0/1/2 choice "
+                "codes with the A-B gap; the paper's r of 0/1/2 cue codes with 0/1/2 choice codes, as listed and its "
+                "range over 100 random orientations of the same pairs")
     r.add_figure("bar", "Locality: share of choices that follow the cue (0.5 = none)", categories=cats,
                  series={"judge": sj, "human": sh}, errors={"judge": ej, "human": eh}, y_max=1.0)
     for cue in [c for c in loc if c in CURVE_CUES or c.startswith("lexicon")]:

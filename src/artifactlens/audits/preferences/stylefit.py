@@ -14,7 +14,8 @@ Bradley-Terry strength per model is fitted beside the style terms (the content t
 against), with an L2 penalty of 1 on the strengths only (a N(0, 1) prior: a model that never wins would
 otherwise run to minus infinity); the style terms are unpenalised maximum likelihood.
 
-Ties are left out (a tie is no choice). The fit is maximum likelihood by Newton-Raphson on all bootstrap
+The judge's choice is its first-order choice, as shown (the combined verdict of both orders would hide
+the position term). Ties are left out (a tie is no choice). The fit is maximum likelihood by Newton-Raphson on all bootstrap
 replicates at once: the replicate weights are the Poisson weights of each pair's group (the prompt) and
 the seed (:func:`artifactlens.stats.poisson_weights`), so the gradient of every replicate is one matrix
 product and each Hessian one batched ``einsum`` (``bench/bench_style_control.py`` measures it against
