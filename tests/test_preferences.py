@@ -50,8 +50,15 @@ def test_hand_counted_rates(tmp_path):
     # row 7 has an invalid judge choice: 9 pairs with both choices
     # agreement (3-class): rows 0,2,5?no(b vs a),6,9 -> 0,2,6,9 agree = 4/9
     assert r["judge_human_agreement"] == pytest.approx(4 / 9, abs=1e-3)
-    # neither tie: rows 0,1,2,5,6,8,9 -> agree 0,2,6,9 = 4/7
-    assert r["judge_human_agreement_no_ties"] == pytest.approx(4 / 7, abs=1e-3)
+    # the verdict combines both orders: a choice that changed with the order (rows 1, 5, 8) is a tie.
+    # verdicts (row 7 invalid): a,tie,b,tie,a,tie,a,-,tie,b against human a,b,b,a,tie,a,a,b,b,b -> agree in
+    # rows 0,2,6,9 = 4/9 (the same count as the first order, by chance: row 5 no longer disagrees... nor agrees)
+    assert r["judge_human_agreement_first_order"] == pytest.approx(4 / 9, abs=1e-3)
+    # neither tie, combined: rows 0,2,6,9 (1,5,8 are verdict ties, 3 a tie, 4 a human tie) -> 4/4
+    assert r["judge_human_agreement_no_ties"] == pytest.approx(1.0, abs=1e-3)
+    # neither tie, first order: rows 0,1,2,5,6,8,9 -> agree 0,2,6,9 = 4/7
+    assert r["judge_human_agreement_no_ties_first_order"] == pytest.approx(4 / 7, abs=1e-3)
+    assert "combined verdict" in r.metric("judge_human_agreement").description
     assert r["judge_tie_rate"] == pytest.approx(1 / 9, abs=1e-3)
     assert r["human_tie_rate"] == pytest.approx(1 / 10, abs=1e-3)
     # swapped differs from judge (both valid: 9 rows): rows 1,5,8 -> 3/9
@@ -73,15 +80,19 @@ def test_hand_counted_rates(tmp_path):
     assert r["self_preference_human_win_rate"] == pytest.approx(2.5 / 5, abs=1e-3)
     assert r["self_preference_gap"] == pytest.approx(0.1, abs=1e-3)
     # Cohen's kappa by hand: judge a,a,b,tie,a,b,a,a,b ; human a,b,b,a,tie,a,a,b,b (rows without 7)
-    j = ["a", "a", "b", "tie", "a", "b", "a", "a", "b"]
     h = ["a", "b", "b", "a", "tie", "a", "a", "b", "b"]
-    po = np.mean([x == y for x, y in zip(j, h)])
-    pe = sum(j.count(c) / 9 * h.count(c) / 9 for c in ("a", "b", "tie"))
-    assert r["cohen_kappa"] == pytest.approx((po - pe) / (1 - pe), abs=1e-3)
+
+    def kappa(j):
+        po = np.mean([x == y for x, y in zip(j, h)])
+        pe = sum(j.count(c) / 9 * h.count(c) / 9 for c in ("a", "b", "tie"))
+        return (po - pe) / (1 - pe)
+    assert r["cohen_kappa_first_order"] == pytest.approx(kappa(["a", "a", "b", "tie", "a", "b", "a", "a", "b"]), abs=1e-3)
+    assert r["cohen_kappa"] == pytest.approx(kappa(["a", "tie", "b", "tie", "a", "tie", "a", "tie", "b"]), abs=1e-3)
     assert r.metric("judge_human_agreement").ci is not None
     assert r.input.rows_skipped == {"judge choice outside the coding or empty (left out of judge figures)": 1}
     assert r["judge_invalid_rate"] == pytest.approx(0.1, abs=1e-3)
-    assert r.tables["confusion"]["rows"][0] == ["a", 2, 2, 1]
+    assert r.tables["confusion_first_order"]["rows"][0] == ["a", 2, 2, 1]
+    assert r.tables["confusion"]["rows"][0] == ["a", 2, 0, 1]  # verdict a: rows 0, 6 (human a), 4 (human tie)
 
 
 def test_inconsistent_code_and_codes_spec(tmp_path):
@@ -178,9 +189,12 @@ def test_cli_writes_json_and_flags(tmp_path, run_cli):
 
 
 def test_demo_planted_biases(tmp_path):
-    from artifactlens.audits.common import CommonOptions
-    from artifactlens.audits.preferences import run_demo
-    r = run_demo(tmp_path, CommonOptions(json=str(tmp_path / "p.json"), flags=str(tmp_path / "f.jsonl")))
+    from artifactlens.api import get_audit
+    from artifactlens.audits.common import demo_path
+    from artifactlens.contract.options import RunOptions
+    audit = get_audit("preferences")
+    name, opts = audit.demo
+    r = audit.run(demo_path(name), run=RunOptions(flags=str(tmp_path / "f.jsonl")), **opts)
     assert r.input.rows_read == 200
     assert r.metric("judge_first_pick_rate").ci[0] > 0.5  # planted position bias
     assert r.metric("first_pick_gap").ci[0] > 0
@@ -193,3 +207,11 @@ def test_demo_planted_biases(tmp_path):
     kinds = {f["type"] for f in r.figures}
     assert {"heatmap", "bar", "line", "forest"} <= kinds
     assert r.examples and r.examples[0]["fields"]["judge"] != r.examples[0]["fields"]["human"]
+    # style control: the planted verbosity and position biases show in the judge's fit, not in people's
+    assert r.metric("style_judge_length").ci[0] > 0
+    assert r.metric("style_judge_position").ci[0] > 0
+    assert r["style_flip_share"] > 0
+    flags = [json.loads(x) for x in (tmp_path / "f.jsonl").read_text().splitlines()]
+    assert len(flags) == 200 and {"judge_verdict", "judge_debiased", "style_flip_prob"} <= set(flags[0])
+    flipped = [f for f in flags if f["judge_debiased"] not in (None, f["judge_choice"])]
+    assert all(f["style_flip_prob"] > 0.5 for f in flipped)

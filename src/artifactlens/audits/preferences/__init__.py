@@ -54,4 +54,11 @@ def add_arguments(p) -> None:
     r = p.add_argument_group("rankings (CoBBLEr format: per prompt, ranked outputs with points)")
     r.add_argument("--rankings", metavar="JUDGE.json", help="the judge's rankings, turned into all pairs")
     r.add_argument("--human-rankings", metavar="HUMAN.json", help="people's rankings, aligned by prompt and model")
+    g.add_argument("--judge-prob", metavar="COL", help="the judge's graded preference as shown: P(A is better) in "
+                   "[0, 1], or COL_A,COL_B scores per response (for the swap-averaged agreement)")
+    g.add_argument("--judge-prob-swapped", metavar="COL", help="the same from the swapped order, in A/B orientation")
+    g.add_argument("--family-map", metavar="SPEC", help="model families: NAME=FAMILY,... or a CSV name,family "
+                   "(default: the name rule in preferences.family: leading letters, ChatGPT = gpt)")
+    p.add_argument("--no-style-control", dest="style_control", action="store_false",
+                   help="skip the style-control fit (one extra pass over the data)")
     p.add_argument("--no-reward-model", action="store_true", help="skip the reward-model check")

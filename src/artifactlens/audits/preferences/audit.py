@@ -12,7 +12,8 @@ from ...io.conventions import parse_codes
 from ...io.readers import file_sha256, open_source, require_columns
 from ...result import AuditResult, InputInfo
 from ..common import input_info
-from . import load, locality, metrics, reward
+from . import load, locality, metrics, reward, stylefit
+from .family import parse_family_map
 from .report import build_result
 
 REWARD_SEEDS = (0, 1, 2, 3, 4)
@@ -33,15 +34,22 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                       model_a: str | None = None, model_b: str | None = None, judge_model: str | None = None,
                       lexicon=None, nli_column: str | None = None, nli_model=None, rankings=None,
                       human_rankings=None, reward_model: bool = True, reward_seeds=REWARD_SEEDS,
-                      embeddings: bool = True, seed: int = 0, flags=None, engine: str = "local",
-                      batch_size: int = 8192, encoding: str = "utf-8", quiet: bool = True) -> AuditResult:
+                      embeddings: bool = True, seed: int = 0, flags=None, engine="local",
+                      batch_size: int = 8192, encoding: str = "utf-8", quiet: bool = True,
+                      judge_prob: str | None = None, judge_prob_swapped: str | None = None,
+                      family_map=None, style_control: bool = True) -> AuditResult:
     """Audit pairwise preferences (a judge against people) from ``path`` (pairs) or ``rankings``.
 
     Choices are read with :func:`artifactlens.io.conventions.parse_choice` (``codes`` such as
     ``"0=tie,1=a,2=b"`` first); a choice outside the coding is counted invalid, never an error.
     ``group`` (default: the prompt) is what the bootstrap resamples. Returns the result (metrics named in
     the module docstring of :mod:`.metrics` and :mod:`.locality`).
+
+    ``engine``: ``"local"``/``"ray"``, an engine object, or a callable ``label -> engine`` (one engine per
+    pass over the data: the style-control pass, then the main pass). ``style_control``: fit
+    :mod:`.stylefit` for the judge and for people (one extra pass; debiased labels go to the flags).
     """
+    fmap = parse_family_map(family_map)
     try:
         code_map = parse_codes(codes)
     except ValueError as e:
@@ -70,7 +78,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
             raise InputError("nothing to audit: give --human and/or --judge", path=path,
                              expected="at least one choice column")
         spec = load.PairSpec(a=a, b=b, human=human, judge=judge, judge_swapped=judge_swapped, prompt=prompt,
-                             reference=reference, group=group, model_a=model_a, model_b=model_b, nli=nli_column)
+                             reference=reference, group=group, model_a=model_a, model_b=model_b, nli=nli_column,
+                             judge_prob=judge_prob, judge_prob_swapped=judge_prob_swapped)
         src = open_source(path, encoding=encoding, batch_size=batch_size)
         reread = lambda: _checked(src.batches(), spec, path)  # noqa: E731
         rj = rh = None
@@ -82,9 +91,21 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
         lex = load_lexicon_tsv(lexicon)
     cfg = locality.CueConfig(lexicon=lex, lexicon_name=f"lexicon_{Path(lexicon).stem}" if lexicon else "lexicon",
                              nli_model=str(nli_model) if nli_model else None, embeddings=embeddings)
-    checks = [metrics.PairCheck(spec, code_map, judge_model, seed, group_col, positional=rankings is None),
+    engine_for = _engines(engine, seed, quiet)
+    fits = {}
+    if style_control:
+        st = engine_for("preferences style").run(reread(), [metrics.StyleCheck(spec, code_map, judge_model, group_col,
+                                                                                 fmap)])["style"]
+        for who in ("judge", "human"):
+            f = stylefit.fit(who, st["cov"], st[who], st["keys"], seed=seed,
+                             model_a=st["model_a"] if spec.model_a else None,
+                             model_b=st["model_b"] if spec.model_b else None)
+            if f is not None:
+                fits[who] = f
+    checks = [metrics.PairCheck(spec, code_map, judge_model, seed, group_col, positional=rankings is None,
+                                family_map=fmap, style_fit=fits.get("judge")),
               locality.LocalityCheck(spec, cfg, code_map, group_col)]
-    eng = get_engine(engine, seed=seed, quiet=quiet)
+    eng = engine_for("preferences")
     out = eng.run(reread(), checks, flags_path=flags)
     if info is None:
         info = input_info(src)
@@ -109,8 +130,25 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                                "seeds": list(reward_seeds), "test_size": 0.3, "split_by": group_col or "row"},
               "rankings": str(rankings) if rankings else None,
               "human_rankings": str(human_rankings) if human_rankings else None}
+    params["style_control"] = {"covariates": "A minus B: (a-b)/(a+b) of characters, headers, bold, list items, "
+                               "code blocks; overlap with prompt/reference and entailment as differences; "
+                               "same family as the judge +1/-1/0; each divided by its SD",
+                               "intercept": "position (the response shown first)", "ties": "left out",
+                               "interval": f"Poisson bootstrap by {group_col or 'row'}",
+                               "unstable_if": {"abs_coef_above": stylefit.SEPARATION_LOGIT,
+                                               "interval_wider_than": stylefit.WIDE_INTERVAL},
+                               "family_rule": "--family-map, else family.name_rule"} if style_control else None
     return build_result(out["preferences"], locality.summarise(out["locality"], seed), rm, rows, info, params,
-                        rankings=(rj, rh), flags=flags, engine_rows=eng.rows)
+                        rankings=(rj, rh), flags=flags, engine_rows=eng.rows, style=fits)
+
+
+def _engines(engine, seed, quiet):
+    """``label -> engine`` for each pass: a name (a new engine per pass), a callable, or one engine object."""
+    if isinstance(engine, str):
+        return lambda label: get_engine(engine, seed=seed, quiet=quiet)
+    if callable(engine) and not hasattr(engine, "run"):
+        return engine
+    return lambda label: engine
 
 
 def _collect(batches, spec, codes) -> dict:

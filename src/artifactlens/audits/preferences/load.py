@@ -42,12 +42,19 @@ class PairSpec:
     model_a: str | None = None
     model_b: str | None = None
     nli: str | None = None
+    judge_prob: str | None = None
+    judge_prob_swapped: str | None = None
+
+    MULTI = ("nli", "judge_prob", "judge_prob_swapped")  # may name two columns, COL_A,COL_B
 
     def roles(self) -> dict[str, str | None]:
-        out = {f"--{f.name.replace('_', '-')}": getattr(self, f.name) for f in fields(self) if f.name != "nli"}
-        if self.nli:
-            for i, c in enumerate(self.nli.split(",")):
-                out[f"--nli-column ({i + 1})"] = c.strip()
+        out = {f"--{f.name.replace('_', '-')}": getattr(self, f.name) for f in fields(self)
+               if f.name not in self.MULTI}
+        for name in self.MULTI:
+            flag = "--nli-column" if name == "nli" else f"--{name.replace('_', '-')}"
+            for i, c in enumerate((getattr(self, name) or "").split(",")):
+                if c.strip():
+                    out[f"{flag} ({i + 1})"] = c.strip()
         return out
 
 
@@ -71,6 +78,8 @@ class PairView:
     nli_gap: np.ndarray | None
     margin_judge: np.ndarray | None = None
     margin_human: np.ndarray | None = None
+    prob: np.ndarray | None = None  # judge's preference for A as a margin (P - 0.5, or score A - score B)
+    prob_swapped: np.ndarray | None = None
 
 
 def _col(batch: pa.RecordBatch, name: str | None):
@@ -113,12 +122,39 @@ def view(batch: pa.RecordBatch, spec: PairSpec, codes: dict | None = None) -> Pa
         prompt=text(spec.prompt), reference=text(spec.reference), group=_col(batch, spec.group),
         model_a=_col(batch, spec.model_a), model_b=_col(batch, spec.model_b),
         nli_a=nli_a, nli_b=nli_b, nli_gap=nli_gap,
-        margin_judge=_floats(_col(batch, "_judge_margin")), margin_human=_floats(_col(batch, "_human_margin")))
+        margin_judge=_floats(_col(batch, "_judge_margin")), margin_human=_floats(_col(batch, "_human_margin")),
+        prob=_margin(batch, spec.judge_prob), prob_swapped=_margin(batch, spec.judge_prob_swapped))
+
+
+def _margin(batch, spec: str | None) -> np.ndarray | None:
+    """A judge's graded preference for A: ``COL`` = P(A is better) in [0, 1] (returned as P - 0.5), or
+    ``COL_A,COL_B`` = a score per response (returned as A minus B). Non-numbers are NaN."""
+    if not spec:
+        return None
+    parts = [c.strip() for c in spec.split(",")]
+    if len(parts) == 2:
+        return _floats(_col(batch, parts[0])) - _floats(_col(batch, parts[1]))
+    p = _floats(_col(batch, parts[0]))
+    bad = np.isfinite(p) & ((p < 0) | (p > 1))
+    if bad.any():
+        raise InputError(f"a value {p[bad][0]:g} outside [0, 1] in a probability column", column=parts[0],
+                         expected="P(A is better) in [0, 1], or two score columns COL_A,COL_B")
+    return p - 0.5
 
 
 def three_way(choices: np.ndarray) -> np.ndarray:
     """``inconsistent`` counts as a tie (the 3-class reading); None stays None."""
     return np.array([("tie" if c in TIE_LIKE else c) for c in choices], dtype=object)
+
+
+def combined_verdict(first: np.ndarray, swapped: np.ndarray | None) -> np.ndarray:
+    """The judge's verdict from both orders (3-class choices, None = invalid): the choice where the two
+    orders agree, a tie where they differ (an inconsistent judge), None where either order is invalid.
+    Without a swapped column, the first-order choice."""
+    if swapped is None:
+        return first
+    ok = (first != None) & (swapped != None)  # noqa: E711
+    return np.where(ok, np.where(first == swapped, first, "tie"), None).astype(object)
 
 
 # -- rankings ------------------------------------------------------------------------------------------

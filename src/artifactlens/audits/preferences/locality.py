@@ -13,7 +13,10 @@ The paper correlates the 0/1/2 choice codes with the A-minus-B gap (Pearson r); 
 the pairs are listed the other way round. The orientation-free figure here is the *agreement with the
 cue-preferred response*: over non-tie choices on pairs whose gap is not 0, the share that pick the
 response with the larger cue, with a Poisson-bootstrap interval, overall and by decile of |gap|. r is
-given as listed, with every pair swapped, and with every pair in both orientations.
+given as listed, with every pair swapped, and with every pair in both orientations. The paper's own
+figure (:func:`code_r`: r of the cue's 0/1/2 code with the choice's, ties coded 2) is given as listed
+and as its range over random orientations of the same pairs: it moves with which response is listed
+first, the agreement figure does not.
 """
 from __future__ import annotations
 
@@ -184,6 +187,25 @@ def r_orientations(gap: np.ndarray, choice: np.ndarray) -> tuple[float, float, f
     return _pearson(g, y), _pearson(-g, ys), _pearson(np.concatenate([g, -g]), np.concatenate([y, ys]))
 
 
+def code_r(gap: np.ndarray, choice: np.ndarray, seed: int = 0, orientations: int = 100
+           ) -> tuple[float, float, float]:
+    """The paper's figure: Pearson r of the cue's 0/1/2 code (0 = A has the larger cue, 1 = B, 2 = equal)
+    with the choice's 0/1/2 code, as listed; and its range (min, max) over ``orientations`` random
+    orientations of the same pairs (each pair swapped with probability 1/2, a seeded generator)."""
+    ok = np.array([c in CODE for c in choice]) & np.isfinite(gap)
+    g, c = gap[ok], choice[ok]
+    if len(g) < 3:
+        return float("nan"), float("nan"), float("nan")
+    cue = np.where(g > 0, 0.0, np.where(g < 0, 1.0, 2.0))
+    y = np.array([CODE[x] for x in c])
+    listed = _pearson(cue, y)
+    flip = np.random.default_rng(seed).random((orientations, len(g))) < 0.5
+    swap = {0.0: 1.0, 1.0: 0.0, 2.0: 2.0}
+    cs, ys = np.vectorize(swap.get)(cue), np.vectorize(swap.get)(y)
+    rs = [_pearson(np.where(f, cs, cue), np.where(f, ys, y)) for f in flip]
+    return listed, float(np.nanmin(rs)), float(np.nanmax(rs))
+
+
 def summarise(state, seed: int = 0, deciles: int = 10) -> dict:
     """{cue: {"judge"/"human": {"agreement": (est, lo, hi, n), "r": (listed, swapped, both),
     "by_decile": [(est, lo, hi, n)]}, "edges": [...]}}."""
@@ -219,7 +241,7 @@ def summarise(state, seed: int = 0, deciles: int = 10) -> dict:
                 else:
                     by.append((None, None, None, 0))
             res[who] = {"agreement": (*acc.ratio("x", "n"), int(pt["n"])), "r": r_orientations(gap, c),
-                        "by_decile": by}
+                        "code_r": code_r(gap, c, seed), "by_decile": by}
         out[cue] = res
     return out
 

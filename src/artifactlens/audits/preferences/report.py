@@ -31,7 +31,7 @@ def _fmt(t) -> str:
 
 
 def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None), flags=None,
-                 engine_rows=0) -> AuditResult:
+                 engine_rows=0, style=None) -> AuditResult:
     r = AuditResult(kind="preferences", title="Preferences: LLM judge against people", params=params, input=info)
     params["thresholds"] = THRESHOLDS
     acc = pref_state["acc"]
@@ -43,16 +43,31 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
     info.rows_used = int(pt.get("both") or max(pt.get("j_valid", 0), pt.get("h_valid", 0)))
     m = metrics.rate_metrics(acc)
     desc = {k: d for k, (_, _, d) in metrics.RATES.items()} | {k: d for k, (_, _, d) in metrics.GAPS.items()}
-    desc["cohen_kappa"] = "Cohen's kappa, judge vs human, 3 classes (a/b/tie)"
+    combined = "pb_first_order" in pt or "both_fo" in pt
+    verdict = ("the combined verdict of both orders (a choice that changed with the order is a tie)" if combined
+               else "the judge's choice as shown (one order)")
+    desc["cohen_kappa"] = f"Cohen's kappa, judge vs human, 3 classes (a/b/tie); judge = {verdict}"
+    desc["cohen_kappa_first_order"] = "Cohen's kappa, judge's first-order choice vs human, 3 classes"
+    for k in ("judge_human_agreement", "judge_human_agreement_no_ties"):
+        desc[k] = desc[k].replace("judge verdict", f"judge ({verdict})")
     for name, t in m.items():
-        grp = "agreement" if "agree" in name or "kappa" in name else "bias"
+        grp = ("trivial baselines" if name.startswith("baseline_") or name == "judge_agreement_human_non_ties"
+               else "agreement" if "agree" in name or "kappa" in name else "bias")
         r.add_metric(name, t[0], desc[name], ci=_ci(t), n=t[3], group=grp)
     _findings_first_order(r, m)
     _rankings(r, *rankings)
     if "cohen_kappa" in m:
         cm = metrics.confusion(acc)
         r.add_table("confusion", ["judge \\ human", *metrics.CLASSES], [[j, *row] for j, row in zip(metrics.CLASSES, cm)],
-                    "Confusion matrix: judge (rows) against human (columns)")
+                    f"Confusion matrix: judge (rows; {verdict}) against human (columns)")
+        if combined:
+            c1 = metrics.confusion(acc, "c1")
+            r.add_table("confusion_first_order", ["judge \\ human", *metrics.CLASSES],
+                        [[j, *row] for j, row in zip(metrics.CLASSES, c1)],
+                        "Confusion matrix: judge's first-order choice (rows) against human (columns)")
+            if pt.get("v_invalid"):
+                info.skip("judge swapped-order choice outside the coding or empty (left out of the combined "
+                          "verdict figures)", int(pt["v_invalid"]))
         r.add_figure("heatmap", "Judge against human choices (pairs)", rows=[f"judge {c}" for c in metrics.CLASSES],
                      cols=[f"human {c}" for c in metrics.CLASSES], values=cm, x_label="human", y_label="judge")
     bars = [(lab, m.get(j), m.get(h)) for lab, j, h in BIAS_BARS if j in m or h in m]
@@ -63,14 +78,17 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
                      errors={"judge": [list(_ci(b[1]) or [None, None]) if b[1] else None for b in bars],
                              "human": [list(_ci(b[2]) or [None, None]) if b[2] else None for b in bars]},
                      y_label="rate", y_max=1.0)
+    _baselines(r, m, acc)
+    _style(r, style or {}, acc)
     _locality(r, loc)
     _reward(r, rm)
     _examples(r, pref_state["disagree"], rows)
     r.headline = [h for h in HEADLINE if h in r.metrics]
     if flags:
         r.flags = {"path": str(flags), "rows": engine_rows,
-                   "columns": ["judge_choice", "human_choice", "judge_human_disagree", "position_inconsistent",
-                               "words_a", "words_b", "cue_*"],
+                   "columns": ["judge_choice", "judge_verdict", "human_choice", "judge_human_disagree",
+                               "position_inconsistent", "words_a", "words_b", "chars_a", "chars_b",
+                               "style_flip_prob", "judge_debiased", "cue_*"],
                    "counts": {"judge_human_disagree": int(pt.get("both", 0) - pt.get("agree", 0)),
                               "position_inconsistent": int(pt.get("pi", 0))}}
     return r
@@ -108,6 +126,73 @@ def _findings_first_order(r, m) -> None:
                           "out of the rates (input.rows_skipped).", f"{who}_invalid_rate")
 
 
+def _baselines(r, m, acc) -> None:
+    """Trivial rules beside the judge: a bar chart, and a finding where a rule matches people at least as
+    well as the judge does."""
+    from .style import RULE_LABELS, RULES
+    rules = [x for x in RULES if f"baseline_{x}_vs_human" in m or f"baseline_{x}_vs_judge" in m]
+    if not rules:
+        return
+    jb = m.get("judge_agreement_human_non_ties")
+    cats = [RULE_LABELS[x] for x in rules] + (["the judge"] if jb else [])
+    sh = [m.get(f"baseline_{x}_vs_human") for x in rules] + ([jb] if jb else [])
+    sj = [m.get(f"baseline_{x}_vs_judge") for x in rules] + ([None] if jb else [])
+    series, errors = {}, {}
+    for name, ser in (("agreement with people", sh), ("agreement with the judge", sj)):
+        if any(t is not None for t in ser):
+            series[name] = [None if t is None else t[0] for t in ser]
+            errors[name] = [None if t is None else list(_ci(t) or [None, None]) for t in ser]
+    r.add_figure("bar", "Trivial baselines: agreement on non-tie choices (95% intervals)", categories=cats,
+                 series=series, errors=errors, y_label="agreement", y_max=1.0)
+    if not jb:
+        return
+    for x in rules:
+        t = m.get(f"baseline_{x}_vs_human")
+        if t is None or t[0] < jb[0]:
+            continue
+        d = acc.interval(lambda s: (s[f"bl_{x}_h"] - s["jb_hit"]) / s["h_nt_all"])
+        r.add_finding("warning", f"The trivial rule '{RULE_LABELS[x]}' matches people's choices as well as the "
+                      f"judge does ({_fmt(t)} against the judge's {_fmt(jb)}; rule minus judge {_fmt(d)}): this "
+                      "benchmark does not tell the judge from a trivial rule.", f"baseline_{x}_vs_human")
+
+
+def _style(r, fits, acc) -> None:
+    """Style-control coefficients (judge and people), the forest plot, the debiased figures, warnings."""
+    from .stylefit import COVARIATES
+    if not fits:
+        return
+    labels, est, lo, hi, rows = [], [], [], [], []
+    for who, f in fits.items():
+        for k in f.names:
+            lab = "position (shown first)" if k == "position" else COVARIATES[k]
+            r.add_metric(f"style_{who}_{k}", f.coef[k], f"style control, {who}: log-odds of choosing A per SD of "
+                         f"the A-minus-B {lab} (logistic fit on non-tie choices; interval: bootstrap refits)",
+                         ci=None if f.lo[k] is None else (f.lo[k], f.hi[k]), n=f.n, group="style control")
+            labels.append(f"{'people' if who == 'human' else who}: {lab}")
+            est.append(f.coef[k])
+            lo.append(f.lo[k])
+            hi.append(f.hi[k])
+            rows.append([who, k, f.coef[k], f.lo[k], f.hi[k], f.scales.get(k), f.n])
+        for w in f.warnings:
+            r.add_finding("warning", f"Style control unstable: {w}.", f"style_{who}_position")
+    r.add_table("style_control", ["who", "covariate", "coef", "lo", "hi", "sd_of_difference", "n"], rows,
+                "Style control: logistic coefficients per SD of each A-minus-B difference (position = intercept)")
+    r.add_figure("forest", "Style control: log-odds of choosing A per SD of each difference (95% intervals)",
+                 labels=labels, estimates=est, lo=lo, hi=hi, ref=0.0, x_label="log-odds per SD")
+    pt = acc.point()
+    if pt.get("deb_n", 0) > 0:
+        n = int(round(pt["deb_n"]))
+        t = acc.ratio("deb_flip", "deb_n")
+        r.add_metric("style_flip_share", t[0], "expected share of the judge's non-tie choices (as shown) that reverse when "
+                     "style (position included) is held at zero (pairs where people chose too; fit held fixed)",
+                     ci=_ci(t), n=n, group="style control")
+        for key, name, what in (("deb_agree", "style_debiased_agreement", "debiased"),
+                                ("raw_agree", "style_raw_agreement", "as given")):
+            t = acc.ratio(key, "deb_n")
+            r.add_metric(name, t[0], f"judge's choice as shown ({what}) matches people's choice, pairs where both chose A or B",
+                         ci=_ci(t), n=n, group="style control")
+
+
 def _rankings(r, rj, rh) -> None:
     if rj is None or not rj.evaluator:
         return
@@ -132,15 +217,17 @@ def _locality(r, loc) -> None:
             t = res[who]["agreement"]
             r.add_metric(f"locality_{cue}_{who}", t[0], f"{who} picks the response with the larger {CUE_LABELS.get(cue, cue)}"
                          " (non-tie choices, gap not 0; orientation-free)", ci=_ci(t), n=t[3], group="locality")
-            rows.append([cue, who, t[0], t[1], t[2], t[3], *res[who]["r"]])
+            rows.append([cue, who, t[0], t[1], t[2], t[3], *res[who]["r"], *res[who]["code_r"]])
         cats.append(CUE_LABELS.get(cue, cue))
         for who, s, e in (("judge", sj, ej), ("human", sh, eh)):
             t = res.get(who, {}).get("agreement")
             s.append(None if t is None else t[0])
             e.append(None if t is None else [t[1], t[2]])
     r.add_table("locality", ["cue", "who", "agrees_with_cue", "lo", "hi", "n", "r_listed", "r_swapped",
-                             "r_both_orientations"], rows,
-                "Locality: agreement with the cue-preferred response; Pearson r of 0/1/2 codes with the A-B gap")
+                             "r_both_orientations", "r_codes_listed", "r_codes_min", "r_codes_max"], rows,
+                "Locality: agreement with the cue-preferred response (orientation-free); Pearson r of 0/1/2 choice "
+                "codes with the A-B gap; the paper's r of 0/1/2 cue codes with 0/1/2 choice codes, as listed and its "
+                "range over 100 random orientations of the same pairs")
     r.add_figure("bar", "Locality: share of choices that follow the cue (0.5 = none)", categories=cats,
                  series={"judge": sj, "human": sh}, errors={"judge": ej, "human": eh}, y_max=1.0)
     for cue in [c for c in loc if c in CURVE_CUES or c.startswith("lexicon")]:

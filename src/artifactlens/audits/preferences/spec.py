@@ -32,6 +32,10 @@ class PreferenceOptions:
     reward_model: bool = True
     reward_seeds: tuple = REWARD_SEEDS
     embeddings: bool = True
+    judge_prob: str | None = None
+    judge_prob_swapped: str | None = None
+    family_map: str | None = None
+    style_control: bool = True
     title: str | None = None
 
 
@@ -53,6 +57,9 @@ class PreferencesAudit(Audit):
         MetricSpec("self_preference_gap", headline=True),
         MetricSpec("judge_invalid_rate", worse=HIGHER_IS_WORSE, warn=0.01, bad=0.05),
         MetricSpec("reward_model_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05, headline=True),
+        MetricSpec("judge_human_agreement_first_order", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5),
+        MetricSpec("style_flip_share", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
+        MetricSpec("style_debiased_agreement"),
     ))
 
     @classmethod
@@ -66,12 +73,13 @@ class PreferencesAudit(Audit):
             reference=a.reference, group=a.group, codes=a.codes, model_a=a.model_a, model_b=a.model_b,
             judge_model=a.judge_model, lexicon=a.lexicon, nli_column=a.nli_column, nli_model=a.nli_model,
             rankings=a.rankings, human_rankings=a.human_rankings, reward_model=not a.no_reward_model,
-            embeddings=not a.no_embeddings)
+            embeddings=not a.no_embeddings, judge_prob=a.judge_prob, judge_prob_swapped=a.judge_prob_swapped,
+            family_map=a.family_map, style_control=a.style_control)
 
     def compute(self, data, o: PreferenceOptions, ctx):
         r = ctx.run
         opts = {k: v for k, v in vars(o).items() if k != "title"}
-        res = audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine("preferences"),
+        res = audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)
         if o.title:
             res.title = o.title
