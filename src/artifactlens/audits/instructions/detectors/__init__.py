@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .base import (ERROR_TYPES, FAMILY_TITLES, REGISTRY, Features, InstructionDetector, count_chars,
                    count_substring, reasons_where, register, rx, words)
-from . import instruction, input, output, incorrect  # noqa: F401  (registration order = column order)
+from . import instruction, input, output, incorrect, following, completeness  # noqa: F401  (registration order = column order)
 
 __all__ = ["ERROR_TYPES", "FAMILY_TITLES", "REGISTRY", "Features", "InstructionDetector", "count_chars",
            "count_substring", "reasons_where", "register", "rx", "words"]
