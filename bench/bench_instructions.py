@@ -91,7 +91,7 @@ def run(code: str, *args, python=None) -> tuple[int, float, float]:
 
 
 def speed(sizes, emb_rows, arith_share):
-    from artifactlens.audits.instructions.detectors import OutputRefusal
+    from artifactlens.audits.instructions.detectors.output import OutputRefusal
     with tempfile.TemporaryDirectory() as d:
         print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}; arithmetic rows: {arith_share:.0%}")
         for n in sizes:

@@ -20,6 +20,7 @@ from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
+from .detectors.completeness import fit_sample
 from .layouts import detect_layout, normalise
 
 ERROR_RATE_LIGHTS = {"warn": 0.10, "bad": 0.25, "higher_is_worse": True}
@@ -41,6 +42,17 @@ def build_detectors(embeddings: bool = True, thresholds: dict | None = None, onl
             d.threshold = float(thresholds[name])
         out.append(d)
     return out
+
+
+def fit_detectors(dets, batches) -> None:
+    """Fit the detectors that learn from the data (``fit(features)``: e.g. the usual output length per task
+    type) on one sample of the rows (:func:`~.detectors.completeness.fit_sample`), before the pass."""
+    fitters = [d for d in dets if hasattr(d, "fit")]
+    if fitters:
+        sample = fit_sample(batches())
+        for d in fitters:
+            if sample is not None:
+                d.fit(sample)
 
 
 PARALLEL_MIN_ROWS = 200_000  # a Parquet file this long pays for the pool even when it is small on disk
@@ -77,11 +89,11 @@ def _coalesce(batches, rows: int):
         yield concat(buf)
 
 
-def _batches(src, spec: dict, info):
+def _batches(src, spec: dict, info=None):
     offset = 0
     for b in src.batches():
         nb = normalise(b, spec, offset)
-        if spec["layout"] == "instances":
+        if spec["layout"] == "instances" and info is not None:
             empty = b.num_rows - len(set(nb.column("row").to_pylist()))
             if empty:
                 info.skip("task with no instances", empty)
@@ -107,6 +119,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
     dets = build_detectors(embeddings, thresholds, detectors)
     thr = dict(thresholds or {})
+    fit_detectors(dets, lambda: _batches(src, spec))
     dedupe = Deduplicator(near=near_duplicates)
     if "duplicate" in thr:
         dedupe.threshold = float(thr["duplicate"])

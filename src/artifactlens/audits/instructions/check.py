@@ -71,7 +71,7 @@ class InstructionCheck(Check):
         for d in self.detectors:
             rs = d.score_features(f)
             score = np.asarray(rs.score, dtype=np.float64)
-            flag = _decide(d, score)
+            flag = d.decide(score)
             cols[d.name] = pa.array(flag)
             cols[f"{d.name}_score"] = pa.array(score, type=pa.float64())
             values[d.name] = flag.astype(np.float64)
@@ -117,7 +117,7 @@ class InstructionCheck(Check):
         dup = np.zeros(n, bool)
         if self.dedupe is not None:
             score, first, near_first = self.dedupe.find(p["dedupe"], rows)
-            dup = _decide(self.dedupe, score)
+            dup = self.dedupe.decide(score)
             cols["duplicate"], cols["duplicate_score"] = pa.array(dup), pa.array(score, type=pa.float64())
             idx = np.flatnonzero(dup)
             if idx.size:  # append "duplicate" to the flags and its reason to the reasons of those rows
@@ -180,10 +180,3 @@ def _diversity(f: Features) -> tuple[Counter, Counter]:
 
 _S, _NS = r"[\t\n\f\r ]", r"[^\t\n\f\r ]"  # RE2's \s and \S
 
-
-def _decide(d, score):
-    """The flag from the score by the detector's recorded threshold (NaN: not scored, never flagged)."""
-    s = np.asarray(score, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        out = s >= d.threshold if d.higher_is_worse else s <= d.threshold
-    return out & np.isfinite(s)

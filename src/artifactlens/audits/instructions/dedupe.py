@@ -29,6 +29,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ...engine import Detector
+
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SEED = 0x5EED
 
@@ -129,6 +131,7 @@ class Deduplicator:
 
     name, family, threshold, higher_is_worse = "duplicate", "duplicate", 0.5, True
     description = "exact or near duplicate of an earlier task (instruction + input)"
+    decide = Detector.decide  # the one score-then-threshold rule (a sequential detector: see find)
 
     def __init__(self, near: bool = True, bands: int = 4, rows_per_band: int = 6, max_tokens: int = 48,
                  min_jaccard: float = 0.8, seed: int = 1):

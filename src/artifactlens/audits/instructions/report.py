@@ -4,10 +4,7 @@ from __future__ import annotations
 import math
 
 from ...result import AuditResult
-from .detectors import ERROR_TYPES
-
-TYPE_TITLES = {"incomprehensible_instruction": "incomprehensible instruction", "inconsistent_input": "inconsistent input",
-               "inconsistent_output": "inconsistent output", "incorrect_output": "incorrect output"}
+from .detectors import ERROR_TYPES, FAMILY_TITLES as TYPE_TITLES
 
 
 def _rate(acc, key):

@@ -1,0 +1,169 @@
+"""Completeness, in the "output does not follow" family: an output that answers only part of a
+multi-part instruction, or one far shorter than the outputs for comparable instructions.
+
+"Comparable" is the instruction's task type (:func:`task_types`: a few regex classes on the opening
+verb, vectorised in RE2), and what is usual for a type is *learned from the data itself*:
+:meth:`OutputTooShort.fit` takes the quartiles of the output word counts per type over a sample of the
+rows (the audit fits on ``FIT_ROWS`` rows evenly spaced over the first ``4 * FIT_ROWS`` before the pass; numpy quantiles,
+the same for every engine because the fitted detector is what the workers receive).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from ....engine import RowScores
+from .base import Features, InstructionDetector, register, rx
+from .following import FAMILY, FollowingDetector, content_words
+
+#: task types, first match wins (lower-cased instruction); the rest is "other"
+TASK_TYPES = (
+    ("write", r"^(?:please )?(?:write|compose|draft|create|generate|produce|develop|craft)\s+(?:[a-z0-9-]+\s+){0,4}?"
+              r"(?:story|stories|essay|poem|letter|email|article|blog|speech|song|review|report|dialog|dialogue|"
+              r"paragraph|proposal|guide|post|narrative|tale|biography|cover letter)\b"),
+    ("explain", r"^(?:please )?(?:explain|describe|discuss|elaborate|analy[sz]e|compare|contrast|outline|"
+                r"evaluate|why|how does|how do|how can|how to|what are the (?:benefits|advantages|differences|"
+                r"causes|effects))\b"),
+    ("list", r"^(?:please )?(?:list|name|give|provide|suggest|brainstorm|enumerate|identify)\b"),
+    ("rewrite", r"^(?:please )?(?:rewrite|rephrase|paraphrase|edit|correct|improve|reword|translate|convert|"
+                r"change|summari[sz]e)\b"),
+    ("classify", r"^(?:please )?(?:classify|categori[sz]e|label|determine whether|decide|is |are |does |do |"
+                 r"which|select|choose|pick|rate)\b"),
+    ("compute", r"^(?:please )?(?:calculate|compute|evaluate|solve|find the|what is \d|how many|how much)\b"),
+)
+
+
+def task_types(f) -> np.ndarray:
+    """``(n,)`` int: the index into :data:`TASK_TYPES` of each row's type, ``len(TASK_TYPES)`` = other."""
+    def compute():
+        out = np.full(f.n, len(TASK_TYPES), np.int64)
+        free = np.ones(f.n, bool)
+        for i, (_, pattern) in enumerate(TASK_TYPES):
+            hit = rx(f.ins_l, pattern, where=free)
+            out[hit] = i
+            free &= ~hit
+        return out
+    return f.get("task_type", compute)
+
+
+TYPE_NAMES = tuple(n for n, _ in TASK_TYPES) + ("other",)
+
+
+@register
+class OutputTooShort(InstructionDetector):
+    """An output far shorter than the outputs for instructions of the same task type (:data:`TASK_TYPES`)
+    in this data: fewer words than a quarter of the type's first quartile, where that quartile is 20+
+    words and the type has 30+ rows in the fitting sample (a one-line answer to "write a story" where
+    stories here run 150-400 words). Score: the output's words / the type's first quartile (lower is
+    worse); NaN for unfitted or short-answer types. Reason: the expected range (the type's quartiles).
+    Tests: 3/3, 0/3."""
+
+    name, family, threshold, higher_is_worse = "output_too_short", FAMILY, 0.25, False
+    description = "output far shorter than outputs for comparable instructions (range learned from the data)"
+    MIN_ROWS, MIN_Q1 = 30, 40
+    SCORED = ("write", "explain")  # a list, a label, a rewrite, a sum or "other" may be rightly one line
+
+    def __init__(self):
+        self.expected: dict[str, tuple] = {}  # type -> (q1, median, q3, rows)
+
+    def fit(self, f) -> "OutputTooShort":
+        """Learn the quartiles of output words per task type from a :class:`Features` of sample rows."""
+        types, w = task_types(f), np.asarray(f.out_words, np.float64)
+        self.expected = {}
+        for i, name in enumerate(TYPE_NAMES):
+            x = w[types == i]
+            if len(x) >= self.MIN_ROWS:
+                q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+                self.expected[name] = (float(q1), float(q2), float(q3), int(len(x)))
+        return self
+
+    def config(self) -> dict:
+        return {**super().config(), "expected_words": {k: list(v) for k, v in self.expected.items()}}
+
+    def score_features(self, f):
+        score, reasons = np.full(f.n, np.nan), [None] * f.n
+        if not self.expected:
+            return RowScores(score, reasons)
+        types, w = task_types(f), np.asarray(f.out_words, np.float64)
+        for i, name in enumerate(TYPE_NAMES):
+            e = self.expected.get(name)
+            if e is None or e[0] < self.MIN_Q1 or name not in self.SCORED:
+                continue
+            m = types == i
+            score[m] = w[m] / e[0]
+            for k in np.flatnonzero(m & (score <= self.threshold)):
+                reasons[k] = (f"{int(w[k])} words; '{name}' outputs here run {e[0]:.0f}-{e[2]:.0f} words "
+                              f"(quartiles of {e[3]} rows)")
+        return RowScores(score, reasons)
+
+
+_PART_SPLIT = re.compile(r"(?<=[?])\s+|^\s*(?:\d+[.)]|[a-z][.)]|[-*•])\s+|;\s+|\.\s+(?=(?:also|then|and|"
+                         r"finally|additionally|next)\b)", re.I | re.M)
+_PART_MIN_WORDS = 2
+_TASK_VERBS = content_words("mention list make give provide explain describe write find tell name include also then "
+                            "finally additionally next please summarize summarise state show discuss identify suggest "
+                            "answer create generate")
+
+
+def instruction_parts(ins: str) -> list[str]:
+    """The separately answerable parts of an instruction: its questions (2+ ``?``), numbered/bulleted
+    sub-tasks, parts after ``;`` or "Also/Then/Finally"; each of 2+ words. One part: not multi-part."""
+    parts = [p.strip() for p in _PART_SPLIT.split(ins) if p and p.strip()]
+    return [p for p in parts if len(p.split()) >= _PART_MIN_WORDS]
+
+
+@register
+class MultiPartIncomplete(FollowingDetector):
+    """A multi-part instruction (2-6 questions or numbered sub-tasks) whose output answers only some
+    parts: a part none of whose own content words (3+ letters, stop words and task verbs aside, first five
+    letters; 2+ of them, not shared with another part) occurs in the output, while another part's do. Outputs of 5+ words. Score: 1 when a part is missed.
+    Reason: the part and its words. Tests: 3/3, 0/4."""
+
+    name = "multi_part_incomplete"
+    description = "a multi-part instruction answered only in part"
+    PATTERN = (r"(?m)\?[^?]*\S[^?]*\?|^\s*(?:\d+[.)]|[a-z][.)])\s+.*\n\s*(?:\d+[.)]|[a-z][.)])\s+|; "
+               r"|\. (?:also|then|finally|additionally)\b")
+
+    def candidates(self, f):
+        return rx(f.ins_l, self.PATTERN, where=f.out_words >= 5)
+
+    def check(self, ins, inp, out):
+        parts = instruction_parts(ins)
+        if not 2 <= len(parts) <= 6:
+            return False, False, ""
+        have = content_words(out + " " + inp)
+        words = [content_words(p) - _TASK_VERBS for p in parts]
+        if any(not w for w in words):
+            return False, False, ""
+        shared = set.intersection(*words) if len(words) > 1 else set()
+        own = [w - shared for w in words]
+        hit = [bool(w & have) for w in own]
+        if not any(hit) or all(hit) or any(len(w) < 2 for w in own):
+            return True, False, ""
+        k = hit.index(False)
+        return True, True, (f"part {k + 1} of {len(parts)} not addressed ('{parts[k][:80]}'): none of "
+                            f"{sorted(own[k])[:5]} in the output")
+
+
+FIT_ROWS = 50_000
+
+
+def fit_sample(batches, limit: int = FIT_ROWS):
+    """The :class:`~.base.Features` of ``limit`` rows to fit on, evenly spaced over the first ``4 * limit``
+    rows of the (normalised) batches given: the whole input when it is that short."""
+    rows = []
+    n = 0
+    for b in batches:
+        rows.append(b.select(["instruction", "input", "output"]))
+        n += b.num_rows
+        if n >= 4 * limit:
+            break
+    if not rows:
+        return None
+    t = pa.Table.from_batches(rows).combine_chunks()
+    if t.num_rows > limit:
+        t = t.take(pa.array(np.linspace(0, t.num_rows - 1, limit).astype(np.int64)))
+    return Features(t.to_batches()[0] if t.num_rows else rows[0].slice(0, 0))
+
