@@ -120,3 +120,24 @@ def cmd_generate(args) -> int:
           f"{info['llm_cache_hits']:,} answers from the cache, {info['llm_invalid_answers']:,} invalid",
           file=sys.stderr if args.quiet else sys.stdout)
     return 0
+
+
+def main(argv=None) -> int:
+    """``python -m artifactlens.models.cli llm serve | generate ...`` (the same commands as ``artifactlens``)."""
+    p = argparse.ArgumentParser(prog="artifactlens")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    add_subcommands(sub)
+    args = p.parse_args(argv)
+    try:
+        return args._run(args)
+    except InputError as e:
+        print(f"artifactlens: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("artifactlens: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -134,6 +134,7 @@ class ChatClient:
                                                       max_keepalive_connections=concurrency))
         self._checked = not check_model
         self._budget = threading.Lock()
+        self._memo: dict[str, dict] = {}  # this process's answers: free repeats even with the cache off
 
     # -- the request body and its cache key ---------------------------------------------------------------
     def body(self, messages: Sequence[dict] | str, **params) -> dict:
@@ -245,12 +246,15 @@ class ChatClient:
         Raises :class:`RequestCapReached` after storing every answer it got when the cap stops it."""
         bodies = [r if isinstance(r, dict) and "messages" in r else self.body(r, **params) for r in requests]
         keys = [request_key(b) for b in bodies]
-        hits = self.cache.get_many(keys)
+        hits = {k: self._memo[k] for k in keys if k in self._memo}
+        if len(hits) < len(keys):
+            hits.update(self.cache.get_many([k for k in keys if k not in hits]))
         out: list[Answer | None] = [None] * len(bodies)
         todo: dict[str, list[int]] = {}
         for i, k in enumerate(keys):
             if k in hits:
                 out[i] = Answer.from_cache(hits[k])
+                self._memo[k] = hits[k]
             else:
                 todo.setdefault(k, []).append(i)
         self.stats.cache_hits += len(bodies) - sum(map(len, todo.values()))
@@ -297,6 +301,7 @@ class ChatClient:
                         key, idx = running.pop(f)
                         a = f.result()  # an InputError propagates (the pool is cancelled below)
                         self.cache.put(key, self.model, a.to_cache())
+                        self._memo[key] = a.to_cache()
                         with self.stats.lock:
                             self.stats.prompt_tokens += a.prompt_tokens
                             self.stats.completion_tokens += a.completion_tokens

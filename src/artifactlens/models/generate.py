@@ -50,6 +50,7 @@ SPP_PARTICIPANTS = ("Task: {task}\n\nName two experts who would help an AI Assis
 SPP_TURN = ("A discussion among {participants} to solve the task: {task}\n\n{transcript}\n\n"
             "Write the next message of {persona} (one short paragraph, no name prefix).")
 SPP_DEFAULT_PERSONAS = ("Domain Expert", "Critic")
+TURN_TOKENS = 96  # the longest role-play message asked for
 
 
 # -- shared ---------------------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def generate_labels(client: ChatClient, items, out, *, text: str = "text", label
     temp = 0.0 if samples == 1 else (0.7 if temperature is None else float(temperature))
     seed = client.params["seed"]
     bodies = [client.body(tmpl.format(text=str(r.get(text) or ""), labels=", ".join(labels)),
-                          temperature=temp, seed=seed + k) for r in rows for k in range(samples)]
+                          temperature=temp, seed=seed + k, max_tokens=16) for r in rows for k in range(samples)]
     with bar("labelling", len(bodies), quiet) as adv:
         answers = client.chat_many(bodies, progress=adv)
     raw = [a.text for a in answers]
@@ -173,7 +174,8 @@ def generate_judgments(client: ChatClient, pairs, out, *, a: str = "response_a",
     def ask(r, first, second):
         return tmpl.format(prompt=str(r.get(prompt) or "") if prompt else "", a=str(r.get(first) or ""),
                            b=str(r.get(second) or ""))
-    bodies = [ask(r, a, b) for r in rows] + ([ask(r, b, a) for r in rows] if both_orders else [])
+    bodies = [client.body(ask(r, a, b), max_tokens=8) for r in rows] + \
+        ([client.body(ask(r, b, a), max_tokens=8) for r in rows] if both_orders else [])
     with bar("judging", len(bodies), quiet) as adv:
         answers = client.chat_many(bodies, progress=adv)
     n = len(rows)
@@ -225,7 +227,7 @@ def _camel(client, tasks, turns, user_role, assistant_role, adv):
             if speaker == "user":
                 msgs.append({"role": "user", "content": CAMEL_START})
             msgs += [{"role": "assistant" if r == speaker else "user", "content": c} for r, c in history[i]]
-            bodies.append(client.body(msgs))
+            bodies.append(client.body(msgs, max_tokens=TURN_TOKENS))
         for i, a in zip(live, client.chat_many(bodies, progress=adv)):
             history[i].append((speaker, (a.text or "").strip()))
             done[i] = "<CAMEL_TASK_DONE>" in (a.text or "")
@@ -254,7 +256,8 @@ def _personas(answer: str | None) -> list[str] | None:
 
 
 def _spp(client, tasks, turns, user_role, assistant_role, adv):
-    answers = client.chat_many([SPP_PARTICIPANTS.format(task=t) for t in tasks], progress=adv)
+    answers = client.chat_many([client.body(SPP_PARTICIPANTS.format(task=t), max_tokens=48) for t in tasks],
+                               progress=adv)
     personas = [_personas(a.text) for a in answers]
     client.stats.invalid += sum(p is None for p in personas)
     speakers = [["AI Assistant (you)"] + (p or list(SPP_DEFAULT_PERSONAS)) for p in personas]
@@ -263,8 +266,8 @@ def _spp(client, tasks, turns, user_role, assistant_role, adv):
         bodies = []
         for i, t in enumerate(tasks):
             who = speakers[i][k % len(speakers[i])]
-            bodies.append(SPP_TURN.format(task=t, participants="; ".join(speakers[i]), persona=who,
-                                          transcript="\n".join(lines[i]) or "(nothing said yet)"))
+            bodies.append(client.body(SPP_TURN.format(task=t, participants="; ".join(speakers[i]), persona=who,
+                                          transcript="\n".join(lines[i]) or "(nothing said yet)"), max_tokens=TURN_TOKENS))
         for i, a in enumerate(client.chat_many(bodies, progress=adv)):
             who = speakers[i][k % len(speakers[i])]
             text = re.sub(rf"^\s*\**{re.escape(who)}\**\s*:\s*", "", (a.text or "").strip(), flags=re.I)
