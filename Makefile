@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch pinned in the same command as everything needing it: 2.13.0 resolves to the CPU wheel
-	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test,ray,train]"
+	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test,ray,train,llm]"
 	touch $(STAMP)
 
 install: $(STAMP)

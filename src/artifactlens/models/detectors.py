@@ -1,0 +1,60 @@
+"""The base of model-backed :class:`~artifactlens.engine.Detector` classes.
+
+A :class:`ModelDetector` holds only :class:`~.options.ModelOptions` and a seed (picklable: it travels to
+pool workers and Ray actors); its :class:`~.client.ChatClient` is built in ``setup()`` (or on first use)
+in the process that scores. The score comes from the model and the flag from the detector's recorded
+``threshold``, like every detector; an answer that does not parse scores NaN (never flagged) and is
+counted by the ``*_invalid`` detector of each family, whose reason keeps the raw answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..engine import Detector, RowScores
+from .options import ModelOptions
+
+
+class ModelDetector(Detector):
+    """``ask(prompts) -> list[str]`` through the endpoint the options name (cached, capped, retried)."""
+
+    def __init__(self, options: ModelOptions, seed: int = 0, max_tokens: int = 64):
+        self.options, self.seed, self.max_tokens = options, seed, max_tokens
+        self._client = None
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_client"] = None
+        return d
+
+    def setup(self) -> None:
+        if self._client is None and self.options.has_llm:
+            self._client = self.options.client(seed=self.seed, max_tokens=self.max_tokens)
+
+    def ask(self, prompts: list[str]) -> list[str]:
+        self.setup()
+        return [a.text or "" for a in self._client.chat_many(prompts)]
+
+    def config(self) -> dict:
+        out = super().config()
+        if self._client is not None:
+            out.update({k: v for k, v in self._client.result_params().items()
+                        if k in ("llm_endpoint", "llm_model", "llm_temperature", "llm_seed", "llm_max_tokens")})
+        return out
+
+
+class InvalidAnswers(Detector):
+    """Flags the rows whose model answer did not parse; the reason is the raw answer (first 300 chars).
+    ``source`` is the detector whose answers it checks (it reads that detector's last parse)."""
+
+    threshold = 0.5
+
+    def __init__(self, source, name: str):
+        self.source, self.name = source, name
+        self.description = f"the model's answer for {source.name} did not parse"
+        self.family = "model_answer_invalid"
+
+    def score(self, batch: pa.RecordBatch) -> RowScores:
+        raw, ok = self.source.last_parse(batch)
+        return RowScores(np.where(ok, 0.0, 1.0), [None if g else f"unparsed answer: {r[:300]!r}"
+                                                  for r, g in zip(raw, ok)])
