@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--fail-on-move", action="store_true", help="exit 1 when a metric moved (for CI)")
     _talk(diff)
 
+    from .models.cli import add_subcommands as add_model_subcommands
+    add_model_subcommands(sub)  # artifactlens llm serve, artifactlens generate labels|judgments|roleplay
+
     comp = _sub(sub, "completion", "print a shell completion script",
                 '  eval "$(artifactlens completion bash)"            # in ~/.bashrc\n'
                 '  artifactlens completion zsh > "${fpath[1]}/_artifactlens"\n'
@@ -395,6 +398,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "audit":
             return cmd_audit(args)
+        if hasattr(args, "_run"):
+            return args._run(args)
         return COMMANDS[args.command](args)
     except InputError as e:
         print(f"artifactlens: error: {e}", file=sys.stderr)

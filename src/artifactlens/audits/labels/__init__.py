@@ -345,6 +345,14 @@ def add_arguments(p) -> None:
     g.add_argument("--no-annotator-quality", action="store_true", help="skip the Dawid-Skene / MACE fits")
 
 
+def annotator_kwargs(args) -> dict:
+    """The named-annotator options of parsed CLI flags, as ``audit_labels`` keywords."""
+    return {"human_annotations": args.human_annotations, "llm_annotations": args.llm_annotations,
+            "label_type": args.label_type, "alt_epsilon": args.alt_epsilon, "alt_alpha": args.alt_alpha,
+            "alt_metric": args.alt_metric, "gold_sample": args.gold_sample, "gold_id": args.gold_id,
+            "gold_label": args.gold_label, "annotator_quality": not args.no_annotator_quality}
+
+
 def _bins(spec: str):
     try:
         edges = tuple(float(x) for x in spec.split(","))
@@ -355,4 +363,4 @@ def _bins(spec: str):
     return edges
 
 
-__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "FLAG_RULES"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "annotator_kwargs", "FLAG_RULES"]
