@@ -382,10 +382,11 @@ def test_long_file_needs_columns(tmp_path, run_cli):
 
 
 def test_demo_runs_and_shows_the_planted_collapse(tmp_path):
-    from artifactlens.audits.common import CommonOptions
-    from artifactlens.audits.labels import run_demo
+    from artifactlens.api import get_audit
+    from artifactlens.contract import RunOptions
+    from artifactlens.demo import run_one_demo
     from artifactlens.report.html import write_report
-    r = run_demo(tmp_path, CommonOptions(json=str(tmp_path / "labels.json"), flags=str(tmp_path / "f.jsonl")))
+    r = run_one_demo(get_audit("labels"), tmp_path, RunOptions(flags=str(tmp_path / "f.jsonl")))
     assert r.input.rows_read == 240 and r.input.rows_skipped == {"no human labels": 1}
     assert r["llm_entropy_bits"] < r["human_entropy_bits"]
     assert r["minority_erasure_rate"] > 0.3 and r.metric("entropy_drop_bits").ci[0] > 0

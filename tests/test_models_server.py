@@ -146,8 +146,8 @@ def test_model_backed_detectors_end_to_end(server, tmp_path):
         "instruction": ["Translate to French.", "asdf qwer zxcv ???", "List three primary colours."],
         "input": ["Good morning", "", ""], "output": ["Bonjour", "Yes.", "Red, blue, yellow."]})
     dets = model_detectors(opts, seed=0)
-    assert [d.name for d in dets] == ["llm_incomprehensible_instruction", "llm_inconsistent_input",
-                                      "llm_inconsistent_output", "llm_incorrect_output", "llm_rubric_invalid"]
+    from artifactlens.audits.instructions.detectors import ERROR_TYPES
+    assert [d.name for d in dets] == [f"llm_{t}" for t in ERROR_TYPES] + ["llm_rubric_invalid"]
     check = DetectorCheck(dets)
     check.setup()
     out = check.map(batch, BatchContext(0, 0))

@@ -36,13 +36,25 @@ CONV_SCHEMA = pa.schema([("id", pa.string()), ("line", pa.int64()), ("group", pa
 
 
 def _json_file(f: Path, encoding: str, many: bool, skipped: Counter):
+    raw = f.read_bytes()
     try:
-        obj = json.loads(f.read_text(encoding="utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding))
-    except UnicodeDecodeError:
+        text = raw.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as e:
         if not many:
-            raise InputError(f"bytes that are not {encoding}", path=f, expected="text, or pass --encoding") from None
+            line = raw[:e.start].count(b"\n") + 1
+            raise InputError(f"bytes that are not {encoding} (byte {e.start})", path=f, line=line,
+                             expected="text, or pass --encoding") from None
         skipped["file is not text in the given encoding"] += 1
         return
+    if not text.strip():
+        if not many:
+            raise InputError("empty file: no records", path=f, expected="a JSON object or a list of objects")
+        skipped["empty file"] += 1
+        return
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=f, expected="at most a few hundred levels") from None
     except json.JSONDecodeError as e:
         if not many:
             raise InputError(f"not valid JSON ({e.msg}, column {e.colno})", path=f, line=e.lineno,
