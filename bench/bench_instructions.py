@@ -125,12 +125,15 @@ def real():
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "si.jsonl"
         p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        from artifactlens.audits.instructions.detectors import REGISTRY
+        paper = [n for n, c in REGISTRY.items() if c.family != "not_following"]
         for emb in (False, True):
-            res = audit_instructions(p, embeddings=emb)
-            tp = res["error_rate[source=gpt3]"] * 252
-            fp = res["error_rate[source=human]"] * 252
-            print(f"embeddings={emb}: recall {tp / 252:.3f} ({tp:.0f}/252 GPT-3 rows), false alarms on human "
-                  f"targets {fp / 252:.3f} ({fp:.0f}/252), precision {tp / (tp + fp):.3f}")
+            for label, only in (("paper's four types (old)", paper), ("with 'does not follow' (new)", None)):
+                res = audit_instructions(p, embeddings=emb, detectors=only)
+                tp = res["error_rate[source=gpt3]"] * 252
+                fp = res["error_rate[source=human]"] * 252
+                print(f"embeddings={emb}, {label}: recall {tp / 252:.3f} ({tp:.0f}/252 GPT-3 rows), false alarms on "
+                      f"human targets {fp / 252:.3f} ({fp:.0f}/252), precision {tp / (tp + fp):.3f}")
 
 
 if __name__ == "__main__":

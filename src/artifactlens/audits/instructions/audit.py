@@ -21,13 +21,15 @@ from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
+from .checked import read_checked
 from .detectors.completeness import fit_sample
+from .report import add_checked, build_result
 from .layouts import detect_layout, normalise
 
 ERROR_RATE_LIGHTS = {"warn": 0.10, "bad": 0.25, "higher_is_worse": True}
 
 
-def build_detectors(embeddings: bool = True, thresholds: dict | None = None, only=None):
+def build_detectors(embeddings: bool = False, thresholds: dict | None = None, only=None):
     """Instantiate the registered detectors (all, or ``only``), with ``thresholds`` {name: value} applied."""
     thresholds = dict(thresholds or {})
     names = list(only) if only else list(REGISTRY)
@@ -106,14 +108,16 @@ def _batches(src, spec: dict, info=None, originals: bool = False):
 
 
 def audit_instructions(path, *, instruction: str | None = None, input: str | None = None, output: str | None = None,
-                       embeddings: bool = True, near_duplicates: bool = True, thresholds: dict | None = None,
-                       detectors=None, clean=None, common: CommonOptions | None = None, **common_kw) -> AuditResult:
+                       embeddings: bool = False, near_duplicates: bool = True, thresholds: dict | None = None,
+                       detectors=None, clean=None, checked=None, common: CommonOptions | None = None,
+                       **common_kw) -> AuditResult:
     """Audit an instruction set (Alpaca, Self-Instruct, Unnatural Instructions, prompt/completion or chat
     ``messages`` layout, recognised from the column names; or name the columns).
 
-    ``embeddings=False`` skips the MiniLM relevance detector (the fast heuristic pass). ``thresholds``
+    ``embeddings=True`` adds the MiniLM relevance detector (opt-in: ~150 rows/s on a CPU). ``thresholds``
     overrides detector thresholds by name. ``clean`` writes every row with its flags and ``keep`` and,
-    beside it (``X.kept.EXT``), only the kept rows. Common options (``flags``, ``json``, ``html``,
+    beside it (``X.kept.EXT``), only the kept rows. ``checked`` (a file of hand-checked rows: row, wrong,
+    error_type) gives the error rate with a PPI interval (:mod:`.checked`). Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
@@ -126,7 +130,8 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     dedupe = Deduplicator(near=near_duplicates)
     if "duplicate" in thr:
         dedupe.threshold = float(thr["duplicate"])
-    check = InstructionCheck(dets, dedupe, seed=common.seed)
+    labels = read_checked(checked) if checked else None
+    check = InstructionCheck(dets, dedupe, seed=common.seed, checked_rows=labels or ())
     result = AuditResult(kind="instructions", title="Instruction data")
     flags_path = common.flags or clean
     info = result.input
@@ -161,8 +166,8 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
                                                               "flags", "reasons"]}
     if clean:
         result.params["clean"] = written
-    from .report import build_result
     build_result(result, out[check.name], dets + [dedupe])
+    add_checked(result, out[check.name], labels, dets + [dedupe])
     return result
 
 
