@@ -65,3 +65,22 @@ def test_instances_layout_keeps_task_columns_per_instance(tmp_path, run_cli):
     assert [list(r)[:6] for r in rows] == [["id", "name", "instruction", "is_classification", "instance_input",
                                             "instance_output"]] * 2
     assert [r["instance_output"] for r in rows] == ["3", "4"]
+
+
+def test_progress_lines_on_a_non_terminal(tmp_path):
+    import io
+    from artifactlens.audits.instructions.audit import progress_lines
+
+    class Log(io.StringIO):
+        def isatty(self):
+            return False
+    import pyarrow as pa
+    b = pa.RecordBatch.from_pydict({"x": [1, 2, 3]})
+    log = Log()
+    assert sum(x.num_rows for x in progress_lines([b, b], quiet=False, stream=log, every_s=0.0)) == 6
+    lines = log.getvalue().splitlines()
+    assert lines[0].endswith("(MiniLM relevance only with --embeddings)") and "3 rows read" in lines[1]
+    assert "6 rows read in" in lines[-1]
+    quiet = Log()
+    list(progress_lines([b], quiet=True, stream=quiet))
+    assert quiet.getvalue() == ""

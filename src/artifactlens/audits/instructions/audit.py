@@ -7,7 +7,9 @@ rendering (:func:`build_result`: metrics, tables, figures, examples) are kept ap
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -92,6 +94,28 @@ def _coalesce(batches, rows: int):
         yield concat(buf)
 
 
+def progress_lines(batches, quiet: bool, stream=None, every_s: float = 10.0):
+    """Pass the batches through; where stderr is not a terminal (a CI log) and not ``quiet``, print a plain
+    line every ``every_s`` seconds and at the end: rows read so far and the rate (a terminal gets the
+    engine's bar instead)."""
+    stream = stream or sys.stderr
+    if quiet or stream.isatty():
+        yield from batches
+        return
+    t0 = last = time.perf_counter()
+    n = 0
+    print("artifactlens: instructions: heuristic pass started (MiniLM relevance only with --embeddings)",
+          file=stream, flush=True)
+    for b in batches:
+        yield b
+        n += b.num_rows
+        now = time.perf_counter()
+        if now - last >= every_s:
+            print(f"artifactlens: instructions: {n:,} rows read, {n / (now - t0):,.0f} rows/s", file=stream, flush=True)
+            last = now
+    print(f"artifactlens: instructions: {n:,} rows read in {time.perf_counter() - t0:.1f} s", file=stream, flush=True)
+
+
 def _batches(src, spec: dict, info=None, originals: bool = False):
     offset = 0
     for b in src.batches():
@@ -141,7 +165,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     names = original_names(first.schema.names, spec) if flags_path else []
     if names and spec["layout"] == "instances":
         names += ["instance_input", "instance_output"]
-    batches = _batches(src, spec, info, originals=bool(flags_path))
+    batches = progress_lines(_batches(src, spec, info, originals=bool(flags_path)), common.quiet)
     if type(engine) is LocalEngine and kw.get("workers", 1) > 1:
         batches = _coalesce(batches, max(POOL_BATCH_ROWS, common.batch_size))
     if flags_path:
