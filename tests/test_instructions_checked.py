@@ -83,3 +83,20 @@ def test_sample_is_stratified_reproducible_and_fillable(data, tmp_path):
     assert all(rows[i]["instruction"] == ins for i, ins in zip(s.column("row").to_pylist(), s.column("instruction").to_pylist()))
     tiny = sample_to_check(tmp_path / "f.parquet", 4, seed=0).column("stratum").to_pylist()
     assert tiny.count("arithmetic_wrong") >= 1 and len(tiny) == 4  # a rare stratum is never left out
+
+
+def test_a_detector_scored_elsewhere_joins_by_one_argument(data, tmp_path):
+    from artifactlens.engine import Detector, RowScores
+
+    class LongOutput(Detector):  # e.g. a model's score: only score(batch), no Features
+        name, family, threshold, description = "long_output", "not_following", 30, "output of 30+ characters"
+
+        def score(self, batch):
+            s = np.array([len(x) for x in batch.column("output").to_pylist()], float)
+            return RowScores(s, ["long"] * len(s))
+    r = audit_instructions(data[1], extra_detectors=[LongOutput()], flags=str(tmp_path / "f.parquet"))
+    assert r.params["detectors"]["long_output"]["threshold"] == 30 and r["long_output_rate"] == 0.0
+    assert "long_output_score" in pq.read_table(tmp_path / "f.parquet").schema.names
+    LongOutput.family = "made_up"
+    with pytest.raises(InputError, match="no known family"):
+        audit_instructions(data[1], extra_detectors=[LongOutput()])

@@ -133,23 +133,28 @@ def _batches(src, spec: dict, info=None, originals: bool = False):
 
 def audit_instructions(path, *, instruction: str | None = None, input: str | None = None, output: str | None = None,
                        embeddings: bool = False, near_duplicates: bool = True, thresholds: dict | None = None,
-                       detectors=None, clean=None, checked=None, common: CommonOptions | None = None,
-                       **common_kw) -> AuditResult:
+                       detectors=None, clean=None, checked=None, extra_detectors=(),
+                       common: CommonOptions | None = None, **common_kw) -> AuditResult:
     """Audit an instruction set (Alpaca, Self-Instruct, Unnatural Instructions, prompt/completion or chat
     ``messages`` layout, recognised from the column names; or name the columns).
 
     ``embeddings=True`` adds the MiniLM relevance detector (opt-in: ~150 rows/s on a CPU). ``thresholds``
     overrides detector thresholds by name. ``clean`` writes every row with its flags and ``keep`` and,
     beside it (``X.kept.EXT``), only the kept rows. ``checked`` (a file of hand-checked rows: row, wrong,
-    error_type) gives the error rate with a PPI interval (:mod:`.checked`). Common options (``flags``, ``json``, ``html``,
+    error_type) gives the error rate with a PPI interval (:mod:`.checked`). ``extra_detectors``: more
+    :class:`~artifactlens.engine.Detector` objects scored from elsewhere (``model_checks.model_detectors``),
+    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused. Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
     src = open_source(path, encoding=common.encoding, batch_size=common.batch_size)
     first = next(iter(src.batches()), None)
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
-    dets = build_detectors(embeddings, thresholds, detectors)
+    dets = build_detectors(embeddings, thresholds, detectors) + list(extra_detectors)
     thr = dict(thresholds or {})
+    bad = [d.name for d in dets if d.family not in ERROR_TYPES]
+    if bad:
+        raise InputError(f"detector {bad[0]!r} has no known family", expected=f"one of {', '.join(ERROR_TYPES)}")
     fit_detectors(dets, lambda: _batches(src, spec))
     dedupe = Deduplicator(near=near_duplicates)
     if "duplicate" in thr:

@@ -70,7 +70,7 @@ class InstructionCheck(Check):
         reasons = np.full(n, "", dtype=object)
         examples: dict[str, list] = {}
         for d in self.detectors:
-            rs = d.score_features(f)
+            rs = d.score_features(f) if hasattr(d, "score_features") else d.score(batch)  # (a model's Detector)
             score = np.asarray(rs.score, dtype=np.float64)
             flag = d.decide(score)
             cols[d.name] = pa.array(flag)
