@@ -101,8 +101,9 @@ def test_csv_and_parquet_give_the_same_figures(tmp_path):
 @pytest.fixture(scope="module")
 def demo_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return audit_instructions(demo_path("instructions.jsonl"), flags=str(out / "flags.parquet"), embeddings=True,
-                              html=str(out / "r.html")), out
+    from artifactlens.outputs import write_outputs
+    r = audit_instructions(demo_path("instructions.jsonl"), flags=str(out / "flags.parquet"), embeddings=True)
+    return write_outputs(r, html=str(out / "r.html")), out
 
 
 def test_demo_every_planted_row_found_and_clean_rows_kept(demo_result):
