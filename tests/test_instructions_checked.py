@@ -100,3 +100,15 @@ def test_a_detector_scored_elsewhere_joins_by_one_argument(data, tmp_path):
     LongOutput.family = "made_up"
     with pytest.raises(InputError, match="no known family"):
         audit_instructions(data[1], extra_detectors=[LongOutput()])
+
+
+def test_sample_from_a_result_json(data, tmp_path):
+    from artifactlens.audits.instructions.checked import sample_from_result
+    r = audit_instructions(data[1], flags=str(tmp_path / "f.parquet"))
+    (tmp_path / "r.json").write_text(json.dumps({"flags": r.flags}))
+    assert sample_from_result(tmp_path / "r.json", 30, tmp_path / "to_check.csv", seed=4) == 30
+    back = pacsv.read_csv(tmp_path / "to_check.csv")
+    assert back.num_rows == 30 and back.schema.names[:2] == ["row", "stratum"] and "wrong" in back.schema.names
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(InputError, match="names no flags file"):
+        sample_from_result(tmp_path / "bad.json", 3, tmp_path / "x.csv")

@@ -124,3 +124,25 @@ def sample_to_check(flags_path, n: int, seed: int = 0) -> pa.Table:
 def _bool_cols(t) -> set:
     """The boolean flag columns of a flags file (detectors, families, duplicate): left out of the sample."""
     return {f.name for f in t.schema if pa.types.is_boolean(f.type)}
+
+
+def sample_from_result(result, n: int, out, seed: int = 0) -> int:
+    """``artifactlens sample instructions RESULT --n N -o OUT``: the stratified sample of the flags file a
+    result JSON names (``flags.path``; or a flags file itself) written to ``out``. Returns the rows drawn."""
+    import json
+    from pathlib import Path
+
+    from ...io.writers import RowWriter
+    p = Path(result)
+    flags = p
+    if p.suffix.lower() == ".json":
+        try:
+            flags = Path(json.loads(p.read_text(encoding="utf-8"))["flags"]["path"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError("the result names no flags file", path=p, column="flags.path",
+                             expected="a result of an audit run with --flags or --clean") from None
+    t = sample_to_check(flags, n, seed)
+    with RowWriter(out) as w:
+        for b in t.to_batches():
+            w.write(b)
+    return t.num_rows
