@@ -90,6 +90,21 @@ def run(code: str, *args, python=None) -> tuple[int, float, float]:
     return int(n), float(dt), float(rss), float(cpu[0]) if cpu else float("nan")
 
 
+POLARS = """
+import sys, time
+import polars as pl
+from artifactlens.audits.instructions.detectors import REGISTRY
+from artifactlens.audits.instructions.detectors.following import TRIGGER
+pats = [TRIGGER] + [c.PATTERN for c in REGISTRY.values() if getattr(c, "PATTERN", "")]
+t = time.perf_counter()
+df = pl.read_parquet(sys.argv[1], columns=["instruction"])
+low = df.get_column("instruction").str.to_lowercase()
+hits = [int(low.str.contains(p).sum()) for p in pats]
+dt = time.perf_counter() - t
+print(len(df), dt, 0, len(pats))
+"""
+
+
 def speed(sizes, emb_rows, arith_share):
     from artifactlens.audits.instructions.detectors.output import OutputRefusal
     with tempfile.TemporaryDirectory() as d:
@@ -106,6 +121,9 @@ def speed(sizes, emb_rows, arith_share):
                 prow, pdt, prss, _ = run(PEER, txt, OutputRefusal.PATTERN, python=PEER_PY)
                 line += (f"   | datatrove RegexFilter (1 regex): {prow / pdt:>9,.0f} rows/s, RSS {prss:.0f} MiB;"
                          f" ratio ours/peer {(rows / dt) / (prow / pdt):.2f} (ours runs 17 detectors + dedupe)")
+            prow, pdt, _, npat = run(POLARS, p)
+            line += (f"\n    polars pass of the same {int(npat)} instruction regexes (TRIGGER + every detector's PATTERN, "
+                     f"one thread pool, read included): {prow / pdt:>9,.0f} rows/s; ours/polars {(rows / dt) / (prow / pdt):.2f}")
             print(line, flush=True)
         if not emb_rows:
             return
@@ -125,12 +143,15 @@ def real():
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "si.jsonl"
         p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        from artifactlens.audits.instructions.detectors import REGISTRY
+        paper = [n for n, c in REGISTRY.items() if c.family != "not_following"]
         for emb in (False, True):
-            res = audit_instructions(p, embeddings=emb)
-            tp = res["error_rate[source=gpt3]"] * 252
-            fp = res["error_rate[source=human]"] * 252
-            print(f"embeddings={emb}: recall {tp / 252:.3f} ({tp:.0f}/252 GPT-3 rows), false alarms on human "
-                  f"targets {fp / 252:.3f} ({fp:.0f}/252), precision {tp / (tp + fp):.3f}")
+            for label, only in (("paper's four types (old)", paper), ("with 'does not follow' (new)", None)):
+                res = audit_instructions(p, embeddings=emb, detectors=only)
+                tp = res["error_rate[source=gpt3]"] * 252
+                fp = res["error_rate[source=human]"] * 252
+                print(f"embeddings={emb}, {label}: recall {tp / 252:.3f} ({tp:.0f}/252 GPT-3 rows), false alarms on "
+                      f"human targets {fp / 252:.3f} ({fp:.0f}/252), precision {tp / (tp + fp):.3f}")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def test_csv_and_parquet_give_the_same_figures(tmp_path):
 def demo_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     from artifactlens.outputs import write_outputs
-    r = audit_instructions(demo_path("instructions.jsonl"), flags=str(out / "flags.parquet"))
+    r = audit_instructions(demo_path("instructions.jsonl"), flags=str(out / "flags.parquet"), embeddings=True)
     return write_outputs(r, html=str(out / "r.html")), out
 
 
@@ -141,13 +141,19 @@ def test_real_self_instruct_precision_recall():
         p = os.path.join(d, "si.jsonl")
         with open(p, "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r) + "\n" for r in rows)
-        res = audit_instructions(p, embeddings=False)
-    recall = res["error_rate[source=gpt3]"]
-    false_alarm = res["error_rate[source=human]"]
-    precision = recall / (recall + false_alarm)
-    assert 0.70 <= recall <= 0.80, recall  # measured 0.75
-    assert false_alarm <= 0.02, false_alarm  # measured 0.008 (2 of 252)
-    assert precision >= 0.97, precision
+        from artifactlens.audits.instructions.detectors import REGISTRY
+        paper = [n for n, c in REGISTRY.items() if c.family != "not_following"]
+        old, new = audit_instructions(p, detectors=paper), audit_instructions(p)
+    for res in (old, new):
+        recall = res["error_rate[source=gpt3]"]
+        false_alarm = res["error_rate[source=human]"]
+        precision = recall / (recall + false_alarm)
+        assert 0.70 <= recall <= 0.80, recall  # measured 0.738 (old), 0.742 (new)
+        assert false_alarm <= 0.02, false_alarm  # measured 0.008 (2 of 252), both
+        assert precision >= 0.97, precision
+    assert old["error_rate[source=gpt3]"] * 252 == pytest.approx(186)  # bench/RESULTS.md: unchanged
+    assert new["error_rate[source=gpt3]"] > old["error_rate[source=gpt3]"]
+    assert new["not_following_rate"] > 0 and old["not_following_rate"] == 0
 
 
 def test_output_irrelevant_uses_minilm(tmp_path):
@@ -158,7 +164,7 @@ def test_output_irrelevant_uses_minilm(tmp_path):
             {"instruction": "Translate the following sentence into English.", "input": "Le chat dort sur le canapé.",
              "output": "The cat is sleeping on the sofa in the living room right now."},
             {"instruction": "Classify the sentiment.", "input": "I love it", "output": "Positive"}]
-    r = audit_instructions(_write_jsonl(tmp_path / "d.jsonl", rows), flags=str(tmp_path / "f.parquet"))
+    r = audit_instructions(_write_jsonl(tmp_path / "d.jsonl", rows), flags=str(tmp_path / "f.parquet"), embeddings=True)
     fl = pq.read_table(tmp_path / "f.parquet").to_pylist()
     assert [x["output_irrelevant"] for x in fl] == [True, False, False, False]
     assert fl[1]["output_irrelevant_score"] > 0.3 and fl[3]["output_irrelevant_score"] != fl[3]["output_irrelevant_score"]

@@ -7,6 +7,9 @@ rendering (:func:`build_result`: metrics, tables, figures, examples) are kept ap
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,13 +23,15 @@ from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
+from .checked import read_checked
 from .detectors.completeness import fit_sample
+from .report import add_checked, build_result
 from .layouts import detect_layout, normalise
 
 ERROR_RATE_LIGHTS = {"warn": 0.10, "bad": 0.25, "higher_is_worse": True}
 
 
-def build_detectors(embeddings: bool = True, thresholds: dict | None = None, only=None):
+def build_detectors(embeddings: bool = False, thresholds: dict | None = None, only=None):
     """Instantiate the registered detectors (all, or ``only``), with ``thresholds`` {name: value} applied."""
     thresholds = dict(thresholds or {})
     names = list(only) if only else list(REGISTRY)
@@ -89,10 +94,34 @@ def _coalesce(batches, rows: int):
         yield concat(buf)
 
 
-def _batches(src, spec: dict, info=None):
+def progress_lines(batches, quiet: bool, stream=None, every_s: float = 10.0):
+    """Pass the batches through; where stderr is not a terminal (a CI log) and not ``quiet``, print a plain
+    line every ``every_s`` seconds and at the end: rows read so far and the rate (a terminal gets the
+    engine's bar instead)."""
+    stream = stream or sys.stderr
+    if quiet or stream.isatty():
+        yield from batches
+        return
+    t0 = last = time.perf_counter()
+    n = 0
+    print("artifactlens: instructions: heuristic pass started (MiniLM relevance only with --embeddings)",
+          file=stream, flush=True)
+    for b in batches:
+        yield b
+        n += b.num_rows
+        now = time.perf_counter()
+        if now - last >= every_s:
+            print(f"artifactlens: instructions: {n:,} rows read, {n / (now - t0):,.0f} rows/s", file=stream, flush=True)
+            last = now
+    print(f"artifactlens: instructions: {n:,} rows read in {time.perf_counter() - t0:.1f} s", file=stream, flush=True)
+
+
+def _batches(src, spec: dict, info=None, originals: bool = False):
     offset = 0
     for b in src.batches():
         nb = normalise(b, spec, offset)
+        if originals:
+            nb = with_originals(nb, b, spec, offset)
         if spec["layout"] == "instances" and info is not None:
             empty = b.num_rows - len(set(nb.column("row").to_pylist()))
             if empty:
@@ -103,37 +132,53 @@ def _batches(src, spec: dict, info=None):
 
 
 def audit_instructions(path, *, instruction: str | None = None, input: str | None = None, output: str | None = None,
-                       embeddings: bool = True, near_duplicates: bool = True, thresholds: dict | None = None,
-                       detectors=None, clean=None, common: CommonOptions | None = None, **common_kw) -> AuditResult:
+                       embeddings: bool = False, near_duplicates: bool = True, thresholds: dict | None = None,
+                       detectors=None, clean=None, checked=None, extra_detectors=(),
+                       common: CommonOptions | None = None, **common_kw) -> AuditResult:
     """Audit an instruction set (Alpaca, Self-Instruct, Unnatural Instructions, prompt/completion or chat
     ``messages`` layout, recognised from the column names; or name the columns).
 
-    ``embeddings=False`` skips the MiniLM relevance detector (the fast heuristic pass). ``thresholds``
+    ``embeddings=True`` adds the MiniLM relevance detector (opt-in: ~150 rows/s on a CPU). ``thresholds``
     overrides detector thresholds by name. ``clean`` writes every row with its flags and ``keep`` and,
-    beside it (``X.kept.EXT``), only the kept rows. Common options (``flags``, ``json``, ``html``,
+    beside it (``X.kept.EXT``), only the kept rows. ``checked`` (a file of hand-checked rows: row, wrong,
+    error_type) gives the error rate with a PPI interval (:mod:`.checked`). ``extra_detectors``: more
+    :class:`~artifactlens.engine.Detector` objects scored from elsewhere (``model_checks.model_detectors``),
+    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused. Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
     src = open_source(path, encoding=common.encoding, batch_size=common.batch_size)
     first = next(iter(src.batches()), None)
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
-    dets = build_detectors(embeddings, thresholds, detectors)
+    dets = build_detectors(embeddings, thresholds, detectors) + list(extra_detectors)
     thr = dict(thresholds or {})
+    bad = [d.name for d in dets if d.family not in ERROR_TYPES]
+    if bad:
+        raise InputError(f"detector {bad[0]!r} has no known family", expected=f"one of {', '.join(ERROR_TYPES)}")
     fit_detectors(dets, lambda: _batches(src, spec))
     dedupe = Deduplicator(near=near_duplicates)
     if "duplicate" in thr:
         dedupe.threshold = float(thr["duplicate"])
-    check = InstructionCheck(dets, dedupe, seed=common.seed)
+    labels = read_checked(checked) if checked else None
+    check = InstructionCheck(dets, dedupe, seed=common.seed, checked_rows=labels or ())
     result = AuditResult(kind="instructions", title="Instruction data")
     flags_path = common.flags or clean
     info = result.input
     kw = {"workers": _workers(src)} if common.engine == "local" else {}
     engine = common.engine_object or get_engine(common.engine, seed=common.seed, quiet=common.quiet,
                                                 label="instructions", **kw)
-    batches = _batches(src, spec, info)
+    names = original_names(first.schema.names, spec) if flags_path else []
+    if names and spec["layout"] == "instances":
+        names += ["instance_input", "instance_output"]
+    batches = progress_lines(_batches(src, spec, info, originals=bool(flags_path)), common.quiet)
     if type(engine) is LocalEngine and kw.get("workers", 1) > 1:
         batches = _coalesce(batches, max(POOL_BATCH_ROWS, common.batch_size))
-    out = engine.run(batches, [check], flags_path=flags_path)
+    if flags_path:
+        Path(flags_path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".artifactlens-", dir=Path(flags_path).parent if flags_path else None) as tmpd:
+        tmp = Path(tmpd) / "pass.parquet" if flags_path else None
+        out = engine.run(batches, [check], flags_path=tmp)
+        written = write_outputs(tmp, names, common.flags, clean) if flags_path else {}
     skipped = dict(info.rows_skipped)
     result.input = input_info(src)
     for k, v in skipped.items():
@@ -149,9 +194,9 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
                         "columns": [d.name for d in dets] + ["duplicate", *ERROR_TYPES, "error", "keep", "qa_type",
                                                               "flags", "reasons"]}
     if clean:
-        result.params["clean"] = write_clean(flags_path, clean)
-    from .report import build_result
+        result.params["clean"] = written
     build_result(result, out[check.name], dets + [dedupe])
+    add_checked(result, out[check.name], labels, dets + [dedupe])
     return result
 
 
@@ -160,25 +205,59 @@ def kept_path(clean) -> Path:
     return p.with_name(f"{p.stem}.kept{p.suffix}")
 
 
-def write_clean(flags_path, clean) -> dict:
-    """Copy the flagged rows to ``clean`` (if it is not the flags file) and write the kept rows, in the
-    Alpaca layout plus ``source``, to ``X.kept.EXT``. Returns the paths and row counts."""
-    kept, total = 0, 0
-    same = Path(flags_path).resolve() == Path(clean).resolve()
-    with RowWriter(kept_path(clean)) as wk:
-        wa = None if same else RowWriter(clean).__enter__()
-        try:
-            for b in open_source(flags_path).batches():
-                total += b.num_rows
-                if wa:
-                    wa.write(b)
-                mask = b.column("keep")
-                kb = b.filter(mask).select(["instruction", "input", "output", "source"])
+ORIG = "__orig__"  # the input's own columns ride along in the batches as __orig__0, __orig__1, ...
+CANONICAL = ("instruction", "input", "output", "source", "group", "row")
+
+
+def original_names(names, spec: dict) -> list[str]:
+    """The input columns every output keeps, in order (``instances``: the task's columns without the list,
+    then each instance's ``instance_input``/``instance_output``)."""
+    names = list(names)
+    return [n for n in names if n != "instances"] if spec["layout"] == "instances" else names
+
+
+def with_originals(nb: pa.RecordBatch, b: pa.RecordBatch, spec: dict, offset: int) -> pa.RecordBatch:
+    """``nb`` (normalised) plus the input batch ``b``'s own columns, one per normalised row."""
+    cols = [c for c in b.schema.names if not (spec["layout"] == "instances" and c == "instances")]
+    take = None
+    if nb.num_rows != b.num_rows:
+        take = pa.array(nb.column("row").to_numpy() - offset, type=pa.int64())
+    arrays = [b.column(c) if take is None else b.column(c).take(take) for c in cols]
+    if spec["layout"] == "instances":
+        arrays += [nb.column("input"), nb.column("output")]
+    return pa.RecordBatch.from_arrays([*nb.columns, *arrays],
+                                      names=[*nb.schema.names, *[f"{ORIG}{j}" for j in range(len(arrays))]])
+
+
+def write_outputs(tmp, names: list[str], flags=None, clean=None) -> dict:
+    """From the pass's Parquet file ``tmp``: ``flags`` and ``clean`` (every input row: the input's own
+    columns under their own names, in order, then the flag columns; a flag column whose name an input
+    column has is written ``al_NAME``) and ``X.kept.EXT`` beside ``clean`` (the kept rows, the input's own
+    columns only: a chat record comes back whole). Every file is committed only when all are written."""
+    import contextlib
+
+    import pyarrow.parquet as pq
+    pf = pq.ParquetFile(tmp)
+    check_cols = [c for c in pf.schema_arrow.names if c not in CANONICAL and not c.startswith(ORIG)]
+    out_names = names + [f"al_{c}" if c in names else c for c in check_cols]
+    targets = list(dict.fromkeys(str(Path(p)) for p in (flags, clean) if p))
+    kept = total = 0
+    with contextlib.ExitStack() as stack:
+        full = [stack.enter_context(RowWriter(p)) for p in targets]
+        wk = stack.enter_context(RowWriter(kept_path(clean))) if clean else None
+        for b in pf.iter_batches():
+            t = pa.Table.from_batches([b])
+            orig = [t.column(f"{ORIG}{j}") for j in range(len(names))]
+            row = pa.Table.from_arrays([*orig, *[t.column(c) for c in check_cols]], names=out_names)
+            for w in full:
+                w.write(row.combine_chunks().to_batches()[0] if row.num_rows else row.to_batches()[0])
+            total += t.num_rows
+            if wk is not None:
+                kb = pa.Table.from_arrays(orig, names=names).filter(t.column("keep"))
                 kept += kb.num_rows
                 if kb.num_rows:
-                    wk.write(kb)
-        finally:
-            if wa:
-                wa.__exit__(None, None, None)
+                    wk.write(kb.combine_chunks().to_batches()[0])
+    if not clean:
+        return {}
     return {"path": str(clean), "kept_path": str(kept_path(clean)), "rows": total, "kept": kept,
             "dropped": total - kept, "dropped_reason": "rows with any error flag or a duplicate (see the flags column)"}

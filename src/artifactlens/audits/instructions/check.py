@@ -47,10 +47,11 @@ class InstructionCheck(Check):
     name = "instructions"
     pure_map = True  # map scores each row from its batch alone; the duplicate lookup is in sequential
 
-    def __init__(self, detectors, dedupe: Deduplicator | None = None, seed: int = 0):
+    def __init__(self, detectors, dedupe: Deduplicator | None = None, seed: int = 0, checked_rows=()):
         self.detectors = list(detectors)
         self.dedupe = dedupe
         self.seed = seed
+        self.checked_rows = np.unique(np.asarray(list(checked_rows), dtype=np.int64))  # --checked: flags kept
 
     def setup(self):
         for d in self.detectors:
@@ -69,7 +70,7 @@ class InstructionCheck(Check):
         reasons = np.full(n, "", dtype=object)
         examples: dict[str, list] = {}
         for d in self.detectors:
-            rs = d.score_features(f)
+            rs = d.score_features(f) if hasattr(d, "score_features") else d.score(batch)  # (a model's Detector)
             score = np.asarray(rs.score, dtype=np.float64)
             flag = d.decide(score)
             cols[d.name] = pa.array(flag)
@@ -140,6 +141,12 @@ class InstructionCheck(Check):
         cols.update({"error": pa.array(p["error"]), "keep": pa.array(~p["error"] & ~dup), "qa_type": p["tag"],
                      "flags": flags, "reasons": reasons})
         state["examples"] = {name: [_example(batch, i, reasons) for i in idx] for name, idx in examples.items()}
+        state["checked"] = {}
+        if self.checked_rows.size:  # the flags of the hand-checked rows (first normalised row of each)
+            hit = np.flatnonzero(np.isin(rows, self.checked_rows))
+            names = [d.name for d in self.detectors] + (["duplicate"] if self.dedupe is not None else []) + ["error"]
+            for i in hit:
+                state["checked"].setdefault(int(rows[i]), {k: bool(cols[k][int(i)].as_py()) for k in names})
         return MapOutput(cols, state)
 
     def merge(self, a, b):
@@ -149,7 +156,8 @@ class InstructionCheck(Check):
         ex = {k: (a["examples"].get(k, []) + b["examples"].get(k, []))[:EXAMPLES_PER_FLAG]
               for k in set(a["examples"]) | set(b["examples"])}
         return {"acc": a["acc"].merge(b["acc"]), "by": by, "verbs": _top(a["verbs"] + b["verbs"]),
-                "templates": _top(a["templates"] + b["templates"]), "examples": ex}
+                "templates": _top(a["templates"] + b["templates"]), "examples": ex,
+                "checked": {**b.get("checked", {}), **a.get("checked", {})}}
 
 
 def _reasons(name: str, why, idx: np.ndarray, n: int) -> np.ndarray:

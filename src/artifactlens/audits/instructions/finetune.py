@@ -11,6 +11,14 @@ Command (after ``artifactlens audit instructions train.jsonl --clean clean.jsonl
     python -m artifactlens.audits.instructions.finetune --model /models/pythia-160m \\
         --raw clean.jsonl --clean clean.kept.jsonl --heldout heldout.jsonl --epochs 1 --out cost.json
 
+On a GPU (CUDA is used whenever torch sees one; LoRA through ``peft``), e.g. Pythia-1.4B on Alpaca's raw
+rows vs the audit's kept rows, CoachLM's 150 references as the held-out set::
+
+    artifactlens audit instructions alpaca_data.json --clean alpaca_flags.parquet
+    python -m artifactlens.audits.instructions.finetune --model /models/pythia-1.4b \
+        --raw alpaca_flags.parquet --clean alpaca_flags.kept.parquet --heldout coachlm150_test_set.json \
+        --epochs 3 --lr 2e-4 --batch-size 16 --out cost.json
+
 ``heldout.jsonl`` holds instruction/input/output rows (the output is the reference). Prints and writes
 ``{"raw": {"rougeL_f1", "cosine", "train_rows"}, "clean": {...}, "delta": {...}}``.
 """

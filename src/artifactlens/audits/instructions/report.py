@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...result import AuditResult
 from .detectors import ERROR_TYPES, FAMILY_TITLES as TYPE_TITLES
 
@@ -35,6 +37,44 @@ def build_result(r: AuditResult, state: dict, detectors) -> AuditResult:
     _findings(r, names)
     _examples(r, state, detectors)
     return r
+
+
+def add_checked(r: AuditResult, state: dict, checked: dict | None, detectors) -> None:
+    """With a checked sample: the PPI error rate and each detector's precision/recall on the checked
+    rows; without one: say that the rates are flag rates and how many rows a check needs."""
+    from .checked import ppi_error_rate, precision_recall, rows_to_check
+    n = int(state["acc"].point().get("n", 0))
+    flag_rate = r.metrics["error_rate"].value or 0.0
+    if not checked:
+        r.add_finding("info", f"these rates are flag rates, not error rates: a flag is not a verified error. Check "
+                              f"{rows_to_check(flag_rate, 0.10)} rows by hand for a +-0.05 interval of the error rate "
+                              f"(`artifactlens sample instructions RESULT --n N -o to_check.csv`, then --checked)",
+                      "error_rate")
+        r.add_table("rows_to_check", ["interval width", "rows to check"],
+                    [[w, rows_to_check(flag_rate, w)] for w in (0.2, 0.1, 0.05, 0.02)],
+                    "Rows to check by hand for a 95 % error-rate interval of a given width (binomial; PPI needs no more)")
+        return
+    seen = state.get("checked", {})
+    missing = sorted(set(checked) - set(seen))
+    if missing:
+        r.input.skip("checked row not in the input", len(missing))
+    rows = sorted(set(checked) & set(seen))
+    if not rows:
+        r.add_finding("critical", "no checked row is an input row: the error rate is not estimated", "error_rate")
+        return
+    y = np.array([checked[i][0] for i in rows])
+    pred = np.array([seen[i]["error"] for i in rows])
+    est = ppi_error_rate(y, pred, n, int(round(state["acc"].point().get("error", 0))))
+    r.add_metric("error_rate_checked", est["estimate"], "dataset error rate from the checked sample and the flags "
+                 f"(prediction-powered inference, ppi-python; {len(rows)} rows checked)", est["ci"], n, "errors")
+    r.params["checked"] = {**est, "rows_missing": len(missing)}
+    table = []
+    for name in [d.name for d in detectors] + ["error"]:
+        p = np.array([seen[i].get(name, False) for i in rows])
+        prec, rec = precision_recall(y, p)
+        table.append([name, int(p.sum()), prec, rec])
+    r.add_table("checked_precision_recall", ["detector", "flagged among checked", "precision", "recall"], table,
+                f"Each detector on the {len(rows)} checked rows ({int(y.sum())} wrong)")
 
 
 def _diversity(r, state, n):

@@ -16,11 +16,12 @@ class InstructionOptions:
     instruction: str | None = None
     input: str | None = None
     output: str | None = None
-    embeddings: bool = True
+    embeddings: bool = False
     near_duplicates: bool = True
     thresholds: dict | None = None
     detectors: list | None = None
     clean: str | None = None
+    checked: str | None = None
     title: str | None = None
 
 
@@ -30,7 +31,7 @@ class InstructionsAudit(Audit):
     help = HELP
     examples = EXAMPLES
     Options = InstructionOptions
-    demo = ("instructions.jsonl", {"clean": "{out}/instructions_clean.jsonl"})
+    demo = ("instructions.jsonl", {"clean": "{out}/instructions_clean.jsonl", "embeddings": True})
     metrics = MetricTable((
         MetricSpec("error_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"], bad=ERROR_RATE_LIGHTS["bad"]),
         MetricSpec("duplicate_rate", worse=HIGHER_IS_WORSE, warn=0.05, bad=0.2),
@@ -43,8 +44,8 @@ class InstructionsAudit(Audit):
     @classmethod
     def options_from_args(cls, a):
         return InstructionOptions(instruction=a.instruction, input=a.input_col, output=a.output_col,
-                                  embeddings=not a.no_embeddings, near_duplicates=not a.no_near_duplicates,
-                                  thresholds=_thresholds(a.threshold), clean=a.clean,
+                                  embeddings=a.embeddings and not a.no_embeddings, near_duplicates=not a.no_near_duplicates,
+                                  thresholds=_thresholds(a.threshold), clean=a.clean, checked=a.checked,
                                   detectors=a.detectors.split(",") if a.detectors else None)
 
     def compute(self, data, o: InstructionOptions, ctx):
@@ -55,7 +56,8 @@ class InstructionsAudit(Audit):
                                if r.resume or r.engine != "local" or r.workers else None)
         res = audit_instructions(data, instruction=o.instruction, input=o.input, output=o.output,
                                  embeddings=o.embeddings, near_duplicates=o.near_duplicates, thresholds=o.thresholds,
-                                 detectors=o.detectors, clean=o.clean, common=common)
+                                 detectors=o.detectors, clean=o.clean, checked=o.checked,
+                                 common=common)
         if o.title:
             res.title = o.title
         return res
