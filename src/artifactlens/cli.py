@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ._version import __version__
-from .errors import EXIT_INPUT_ERROR, InputError
+from .errors import EXIT_INPUT_ERROR, InputError, os_error, safe_text
 
 EPILOG = """examples:
   artifactlens demo --out artifactlens-demo
@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--title", default="artifactlens report", help="page title")
     rep.add_argument("--gate", metavar="CONFIG.toml", help="traffic lights from this gate config's thresholds")
     _talk(rep)
+
+    smp = _sub(sub, "sample", "draw a stratified sample of an audit's rows to check by hand",
+               "  artifactlens sample instructions r.json --n 200 -o to_check.csv\n")
+    smp.add_argument("kind", choices=["instructions"])
+    smp.add_argument("result", metavar="RESULT", help="a result JSON of a run with --flags/--clean, or the flags file")
+    smp.add_argument("--n", type=int, default=200, help="rows to draw (default 200)")
+    smp.add_argument("-o", "--out", required=True, metavar="OUT.csv")
+    smp.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
 
     ds = _sub(sub, "datasheet", "write a data card (Markdown) for the synthetic data set",
               "  artifactlens datasheet labels.json prefs.json -o DATASHEET.md \\\n"
@@ -185,8 +193,20 @@ def load_results(paths) -> list:
 def cmd_audit(args) -> int:
     from .contract import RunOptions
     from .outputs import OutputOptions, write_outputs
+    from .io.writers import check_writable, guard_outputs
     cls = args._audit
     run = RunOptions.from_args(args)
+    outs = {f"--{k}": getattr(args, k, None) for k in ("json", "html", "flags", "clean", "store")}
+    if outs["--clean"]:
+        p = Path(outs["--clean"])
+        outs["--clean (.kept)"] = str(p.with_name(f"{p.stem}.kept{p.suffix}"))
+    skip = {"json", "html", "flags", "clean", "store", "resume", "_audit", "command", "kind"}
+    ins = [v for k, v in vars(args).items() if k not in skip and isinstance(v, (str, os.PathLike)) and str(v)
+           and os.path.exists(v)]
+    guard_outputs(ins, outs)
+    for opt, path in outs.items():
+        if path:
+            check_writable(path, opt.split()[0])
     options = cls.options_from_args(args)
     result = cls().run(cls.data_from_args(args), options, run=run)
     write_outputs(result, OutputOptions.from_args(args), log=run.log)
@@ -217,6 +237,13 @@ def cmd_report(args) -> int:
         gate = load_config(args.gate)
     write_report(results, args.out, title=args.title, gate=gate)
     _say(args, f"wrote {args.out} ({len(results)} audits)")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .audits.instructions.checked import sample_from_result
+    n = sample_from_result(args.result, args.n, args.out, seed=args.seed)
+    print(f"{n} rows to check written to {args.out}: fill in 'wrong' (and 'error_type'), then --checked {args.out}")
     return 0
 
 
@@ -387,7 +414,7 @@ complete -o filenames -F {fn} {prog}"""
     return body
 
 
-COMMANDS = {"demo": cmd_demo, "report": cmd_report, "datasheet": cmd_datasheet, "check": cmd_check,
+COMMANDS = {"demo": cmd_demo, "sample": cmd_sample, "report": cmd_report, "datasheet": cmd_datasheet, "check": cmd_check,
             "history": cmd_history, "diff": cmd_diff, "completion": cmd_completion}
 
 
@@ -404,24 +431,29 @@ def main(argv=None) -> int:
     except InputError as e:
         print(f"artifactlens: error: {e}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except OSError as e:
+        print(f"artifactlens: error: {os_error(e, action='use')}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("artifactlens: interrupted", file=sys.stderr)
         return 130
 
 
 def _summary(result) -> None:
-    """A short human summary on stdout: headline metrics and findings."""
-    print(f"{result.title or result.kind}: {result.input.rows_read:,} rows read, {result.input.rows_used:,} used")
+    """A short human summary on stdout: headline metrics and findings (text from the data made safe for a
+    terminal: no escape sequences, one line each)."""
+    t = lambda x: safe_text(x, newlines=False)  # noqa: E731
+    print(f"{t(result.title or result.kind)}: {result.input.rows_read:,} rows read, {result.input.rows_used:,} used")
     for reason, n in result.input.rows_skipped.items():
-        print(f"  skipped {n:,}: {reason}")
+        print(f"  skipped {n:,}: {t(reason)}")
     for name in result.headline:
         m = result.metrics.get(name)
         if m is not None:
             ci = f" [{m.ci[0]:.3f}, {m.ci[1]:.3f}]" if m.ci else ""
             val = f"{m.value:.3f}" if isinstance(m.value, float) else str(m.value)
-            print(f"  {name} = {val}{ci}")
+            print(f"  {t(name)} = {val}{ci}")
     for f in result.findings:
-        print(f"  [{f.severity}] {f.message}")
+        print(f"  [{f.severity}] {t(f.message)}")
 
 
 if __name__ == "__main__":

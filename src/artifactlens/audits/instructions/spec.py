@@ -35,6 +35,10 @@ class InstructionsAudit(Audit):
     metrics = MetricTable((
         MetricSpec("error_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"], bad=ERROR_RATE_LIGHTS["bad"]),
         MetricSpec("duplicate_rate", worse=HIGHER_IS_WORSE, warn=0.05, bad=0.2),
+        MetricSpec("not_following_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"],
+                   bad=ERROR_RATE_LIGHTS["bad"]),
+        MetricSpec("error_rate_checked", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"],
+                   bad=ERROR_RATE_LIGHTS["bad"]),
     ))
 
     @classmethod
