@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from artifactlens.audits.text import audit_text
+from artifactlens.audits.free_text import audit_text
 from artifactlens.audits.common import demo_path
 from artifactlens.io.readers import read_table
 
@@ -119,3 +119,11 @@ def test_real_m4_direction_of_effects(shared_data):
     assert hi < 0
     assert r["embedding_diversity_llm"] < r["embedding_diversity_human"]
     assert r["separability_auc"] > 0.8
+
+
+def test_a_side_without_words_is_one_input_error(run_cli, tmp_path):
+    q = tmp_path / "nowords.csv"
+    pd.DataFrame({"text": ["a real sentence here", "another human text", "!!! ???", "... --- ..."],
+                  "source": ["human", "human", "llm", "llm"]}).to_csv(q, index=False)
+    code, out, err = run_cli("audit", "text", q)
+    assert code == 2 and "no llm text has a word" in err and "Traceback" not in err
