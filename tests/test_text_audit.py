@@ -30,6 +30,14 @@ def test_demo_finds_planted_artifacts(demo):
     assert r["embedding_diversity_llm"] < r["embedding_diversity_human"]  # LLM built from fewer templates
     assert r["distinct_2_llm"] < r["distinct_2_human"]
     assert r["separability_auc"] > 0.95
+    # corpus diversity (the diversity package's figures): the template-built LLM side is narrower on each
+    assert r["compression_ratio_llm"] > r["compression_ratio_human"]
+    assert r["ngram_diversity_llm"] < r["ngram_diversity_human"]
+    assert r.metric("homogenization_rougel_llm").ci[0] > r.metric("homogenization_rougel_human").ci[1]
+    assert r["embedding_homogenization_llm"] > r["embedding_homogenization_human"]
+    assert r["vendi_llm"] < r["vendi_human"]
+    assert r["homogenization_rougel_llm"] > r["homogenization_rougel_ceiling"]
+    assert 0 < r["homogenization_rougel_position"] < 1
     assert r["formality_flip_rate"] < 0.05
     llm_phrases = [row[0] for row in r.tables["phrases_llm"]["rows"]]
     human_phrases = [row[0] for row in r.tables["phrases_human"]["rows"]]
