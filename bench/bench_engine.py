@@ -75,7 +75,7 @@ def workload(name: str, rows: int):
     import pyarrow as pa
     if name == "text":
         from bench_text_features import load_texts
-        from artifactlens.audits.text.audit import FeatureCheck, fit_text_models
+        from artifactlens.audits.free_text.audit import FeatureCheck, fit_text_models
         base = load_texts()
         texts = [base[i % len(base)] for i in range(rows)]
         tagger, seg = fit_text_models(base)[:2]

@@ -40,7 +40,7 @@ def fast_detect(model: str) -> pd.DataFrame:
 
 
 def main() -> None:
-    from artifactlens.audits.text import audit_text
+    from artifactlens.audits.free_text import audit_text
     for name, df in (("M4 Llama-2-70B-chat", m4()), ("Fast-DetectGPT GPT-4", fast_detect("gpt-4")),
                      ("Fast-DetectGPT GPT-3.5-turbo", fast_detect("gpt-3.5-turbo"))):
         r = audit_text(df, max_embed=400)

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from artifactlens.audits.text import audit_text
+from artifactlens.audits.free_text import audit_text
 from artifactlens.audits.common import demo_path
 from artifactlens.io.readers import read_table
 
@@ -30,6 +30,14 @@ def test_demo_finds_planted_artifacts(demo):
     assert r["embedding_diversity_llm"] < r["embedding_diversity_human"]  # LLM built from fewer templates
     assert r["distinct_2_llm"] < r["distinct_2_human"]
     assert r["separability_auc"] > 0.95
+    # corpus diversity (the diversity package's figures): the template-built LLM side is narrower on each
+    assert r["compression_ratio_llm"] > r["compression_ratio_human"]
+    assert r["ngram_diversity_llm"] < r["ngram_diversity_human"]
+    assert r.metric("homogenization_rougel_llm").ci[0] > r.metric("homogenization_rougel_human").ci[1]
+    assert r["embedding_homogenization_llm"] > r["embedding_homogenization_human"]
+    assert r["vendi_llm"] < r["vendi_human"]
+    assert r["homogenization_rougel_llm"] > r["homogenization_rougel_ceiling"]
+    assert 0 < r["homogenization_rougel_position"] < 1
     assert r["formality_flip_rate"] < 0.05
     llm_phrases = [row[0] for row in r.tables["phrases_llm"]["rows"]]
     human_phrases = [row[0] for row in r.tables["phrases_human"]["rows"]]
@@ -119,3 +127,11 @@ def test_real_m4_direction_of_effects(shared_data):
     assert hi < 0
     assert r["embedding_diversity_llm"] < r["embedding_diversity_human"]
     assert r["separability_auc"] > 0.8
+
+
+def test_a_side_without_words_is_one_input_error(run_cli, tmp_path):
+    q = tmp_path / "nowords.csv"
+    pd.DataFrame({"text": ["a real sentence here", "another human text", "!!! ???", "... --- ..."],
+                  "source": ["human", "human", "llm", "llm"]}).to_csv(q, index=False)
+    code, out, err = run_cli("audit", "text", q)
+    assert code == 2 and "no llm text has a word" in err and "Traceback" not in err

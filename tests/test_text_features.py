@@ -163,3 +163,33 @@ def test_embedding_diversity_exact_and_bounds():
 def test_distinct_n_by_hand():
     assert distinct_n(["a b a b"], 1) == 0.5
     assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+
+
+def _vader_cases(n: int = 2000, seed: int = 0) -> list[str]:
+    """Word salads over VADER's rules (negations, 'but', boosters, idioms, caps, emoticons, wrap-around)."""
+    rng = np.random.default_rng(seed)
+    words = ("good bad but BUT not never so this without doubt no nor or kind of sort GREAT awful isn't "
+             "don't least at very :) the a happy sad love hate extremely barely cut me some slack").split()
+    return [" ".join(rng.choice(words, rng.integers(1, 40))) for _ in range(n)] + [FORMAL, CHATTY, METAPHOR]
+
+
+def test_linear_vader_scores_equal_the_original():
+    from artifactlens.text import lexicons
+    texts = _vader_cases()
+    ours = [lexicons._vader().polarity_scores(t) for t in texts]
+    theirs = [lexicons._vader_original().polarity_scores(t) for t in texts]
+    assert ours == theirs
+    assert lexicons.vader_compound(texts[:3]).tolist() == [t["compound"] for t in theirs[:3]]
+
+
+def test_one_long_text_is_scored_like_its_pieces():
+    """A 2 MiB text of many sentences (quadratic before: hours): every count scales with the repeats."""
+    from artifactlens.text.sentences import SentenceSegmenter
+    piece = "Dr. Smith said it was fine, e.g. for most cases. Isn't it nice? Yes! But no, not really.\n"
+    reps = 2 ** 21 // len(piece)
+    one = text_features([piece], tagger=FastTagger(), segmenter=SentenceSegmenter())
+    big = text_features([piece * reps], tagger=FastTagger(), segmenter=SentenceSegmenter())
+    assert big["words"][0] == one["words"][0] * reps
+    assert big["sentence_length"][0] == pytest.approx(one["sentence_length"][0], rel=0.02)
+    assert big["formality"][0] == pytest.approx(one["formality"][0], rel=1e-6)
+    assert np.isfinite([v[0] for v in big.values()]).all()

@@ -2,7 +2,12 @@
 
 Wraps two lexicons that ship inside their packages, so nothing downloads:
 
-- VADER (``vaderSentiment``): a rule-based sentiment score, ``compound`` in [-1, 1] (Hutto & Gilbert 2014);
+- VADER (``vaderSentiment``): a rule-based sentiment score, ``compound`` in [-1, 1] (Hutto & Gilbert 2014).
+  Its analyser lower-cases the whole word list for every sentiment word (negation and idiom checks) and
+  finds each score's position with ``list.index`` in the 'but' rule, so one text of n words costs O(n^2)
+  (a 256 KiB text took minutes). :class:`LinearVader` overrides those three methods with ones that give
+  the same scores (the same words looked at, Python's negative indices included, the same first-equal-value
+  rule for 'but') in O(n log n); a test compares it with the original;
 - the NRC Emotion Lexicon as bundled by ``nrclex`` (``nrclex/data/nrc_en.json``): word -> emotions
   (anger, anticipation, disgust, fear, joy, negative, positive, sadness, surprise, trust; Mohammad &
   Turney 2013). We read the word list directly (what ``NRCLex.load_token_list`` does per text) so a batch
@@ -29,8 +34,105 @@ def tokens(text: str | None) -> list[str]:
     return TOKEN.findall((text or "").lower())
 
 
+def _linear_vader_class():
+    import heapq
+
+    from vaderSentiment.vaderSentiment import (BOOSTER_DICT, N_SCALAR, SPECIAL_CASES,
+                                               SentimentIntensityAnalyzer, negated)
+
+    class LinearVader(SentimentIntensityAnalyzer):
+        """VADER with the per-word whole-list work removed (same scores, linear in the text's length)."""
+
+        _low_of = None
+        _low = None
+
+        def _lower(self, words):
+            if self._low_of is not words:  # one lower-cased copy per text (the methods get the same list)
+                self._low_of, self._low = words, [str(w).lower() for w in words]
+            return self._low
+
+        def _negation_check(self, valence, words_and_emoticons, start_i, i):
+            w = self._lower(words_and_emoticons)  # the original's body, on the cached lower-cased list
+            if start_i == 0:
+                if negated([w[i - 1]]):
+                    valence = valence * N_SCALAR
+            if start_i == 1:
+                if w[i - 2] == "never" and (w[i - 1] == "so" or w[i - 1] == "this"):
+                    valence = valence * 1.25
+                elif w[i - 2] == "without" and w[i - 1] == "doubt":
+                    pass
+                elif negated([w[i - 2]]):
+                    valence = valence * N_SCALAR
+            if start_i == 2:
+                if (w[i - 3] == "never" and (w[i - 2] == "so" or w[i - 2] == "this")
+                        or (w[i - 1] == "so" or w[i - 1] == "this")):
+                    valence = valence * 1.25
+                elif w[i - 3] == "without" and (w[i - 2] == "doubt" or w[i - 1] == "doubt"):
+                    pass
+                elif negated([w[i - 3]]):
+                    valence = valence * N_SCALAR
+            return valence
+
+        def _special_idioms_check(self, valence, words_and_emoticons, i):
+            w = self._lower(words_and_emoticons)
+            onezero = f"{w[i - 1]} {w[i]}"
+            twoonezero = f"{w[i - 2]} {w[i - 1]} {w[i]}"
+            twoone = f"{w[i - 2]} {w[i - 1]}"
+            threetwoone = f"{w[i - 3]} {w[i - 2]} {w[i - 1]}"
+            threetwo = f"{w[i - 3]} {w[i - 2]}"
+            for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+                if seq in SPECIAL_CASES:
+                    valence = SPECIAL_CASES[seq]
+                    break
+            if len(w) - 1 > i:
+                zeroone = f"{w[i]} {w[i + 1]}"
+                if zeroone in SPECIAL_CASES:
+                    valence = SPECIAL_CASES[zeroone]
+            if len(w) - 1 > i + 1:
+                zeroonetwo = f"{w[i]} {w[i + 1]} {w[i + 2]}"
+                if zeroonetwo in SPECIAL_CASES:
+                    valence = SPECIAL_CASES[zeroonetwo]
+            for n_gram in (threetwoone, threetwo, twoone):
+                if n_gram in BOOSTER_DICT:
+                    valence = valence + BOOSTER_DICT[n_gram]
+            return valence
+
+        def _but_check(self, words_and_emoticons, sentiments):
+            low = self._lower(words_and_emoticons)
+            if "but" not in low:
+                return sentiments
+            bi = low.index("but")
+            # the original walks positions p and rescales the FIRST position holding sentiments[p]'s value;
+            # heaps of positions per value (stale entries skipped) find that position in O(log n)
+            where: dict[float, list[int]] = {}
+            for p, v in enumerate(sentiments):
+                where.setdefault(v, []).append(p)  # ascending: already a heap
+            for p in range(len(sentiments)):
+                v = sentiments[p]
+                h = where[v]
+                while sentiments[h[0]] != v:
+                    heapq.heappop(h)
+                si = h[0]
+                if si == bi:
+                    continue
+                nv = v * (0.5 if si < bi else 1.5)
+                if nv == v:
+                    continue
+                sentiments[si] = nv
+                heapq.heappop(h)
+                heapq.heappush(where.setdefault(nv, []), si)
+            return sentiments
+
+    return LinearVader
+
+
 @lru_cache(maxsize=1)
 def _vader():
+    return _linear_vader_class()()
+
+
+@lru_cache(maxsize=1)
+def _vader_original():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     return SentimentIntensityAnalyzer()
 

@@ -145,11 +145,17 @@ def gap_features(text: str):
     before the previous token (``p``) and/or right after the next (``n``); then the next word, lower-cased
     (spaCy's parser splits "Answer: Yes" far more often than "Question: Does")."""
     width = -1
+    # the last space/newline/tab and the last newline before the gap, found by scanning only the text since
+    # the previous gap (the whole prefix each time made one long text quadratic)
+    seen, last_ws, last_nl = 0, -1, -1
     for m in GAP.finditer(text):
         a, b = m.span()
         if a == 0:
             continue
-        start = max(text.rfind(" ", 0, a), text.rfind("\n", 0, a), text.rfind("\t", 0, a)) + 1
+        last_ws = max(text.rfind(" ", seen, a), text.rfind("\n", seen, a), text.rfind("\t", seen, a), last_ws)
+        last_nl = max(text.rfind("\n", seen, a), last_nl)
+        seen = a
+        start = last_ws + 1
         prev = text[start:a]
         pe, core = _prev_end(prev)
         nl = m.group().count("\n")
@@ -164,7 +170,7 @@ def gap_features(text: str):
             if width < 0:
                 width = _wrap_width(text)
             if width:
-                ln = "full" if a - (text.rfind("\n", 0, a) + 1) >= 0.75 * width else "short"
+                ln = "full" if a - (last_nl + 1) >= 0.75 * width else "short"
         w = _WORDS.search(text, b, b + 40)
         yield b, (pe, min(nl, 2), nx, ab, ln, nb, w.group().lower()[:20] if w else "")
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .minilm import _load_minilm
+
 ENV = "ARTIFACTLENS_STATIC_EMBEDDINGS"
 CACHE_ENV = "ARTIFACTLENS_CACHE"
 DIMS = 256          # PCA dimensions of the built-in table (model2vec's default)
@@ -108,7 +110,6 @@ def distill(out_dir, dims: int = DIMS, batch_size: int = 1024) -> Path:
     import torch
     from safetensors.numpy import save_file
     from sklearn.decomposition import PCA
-    from .embeddings import _load_minilm
     st = _load_minilm("cpu")  # float32 on the CPU: the same table whatever --device says
     tr = st[0]  # sentence_transformers.models.Transformer: .auto_model (BertModel), .tokenizer (fast)
     tok, model = tr.tokenizer, tr.auto_model.eval()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...text import diversity as D
 from ...text.corpus import distinct_n_compare, embedding_diversity
 from ...text.phrases import log_odds_dirichlet, phrase_rate
 from . import compare
@@ -19,6 +20,7 @@ THRESHOLDS = {
 PLOT_FEATURES = ("formality", "figurative", "flesch", "mtld", "sentence_length", "word_length", "contractions",
                  "first_person", "hedges", "markdown", "punctuation", "sentiment")
 PHRASE_SAMPLE = 20_000
+PAIR_SAMPLE = 200  # texts per side for the pairwise ROUGE-L homogenization (seeded)
 
 
 def add_feature_comparison(r, tests, F, is_llm, key_features):
@@ -104,7 +106,43 @@ def add_phrases(r, df, is_llm, seed):
                  "the same rate in human texts", n=int((~is_llm).sum()), group="phrases")
 
 
-def add_embeddings(r, df, is_llm, groups, seed, max_embed):
+def add_diversity(r, df, is_llm, seed):
+    """The `diversity` package's corpus figures per side (:mod:`artifactlens.text.diversity`), duplicates
+    counted, and a human ceiling for ROUGE-L homogenization from two disjoint seeded human samples."""
+    rng = np.random.default_rng(seed)
+    texts = df["text"].to_numpy()
+    for name, side in (("human", False), ("llm", True)):
+        t = list(texts[is_llm == side])
+        n = len(t)
+        r.add_metric(f"duplicates_{name}", D.duplicates(t), f"{name} texts repeating an earlier {name} text "
+                     "exactly (kept: they lower diversity)", n=n, group="diversity")
+        r.add_metric(f"compression_ratio_{name}", D.compression_ratio(t), f"gzip compression ratio of all {name} "
+                     "texts joined (the diversity package's; higher = more repetitive)", n=n, group="diversity")
+        r.add_metric(f"ngram_diversity_{name}", D.ngram_diversity(t), f"sum over n=1..4 of distinct/all n-grams "
+                     f"of all {name} texts (the diversity package's; lower = narrower)", n=n, group="diversity")
+        pick = np.sort(rng.choice(n, min(n, PAIR_SAMPLE), replace=False))
+        v = D.pair_mean_interval(D.rougel_matrix([t[i] for i in pick]), seed)
+        r.add_metric(f"homogenization_rougel_{name}", v[0], f"mean ROUGE-L F1 over pairs of {len(pick)} seeded "
+                     f"{name} texts (the diversity package's homogenization; higher = more alike)", ci=v[1:],
+                     n=len(pick), group="diversity")
+    h = np.flatnonzero(~is_llm)
+    k = min(PAIR_SAMPLE, len(h) // 2)
+    if k >= 10:
+        perm = rng.permutation(h)
+        halves = [D.pair_mean_interval(D.rougel_matrix(list(texts[perm[j * k:(j + 1) * k]])), seed)[0]
+                  for j in (0, 1)]
+        r.add_metric("homogenization_rougel_ceiling", float(np.mean(halves)), f"the same on two disjoint seeded "
+                     f"samples of {k} human texts (what human text shows; the range of the two is the interval)",
+                     ci=(min(halves), max(halves)), n=2 * k, group="diversity")
+        floor = 1.0  # a side made of one text repeated
+        c, x = r.metrics["homogenization_rougel_ceiling"].value, r.metrics["homogenization_rougel_llm"].value
+        if floor > c:
+            r.add_metric("homogenization_rougel_position", (x - c) / (floor - c), "how far the LLM side is from "
+                         "the human ceiling (0) to the floor (1: one text repeated) in ROUGE-L homogenization",
+                         n=2 * k, group="diversity")
+
+
+def add_embeddings(r, df, is_llm, groups, seed, max_embed, device=None):
     from ...text.embeddings import embed
     rng = np.random.default_rng(seed)
     pick = []
@@ -112,7 +150,7 @@ def add_embeddings(r, df, is_llm, groups, seed, max_embed):
         idx = np.flatnonzero(is_llm == side)
         pick.append(np.sort(rng.choice(idx, max_embed, replace=False)) if len(idx) > max_embed else idx)
     idx = np.concatenate(pick)
-    E = embed(df["text"].to_numpy()[idx].tolist())
+    E = embed(df["text"].to_numpy()[idx].tolist(), device=device)
     y = is_llm[idx]
     div = {}
     for name, side in (("human", False), ("llm", True)):
@@ -120,6 +158,16 @@ def add_embeddings(r, df, is_llm, groups, seed, max_embed):
         div[name] = embedding_diversity(E[m], idx[m], seed)
         r.add_metric(f"embedding_diversity_{name}", div[name][0], f"mean pairwise cosine distance between "
                      f"{name} texts (MiniLM embeddings); lower = narrower", ci=div[name][1:], n=int(m.sum()),
+                     group="diversity")
+    for name, side in (("human", False), ("llm", True)):
+        m = y == side
+        hv = D.pair_mean_interval(E[m] @ E[m].T, seed, keys=idx[m]) if m.sum() <= 3000 else (
+            D.embedding_homogenization(E[m]), None, None)
+        r.add_metric(f"embedding_homogenization_{name}", hv[0], f"mean pairwise cosine of {name} MiniLM embeddings "
+                     "(higher = more alike)", ci=hv[1:], n=int(m.sum()), group="diversity")
+        vv = D.vendi_interval(E[m], keys=idx[m])
+        r.add_metric(f"vendi_{name}", vv[0], f"Vendi score of {name} MiniLM embeddings (cosine kernel; the "
+                     "effective number of distinct texts; jackknife interval)", ci=vv[1:], n=int(m.sum()),
                      group="diversity")
     r.add_metric("embedding_diversity_gap", div["human"][0] - div["llm"][0], "human minus LLM embedding "
                  "diversity (positive = LLM narrower)", n=len(idx), group="diversity")

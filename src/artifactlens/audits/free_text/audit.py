@@ -66,7 +66,8 @@ def fit_text_models(texts, seed: int = 0, max_words: int = 25_000):
 def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
                pair: str = "pair_id", domain: str = "domain", seed: int = 0, engine: str = "local",
                batch_size: int = 8192, encoding: str = "utf-8", flags_path=None, embeddings: bool = True,
-               max_embed: int = 3000, tagger_words: int = 25_000, quiet: bool = True) -> AuditResult:
+               max_embed: int = 3000, tagger_words: int = 25_000, quiet: bool = True,
+               device: str | None = None) -> AuditResult:
     """Audit LLM vs human free text. ``path``: a file (long, HC3, wide or index-paired lists) or a pandas
     DataFrame; or ``human=`` and ``llm=`` files. Returns the :class:`AuditResult` (kind ``text``)."""
     df, info, layout = load_corpus(path, human, llm, text, source, pair, domain, encoding, batch_size)
@@ -106,8 +107,9 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
                  group="separability")
     report.add_phrases(r, df, is_llm, seed)
     if embeddings:
-        report.add_embeddings(r, df, is_llm, groups, seed, max_embed)
+        report.add_embeddings(r, df, is_llm, groups, seed, max_embed, device=device)
     report.add_distinct(r, df, is_llm, seed)
+    report.add_diversity(r, df, is_llm, seed)
     if doms.notna().all() and doms.nunique() >= 2:
         so = compare.second_order(df["text"].to_numpy(), doms.to_numpy(), is_llm,
                                   groups if paired else np.arange(len(df)), seed)

@@ -151,4 +151,9 @@ def _clean(df: pd.DataFrame, info: InputInfo) -> pd.DataFrame:
     if df["source"].nunique() < 2:
         raise InputError(f"only {df['source'].iloc[0]} texts found", path=info.path, column="source",
                          expected="both human and llm texts")
+    has_word = df["text"].str.contains(r"\w", regex=True)
+    for side in ("human", "llm"):
+        if not has_word[df["source"] == side].any():
+            raise InputError(f"no {side} text has a word (only spaces, punctuation or symbols)", path=info.path,
+                             column="text", expected=f"{side} texts with words")
     return df
