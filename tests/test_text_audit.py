@@ -34,7 +34,6 @@ def test_demo_finds_planted_artifacts(demo):
     assert r["compression_ratio_llm"] > r["compression_ratio_human"]
     assert r["ngram_diversity_llm"] < r["ngram_diversity_human"]
     assert r.metric("homogenization_rougel_llm").ci[0] > r.metric("homogenization_rougel_human").ci[1]
-    assert r["embedding_homogenization_llm"] > r["embedding_homogenization_human"]
     assert r["vendi_llm"] < r["vendi_human"]
     assert r["homogenization_rougel_llm"] > r["homogenization_rougel_ceiling"]
     assert 0 < r["homogenization_rougel_position"] < 1
