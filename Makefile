@@ -29,7 +29,7 @@ browser:
 	  >/dev/null 2>&1; } || echo "chromium not installed: the browser tests will skip"
 
 test: install browser
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 bench: install
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

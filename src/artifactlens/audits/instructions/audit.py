@@ -151,6 +151,9 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     first = next(iter(src.batches()), None)
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
     dets = build_detectors(embeddings, thresholds, detectors) + list(extra_detectors)
+    for d in dets:
+        if getattr(d, "needs_embeddings", False) and hasattr(d, "device"):
+            d.device = common.device  # the run's --device reaches the detector as an argument
     thr = dict(thresholds or {})
     bad = [d.name for d in dets if d.family not in ERROR_TYPES]
     if bad:

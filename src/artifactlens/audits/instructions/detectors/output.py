@@ -252,6 +252,7 @@ class OutputIrrelevant(InstructionDetector):
     name, family, threshold, higher_is_worse = "output_irrelevant", ERROR_TYPES[2], 0.1, False
     description = "output unrelated to the instruction (MiniLM cosine)"
     needs_embeddings = True
+    device: str | None = None  # where MiniLM runs (the run's --device; set by the audit)
 
     def score_features(self, f):
         from ....text.embeddings import relevance
@@ -260,7 +261,7 @@ class OutputIrrelevant(InstructionDetector):
         idx = np.flatnonzero((f.out_words >= 8) & ~translate)
         if idx.size:
             task = [a + " " + b for a, b in zip(f.texts("ins", idx), f.texts("inp", idx))]
-            cos = relevance(task, f.texts("out", idx), max_chars=300)
+            cos = relevance(task, f.texts("out", idx), max_chars=300, device=self.device)
             score[idx] = cos
             for i, c in zip(idx, cos):
                 if c <= self.threshold:
