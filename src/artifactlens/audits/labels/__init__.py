@@ -228,7 +228,7 @@ def _alt_summary(top, results) -> None:
                   "Alternative Annotator Test, one row per LLM (passes at a winning rate of 0.5 or more)")
     for r in results:
         for f in r.findings:
-            if f.metric == "alt_test_winning_rate" and f.severity == "info":
+            if f.metric == "alt_test_passed" and f.severity == "info":
                 top.add_finding("info", f"{r.params['model_name']}: {f.message}", f"{f.metric}[{r.params['model_name']}]")
     top.headline = top.headline + [k for k in top.metrics if k.startswith("alt_test_winning_rate[")]
 
@@ -345,6 +345,14 @@ def add_arguments(p) -> None:
     g.add_argument("--no-annotator-quality", action="store_true", help="skip the Dawid-Skene / MACE fits")
 
 
+def annotator_kwargs(args) -> dict:
+    """The named-annotator options of parsed CLI flags, as ``audit_labels`` keywords."""
+    return {"human_annotations": args.human_annotations, "llm_annotations": args.llm_annotations,
+            "label_type": args.label_type, "alt_epsilon": args.alt_epsilon, "alt_alpha": args.alt_alpha,
+            "alt_metric": args.alt_metric, "gold_sample": args.gold_sample, "gold_id": args.gold_id,
+            "gold_label": args.gold_label, "annotator_quality": not args.no_annotator_quality}
+
+
 def _bins(spec: str):
     try:
         edges = tuple(float(x) for x in spec.split(","))
@@ -355,4 +363,4 @@ def _bins(spec: str):
     return edges
 
 
-__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "FLAG_RULES"]
+__all__ = ["KIND", "HELP", "EXAMPLES", "audit_labels", "add_arguments", "annotator_kwargs", "FLAG_RULES"]
