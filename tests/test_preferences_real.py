@@ -1,4 +1,5 @@
-"""Preference audit on real data (../shared/data; skipped when absent) and with a tiny local NLI model."""
+"""Preference audit on real data (../shared/data; skipped when absent; LLMBar: the combined verdict of both
+orders, issue 19) and with a tiny local NLI model."""
 from __future__ import annotations
 
 import json
@@ -63,8 +64,8 @@ def test_p2c_inverted_coding_fires(tmp_path, shared_data):
     assert crit and "opposite codings" in crit[0].message and crit[0].metric == "cohen_kappa"
 
 
-def _llmbar_jsonl(tmp_path, name, shared_data):
-    src = shared_data("llmbar", f"{name}.GPT-4_Vanilla_NoRules.result.json")
+def _llmbar_jsonl(tmp_path, name, shared_data, judge="GPT-4"):
+    src = shared_data("llmbar", f"{name}.{judge}_Vanilla_NoRules.result.json")
     rows = json.loads(src.read_text())
     p = tmp_path / f"{name}.jsonl"
     with open(p, "w") as f:
@@ -87,6 +88,31 @@ def test_llmbar_position_inconsistency(tmp_path, shared_data):
     assert r.metric("position_inconsistency_rate").n == len(valid)
     assert r["judge_human_agreement"] == pytest.approx(acc, abs=1e-3)  # no invalid winners in Natural
     assert round(acc, 2) == 0.92  # the figure LLMBar reports
+
+
+@pytest.mark.parametrize("name, judge, first, combined", [
+    ("Adversarial_Neighbor", "GPT-4", 0.649, 0.590),
+    ("Natural", "LLaMA2", 0.760, 0.640),
+])
+def test_llmbar_combined_verdict(tmp_path, shared_data, name, judge, first, combined):
+    p, rows = _llmbar_jsonl(tmp_path, name, shared_data, judge)
+    # independent: the verdict is the winner where both orders agree, a tie where they differ
+    fo = [str(r["results"][0]["swap = False"]["winner"]) == str(r["label"]) for r in rows]
+    w = [(r["results"][0]["swap = False"]["winner"], r["results"][0]["swap = True"]["winner"], str(r["label"]))
+         for r in rows]
+    comb = [x == y == g for x, y, g in w]
+    consistent = [(x, g) for x, y, g in w if x == y]
+    r = audit_preferences(p, a="output_1", b="output_2", human="gold", judge="judge", judge_swapped="judge_swapped",
+                          prompt="input", codes="1=a,2=b", **FAST)
+    assert r["judge_human_agreement_first_order"] == pytest.approx(np.mean(fo), abs=1e-9)
+    assert r["judge_human_agreement"] == pytest.approx(np.mean(comb), abs=1e-9)
+    assert r["judge_human_agreement_no_ties"] == pytest.approx(np.mean([x == g for x, g in consistent]), abs=1e-9)
+    assert round(np.mean(fo), 3) == first and round(np.mean(comb), 3) == combined
+    assert r.metric("judge_human_agreement").n == len(rows)
+    from sklearn.metrics import cohen_kappa_score
+    verdict = [x if x == y else "tie" for x, y, _ in w]
+    assert r["cohen_kappa"] == pytest.approx(cohen_kappa_score(verdict, [g for *_, g in w]), abs=1e-9)
+    assert "combined verdict" in r.metric("cohen_kappa").description
 
 
 def _tiny_nli(tmp_path):

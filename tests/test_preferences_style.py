@@ -17,43 +17,6 @@ from artifactlens.audits.preferences.stylefit import fit, flip_probability, newt
 FAST = dict(embeddings=False, reward_model=False)
 
 
-def _llmbar(tmp_path, shared_data, name):
-    rows = json.loads(shared_data("llmbar", f"{name}.result.json").read_text())
-    p = tmp_path / "llmbar.jsonl"
-    with open(p, "w") as f:
-        for r in rows:
-            res = r["results"][0]
-            f.write(json.dumps({"input": r["input"], "output_1": r["output_1"], "output_2": r["output_2"],
-                                "gold": r["label"], "judge": res["swap = False"]["winner"],
-                                "judge_swapped": res["swap = True"]["winner"]}) + "\n")
-    return p, rows
-
-
-@pytest.mark.parametrize("name, first, combined", [
-    ("Adversarial_Neighbor.GPT-4_Vanilla_NoRules", 0.649, 0.590),
-    ("Natural.LLaMA2_Vanilla_NoRules", 0.760, 0.640),
-])
-def test_llmbar_combined_verdict(tmp_path, shared_data, name, first, combined):
-    p, rows = _llmbar(tmp_path, shared_data, name)
-    # independent: the verdict is the winner where both orders agree, a tie where they differ
-    fo = [str(r["results"][0]["swap = False"]["winner"]) == str(r["label"]) for r in rows]
-    w = [(r["results"][0]["swap = False"]["winner"], r["results"][0]["swap = True"]["winner"], str(r["label"]))
-         for r in rows]
-    comb = [x == y == g for x, y, g in w]
-    consistent = [(x, g) for x, y, g in w if x == y]
-    r = audit_preferences(p, a="output_1", b="output_2", human="gold", judge="judge", judge_swapped="judge_swapped",
-                          prompt="input", codes="1=a,2=b", **FAST)
-    assert r["judge_human_agreement_first_order"] == pytest.approx(np.mean(fo), abs=1e-9)
-    assert r["judge_human_agreement"] == pytest.approx(np.mean(comb), abs=1e-9)
-    assert r["judge_human_agreement_no_ties"] == pytest.approx(np.mean([x == g for x, g in consistent]), abs=1e-9)
-    assert round(np.mean(fo), 3) == first and round(np.mean(comb), 3) == combined
-    assert r.metric("judge_human_agreement").n == len(rows)
-    from sklearn.metrics import cohen_kappa_score
-    verdict = [x if x == y else "tie" for x, y, _ in w]
-    assert r["cohen_kappa"] == pytest.approx(cohen_kappa_score(verdict, [g for *_, g in w]), abs=1e-9)
-    assert "combined verdict" in r.metric("cohen_kappa").description
-
-
 def test_swap_averaged_agreement(tmp_path):
     rows = [  # P(A) as shown, P(A) swapped (A/B orientation), human
         (0.9, 0.7, "a"), (0.6, 0.3, "b"), (0.4, 0.6, "tie"), (0.2, 0.1, "b"), (0.55, 0.35, "a"), ("x", 0.5, "a")]

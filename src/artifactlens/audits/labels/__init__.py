@@ -228,7 +228,7 @@ def _alt_summary(top, results) -> None:
                   "Alternative Annotator Test, one row per LLM (passes at a winning rate of 0.5 or more)")
     for r in results:
         for f in r.findings:
-            if f.metric == "alt_test_winning_rate" and f.severity == "info":
+            if f.metric == "alt_test_passed" and f.severity == "info":
                 top.add_finding("info", f"{r.params['model_name']}: {f.message}", f"{f.metric}[{r.params['model_name']}]")
     top.headline = top.headline + [k for k in top.metrics if k.startswith("alt_test_winning_rate[")]
 

@@ -94,7 +94,7 @@ def _alt(r: AuditResult, ann: Annotations, a: AltTestResult, o: AnnotatorOptions
                       f"this LLM {can} replace these annotators at epsilon = {a.epsilon:g} (winning rate "
                       f"{a.winning_rate:.2f} {'>=' if a.passed else '<'} 0.5: it beats {int(a.won.sum())} of {k} "
                       f"humans; advantage probability {a.advantage_probability:.2f}; {a.metric})",
-                      "alt_test_winning_rate")
+                      "alt_test_passed")
     if n_small or a.items_dropped:
         r.add_finding("info", f"Alt-Test: {n_small} human(s) with fewer than {o.min_items} usable items not tested; "
                       f"{a.items_dropped} item(s) with fewer than {o.min_humans} human labels or no LLM label left out")
