@@ -120,7 +120,8 @@ def test_labels_agreement_is_symmetric(tmp, data):
     b = values(labels_audit(tmp, rows, human="llm", llm="human", name="swap.csv"))
     # (alpha "pooled" adds the LLM majority to the humans: not symmetric by definition)
     close(a, b, [k for k in ("cohen_kappa_majority", "majority_match_rate") if k in a])
-    if "entropy_drop_bits" in a:  # human minus LLM entropy: swapping the sides flips its sign
+    if a.get("entropy_drop_bits") is not None:  # human minus LLM entropy: swapping the sides flips its sign
+        assert b.get("entropy_drop_bits") is not None  # defined on one side means defined on the other
         close({"d": a["entropy_drop_bits"]}, {"d": -b["entropy_drop_bits"]})
     for x, y in (("human_unanimity_rate", "llm_unanimity_rate"), ("human_entropy_bits", "llm_entropy_bits"),
                  ("krippendorff_alpha_human", "krippendorff_alpha_llm")):
