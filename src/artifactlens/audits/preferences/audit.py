@@ -12,7 +12,7 @@ from ...io.conventions import parse_codes
 from ...io.readers import file_sha256, open_source, require_columns
 from ...result import AuditResult, InputInfo
 from ..common import input_info
-from . import load, locality, metrics, reward, stylefit
+from . import codings, load, locality, metrics, reward, stylefit
 from .family import parse_family_map
 from .report import build_result
 
@@ -109,6 +109,15 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     out = eng.run(reread(), checks, flags_path=flags)
     if info is None:
         info = input_info(src)
+    st = out["preferences"]
+    notes = codings.check(st.get("raw", {}), code_map, path, st.get("nested_row")) if rankings is None else []
+    pt = out["preferences"]["acc"].point()
+    valid = max(pt.get("j_valid", 0), pt.get("h_valid", 0))
+    if (pt.get("rows", 0) or 0) > 0 and valid == 0:
+        cols = ", ".join(f"{c}: {dict(k.most_common(3))}" for c, k in out["preferences"].get("raw", {}).items())
+        raise InputError(f"no row has a choice in the coding ({cols or 'every choice empty'}): nothing was audited",
+                         path=path, expected="choices such as a/b/tie, model_a/model_b/tie, 0/1/2, or --codes "
+                         "CODE=CHOICE for yours")
     for k, n in extra_skips.items():
         info.skip(k, n)
 
@@ -138,8 +147,16 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                                "unstable_if": {"abs_coef_above": stylefit.SEPARATION_LOGIT,
                                                "interval_wider_than": stylefit.WIDE_INTERVAL},
                                "family_rule": "--family-map, else family.name_rule"} if style_control else None
-    return build_result(out["preferences"], locality.summarise(out["locality"], seed), rm, rows, info, params,
-                        rankings=(rj, rh), flags=flags, engine_rows=eng.rows, style=fits)
+    result = build_result(out["preferences"], locality.summarise(out["locality"], seed), rm, rows, info, params,
+                          rankings=(rj, rh), flags=flags, engine_rows=eng.rows, style=fits)
+    for note in notes:
+        result.add_finding("info", note)
+    for who, key in (("judge", "j_valid"), ("human", "h_valid")):
+        if getattr(spec, who) and pt.get("rows") and pt.get(key, 0) < 0.5 * pt["rows"]:
+            result.add_finding("critical", f"{pt['rows'] - pt.get(key, 0):.0f} of {pt['rows']:.0f} {who} choices are "
+                               "outside the coding or empty: the figures rest on the few rows left (check the "
+                               "column and --codes).", f"{who}_invalid_rate")
+    return result
 
 
 def _engines(engine, seed, quiet):

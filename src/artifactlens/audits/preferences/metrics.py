@@ -35,7 +35,10 @@ import pyarrow as pa
 
 from ...engine import BatchContext, Check, MapOutput
 from ...stats import BootstrapSums, hash_keys
+from collections import Counter
+
 from . import style
+from .codings import count_raw
 from .load import PairSpec, combined_verdict, three_way, view
 
 CLASSES = ("a", "b", "tie")
@@ -232,11 +235,20 @@ class PairCheck(Check):
         dis = cols.get("judge_human_disagree")
         rows = [] if dis is None else [int(ids[i]) for i in range(n) if dis[i] is True]
         conf = _confidence(v, cols, rows, ids)
-        return MapOutput(out, {"acc": acc, "disagree": conf})
+        raw, nested = {}, {}
+        for c in (self.spec.judge, self.spec.judge_swapped, self.spec.human):
+            if c and c in batch.schema.names:
+                raw[c], first = count_raw(batch.column(c).to_pylist())
+                if first is not None:
+                    nested[c] = int(ids[first])
+        return MapOutput(out, {"acc": acc, "disagree": conf, "raw": raw, "nested_row": nested})
 
     def merge(self, a, b):
-        return {"acc": a["acc"].merge(b["acc"]), "disagree": sorted(a["disagree"] + b["disagree"],
-                                                                    key=lambda t: (-t[0], t[1]))[:200]}
+        raw = {k: a["raw"].get(k, Counter()) + b["raw"].get(k, Counter()) for k in {*a["raw"], *b["raw"]}}
+        nested = {k: min(x for x in (a["nested_row"].get(k), b["nested_row"].get(k)) if x is not None)
+                  for k in {*a["nested_row"], *b["nested_row"]}}
+        return {"acc": a["acc"].merge(b["acc"]), "raw": raw, "nested_row": nested,
+                "disagree": sorted(a["disagree"] + b["disagree"], key=lambda t: (-t[0], t[1]))[:200]}
 
     def finalize(self, state):
         return state
