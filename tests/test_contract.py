@@ -225,3 +225,13 @@ def test_a_new_audit_is_one_class_and_a_new_metric_one_row(run_cli, tmp_path, mo
     assert any(f.metric == "shouting_rate" and f.severity == "warning" for f in r.findings)  # past 'bad'
     with pytest.raises(TypeError, match="overrides Audit.run"):
         type("Bad", (ShoutAudit,), {"run": lambda self: None})
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if "title" in registry()[k].Options.__dataclass_fields__])
+def test_the_title_option_names_the_result(kind, tmp_path):
+    cls = registry()[kind]
+    name, opts = cls.demo
+    opts = {k: v.format(out=tmp_path) if isinstance(v, str) else v for k, v in opts.items()}
+    opts.update({k: v for k, v in FAST.get(kind, {}).items() if k in cls.Options.__dataclass_fields__})
+    opts["title"] = f"{kind} · release 2"
+    assert al.audit(kind, demo_path(name), **opts).title == f"{kind} · release 2"

@@ -138,6 +138,8 @@ class Audit(ABC):
         with as_path(data, run) as path:
             ctx = RunContext(run=run, kind=self.kind, key=run_key(self.kind, path, opts, run))
             result = self.compute(path, opts, ctx)
+        if getattr(opts, "title", None):  # an Options field ``title`` names the result (a merged report's sections)
+            result.title = opts.title
         self.apply_metric_table(result)
         result.params["run"] = run.record()
         result.params.setdefault("seed", run.seed)

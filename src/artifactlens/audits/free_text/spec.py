@@ -46,10 +46,7 @@ class TextAudit(Audit):
 
     def compute(self, data, o: TextOptions, ctx):
         r = ctx.run
-        res = audit_text(data, human=o.human, llm=o.llm, text=o.text, source=o.source, pair=o.pair, domain=o.domain,
-                         seed=r.seed, engine=ctx.engine("text"), batch_size=r.batch_size, encoding=r.encoding,
-                         flags_path=r.flags, embeddings=o.embeddings, max_embed=o.max_embed,
-                         tagger_words=o.tagger_words, quiet=r.quiet, device=ctx.device)
-        if o.title:
-            res.title = o.title
-        return res
+        return audit_text(data, human=o.human, llm=o.llm, text=o.text, source=o.source, pair=o.pair, domain=o.domain,
+                          seed=r.seed, engine=ctx.engine("text"), batch_size=r.batch_size, encoding=r.encoding,
+                          flags_path=r.flags, embeddings=o.embeddings, max_embed=o.max_embed,
+                          tagger_words=o.tagger_words, quiet=r.quiet, device=ctx.device)

@@ -58,10 +58,7 @@ class InstructionsAudit(Audit):
                                batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, verbose=r.verbose,
                                device=r.device, engine_object=ctx.engine("instructions", workers=r.workers)
                                if r.resume or r.engine != "local" or r.workers else None)
-        res = audit_instructions(data, instruction=o.instruction, input=o.input, output=o.output,
-                                 embeddings=o.embeddings, near_duplicates=o.near_duplicates, thresholds=o.thresholds,
-                                 detectors=o.detectors, clean=o.clean, checked=o.checked,
-                                 common=common)
-        if o.title:
-            res.title = o.title
-        return res
+        return audit_instructions(data, instruction=o.instruction, input=o.input, output=o.output,
+                                  embeddings=o.embeddings, near_duplicates=o.near_duplicates, thresholds=o.thresholds,
+                                  detectors=o.detectors, clean=o.clean, checked=o.checked,
+                                  common=common)

@@ -79,8 +79,5 @@ class PreferencesAudit(Audit):
     def compute(self, data, o: PreferenceOptions, ctx):
         r = ctx.run
         opts = {k: v for k, v in vars(o).items() if k != "title"}
-        res = audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
-                                batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)
-        if o.title:
-            res.title = o.title
-        return res
+        return audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
+                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)

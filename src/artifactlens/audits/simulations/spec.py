@@ -142,6 +142,4 @@ class SimulationsAudit(Audit):
                              expected="CAMEL, SPP, ChatDev, AG2, MetaGPT, Who&When, OpenTelemetry or turns records")
         res = build_result(state, cfg, info, flags_path=r.flags, flag_rows=state.n_turns)
         res.params["engine_used"] = type(engine).__name__
-        if o.title:
-            res.title = o.title
         return res
