@@ -89,6 +89,13 @@ class MetricSpec:
         if (self.warn is not None or self.bad is not None) and self.worse is None:
             raise ValueError(f"{self.name}: a metric with lights needs a direction (worse=...)")
 
+    @classmethod
+    def from_light(cls, name: str, light: dict, **kw) -> "MetricSpec":
+        """The spec of a metric whose lights an audit module already declares as ``{"warn": x, "bad": y,
+        "higher_is_worse": bool}`` (the shape of ``params['thresholds']``), so the values live in one place."""
+        worse = HIGHER_IS_WORSE if light.get("higher_is_worse", True) else LOWER_IS_WORSE
+        return cls(name, worse=worse, warn=light.get("warn"), bad=light.get("bad"), **kw)
+
     @property
     def higher_is_worse(self) -> bool:
         return self.worse != LOWER_IS_WORSE

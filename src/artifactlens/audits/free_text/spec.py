@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...contract import Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import audit_text
 from .report import THRESHOLDS
@@ -32,8 +32,7 @@ class TextAudit(Audit):
     examples = EXAMPLES
     Options = TextOptions
     demo = ("text.jsonl", {})
-    metrics = MetricTable(tuple(MetricSpec(m, worse=HIGHER_IS_WORSE, warn=t["warn"], bad=t["bad"])
-                                for m, t in THRESHOLDS.items()))
+    metrics = MetricTable(tuple(MetricSpec.from_light(m, t) for m, t in THRESHOLDS.items()))
 
     @classmethod
     def add_arguments(cls, parser) -> None:

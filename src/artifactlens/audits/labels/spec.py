@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...contract import LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, _bins, add_arguments as _add_arguments, annotator_kwargs, audit_labels
+from .build import THRESHOLDS
 from .check import DEFAULT_BINS, MAX_ITEMS
 
 
@@ -43,6 +44,9 @@ class LabelOptions:
     annotator_quality: bool = True
 
 
+_GROUPS = {"minority_erasure_rate": "minority erasure", "majority_match_rate": "majority collapse"}
+
+
 @register
 class LabelsAudit(Audit):
     kind = "labels"
@@ -52,15 +56,8 @@ class LabelsAudit(Audit):
     demo = ("labels.csv", {"text": "text", "human": "human", "llm": "llm", "id": "id", "domain": "domain",
                            "title": "Task labels (demo)"})
     metrics = MetricTable((
-        MetricSpec("minority_erasure_rate", group="minority erasure", worse=HIGHER_IS_WORSE, warn=0.3, bad=0.5,
-                   headline=True),
-        MetricSpec("majority_match_rate", group="majority collapse", worse=LOWER_IS_WORSE, warn=0.8, bad=0.6,
-                   headline=True),
-        MetricSpec("llm_overconfident_rate", worse=HIGHER_IS_WORSE, warn=0.2, bad=0.4),
-        MetricSpec("entropy_drop_bits", worse=HIGHER_IS_WORSE, warn=0.2, bad=0.5),
-        MetricSpec("krippendorff_alpha_pooled", worse=LOWER_IS_WORSE, warn=0.667, bad=0.4),
-        MetricSpec("second_order_accuracy_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05),
-        MetricSpec("second_order_js_gap_soft", worse=LOWER_IS_WORSE, warn=-0.01, bad=-0.03),
+        *(MetricSpec.from_light(name, light, group=_GROUPS.get(name), headline=name in _GROUPS)
+          for name, light in THRESHOLDS.items()),  # the lights build.py's findings also read
         MetricSpec("alt_test_winning_rate", group="can the LLM replace the annotators", headline=True),
         MetricSpec("alt_test_passed", group="can the LLM replace the annotators", worse=LOWER_IS_WORSE, bad=0.0),
         MetricSpec("alt_test_advantage_probability", group="can the LLM replace the annotators"),

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
+from .report import HEADLINE, THRESHOLDS
 
 
 @dataclass
@@ -49,15 +50,9 @@ class PreferencesAudit(Audit):
                                   "judge_swapped": "judge_swapped", "prompt": "prompt", "reference": "reference",
                                   "model_a": "model_a", "model_b": "model_b", "judge_model": "gpt-4"})
     metrics = MetricTable((
-        MetricSpec("judge_human_agreement", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5, headline=True),
-        MetricSpec("cohen_kappa", worse=LOWER_IS_WORSE, warn=0.4, bad=0.0, headline=True),
-        MetricSpec("position_inconsistency_rate", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
-        MetricSpec("judge_first_pick_rate", headline=True),
-        MetricSpec("judge_prefers_longer_rate", headline=True),
-        MetricSpec("self_preference_gap", headline=True),
-        MetricSpec("judge_invalid_rate", worse=HIGHER_IS_WORSE, warn=0.01, bad=0.05),
-        MetricSpec("reward_model_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05, headline=True),
-        MetricSpec("judge_human_agreement_first_order", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5),
+        *(MetricSpec.from_light(name, light, headline=name in HEADLINE) for name, light in THRESHOLDS.items()),
+        *(MetricSpec(name, headline=True) for name in HEADLINE if name not in THRESHOLDS),
+        MetricSpec.from_light("judge_human_agreement_first_order", THRESHOLDS["judge_human_agreement"]),
         MetricSpec("style_flip_share", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
         MetricSpec("style_debiased_agreement"),
     ))
