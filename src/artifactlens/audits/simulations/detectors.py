@@ -107,30 +107,29 @@ class ConversationReset(Detector):
                                      if s[i] < 1 else "says it starts the task over"))
 
 
-@register
-class RoleFlip(Detector):
-    name = "role_flip"
-    family = "FM-1.2"
+class _RuleHits(Detector):
+    """Score: how many of the audit's stated rules a turn breaks, read from ``column`` (the comma-joined
+    names of the rules that fired, written by the check); the reason names them after ``label``."""
+
+    column = label = ""
     threshold = 1
+
+    def score(self, batch):
+        rules = batch.column(self.column).to_pylist()
+        s = np.array([len(r.split(",")) if r else 0 for r in rules], dtype=np.float64)
+        return RowScores(s, _reasons(s, self.decide(s), lambda i: f"{self.label}: {rules[i]}"))
+
+
+@register
+class RoleFlip(_RuleHits):
+    name, family, column, label = "role_flip", "FM-1.2", "flip_rules", "role flip"
     description = "the paper's role flips: a turn speaks as another participant or does another role's part"
 
-    def score(self, batch):
-        rules = batch.column("flip_rules").to_pylist()
-        s = np.array([len(r.split(",")) if r else 0 for r in rules], dtype=np.float64)
-        return RowScores(s, _reasons(s, self.decide(s), lambda i: f"role flip: {rules[i]}"))
-
 
 @register
-class Interruption(Detector):
-    name = "interruption"
-    family = "FM-1.1"
-    threshold = 1
+class Interruption(_RuleHits):
+    name, family, column, label = "interruption", "FM-1.1", "interruption_rules", "interruption"
     description = "a message lacking its role's protocol structure (CAMEL Instruction/Input/Solution), or cut off"
-
-    def score(self, batch):
-        rules = batch.column("interruption_rules").to_pylist()
-        s = np.array([len(r.split(",")) if r else 0 for r in rules], dtype=np.float64)
-        return RowScores(s, _reasons(s, self.decide(s), lambda i: f"interruption: {rules[i]}"))
 
 
 @register
