@@ -41,8 +41,14 @@ def gen(server, cache, *argv) -> int:
 
 
 def requests_in(cache: Path) -> int:
+    """Answers cached so far; 0 while the writer has created the file but not yet its table."""
     with sqlite3.connect(cache / "llm-cache.sqlite") as db:
-        return db.execute("SELECT count(*) FROM answers").fetchone()[0]
+        try:
+            return db.execute("SELECT count(*) FROM answers").fetchone()[0]
+        except sqlite3.OperationalError as e:
+            if "no such table" not in str(e):
+                raise
+            return 0
 
 
 def test_serves_on_loopback_and_names_a_wrong_model(server, tmp_path):
