@@ -13,7 +13,7 @@ from artifactlens.api import registry
 from artifactlens.contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable
 from artifactlens.gate import load_config, parse_threshold
 from artifactlens.result import AuditResult, InputInfo
-from test_report_samples import labels_result
+from support.samples import labels_result
 
 KIND = "gatefake"
 

@@ -15,7 +15,7 @@ import pytest
 from artifactlens.engine import BatchContext, Check, LocalEngine, MapOutput
 from artifactlens.engine.checkpoint import CheckpointStore, ResumableEngine, checkpoint_key, safe_loads
 from artifactlens.io.writers import RowWriter, atomic_write_text
-from test_bad_input import SPECS, write  # tests/ is on sys.path (pytest rootdir insertion)
+from support.bad_input import SPECS, write
 
 
 def row_hashes(rows: list[dict], cols) -> list[str]:

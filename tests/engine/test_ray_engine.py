@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,13 +12,14 @@ ray = pytest.importorskip("ray", reason="Ray is the optional extra artifactlens[
 
 from artifactlens.engine import LocalEngine, get_engine  # noqa: E402
 from artifactlens.io import open_source  # noqa: E402
-from test_engine_parallel import assert_same_results, toy_checks, write_toy  # noqa: E402
+from support.paths import TESTS  # noqa: E402
+from support.toy import Stateful, assert_same_results, toy_checks, write_toy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def local_ray():
-    # Ray workers import the checks by module: let them find this folder and the package
-    here = str(Path(__file__).parent)
+    # Ray workers import the checks by module (support.toy): let them find tests/ and the package
+    here = str(TESTS)
     os.environ["PYTHONPATH"] = os.pathsep.join([here, *sys.path[:3], os.environ.get("PYTHONPATH", "")])
     if ray.is_initialized():  # another test module's audit left a Ray running: start ours with this path
         ray.shutdown()
@@ -56,7 +56,6 @@ def test_ray_flags_without_input_columns(local_ray, toy, tmp_path):
 
 
 def test_ray_refuses_checks_with_state_across_batches(local_ray, toy):
-    from test_engine_parallel import Stateful
     from artifactlens.errors import InputError
     with pytest.raises(InputError, match="keeps state from one batch to the next.*--engine local"):
         get_engine("ray").run(open_source(toy), [Stateful()])
