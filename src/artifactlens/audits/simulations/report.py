@@ -71,10 +71,10 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                        n=int(pt[f"det_{name}_has"]), group="outcomes")
         for lo_, hi_ in LENGTH_BINS:
             b = _bin(lo_)
-            if pt.get(f"len{b}_has"):
-                _ratio(r, acc, f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", f"len{b}_out",
-                       f"len{b}_has", f"task accuracy of conversations with {b} turns", n=int(pt[f"len{b}_has"]),
-                       group="outcomes")
+            if b in state.by_length:
+                _ratio(r, state.by_length[b], f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", "out",
+                       "has", f"task accuracy of conversations with {b} turns",
+                       n=int(state.by_length[b].point()["has"]), group="outcomes")
     _attribution(r, acc, pt)
     if cfg.judge is not None:
         _ratio(r, acc, "judge_digression_rate", "judge_dig", "n", "share of conversations the LLM judge finds "
