@@ -119,6 +119,22 @@ def test_a_broken_record_does_not_validate(results, tmp_path, breakage):
         _validate(tmp_path / "bad.json")
 
 
+def test_alt_test_files_are_two_file_objects_with_their_hashes(tmp_path):
+    from conftest import shared_path
+    d = shared_path("alt_test", "mtbench")
+    r = al.audit("labels", None, human_annotations=str(d / "human_annotations.json"),
+                 llm_annotations=str(d / "llm_annotations.json"), annotator_quality=False)
+    rec = write_croissant([r], tmp_path / "c.json")
+    _validate(tmp_path / "c.json")
+    files = {f["name"]: f for f in rec["distribution"]}
+    for name in ("human_annotations.json", "llm_annotations.json"):
+        assert files[name]["sha256"] == hashlib.sha256((d / name).read_bytes()).hexdigest()
+        assert files[name]["encodingFormat"] == "application/json"
+    assert rec["recordSet"] == []  # {annotator: {item: label}} has no columns to extract
+    assert "gpt-4o (an LLM labeller)" in rec["rai:machineAnnotationTools"]
+    assert "labels (gpt-4o): " in rec["rai:annotationsPerItem"]
+
+
 def test_card_names_the_version_and_result_hashes(results):
     d, paths, rs = results
     md = render_datasheet(rs)

@@ -134,6 +134,21 @@ def test_labels_queue_round_trips_through_gold_sample(tmp_path):
     assert half["gpt-4o"].input.rows_skipped.get("gold row with a missing label") == 20
 
 
+def test_html_page_escapes_the_data_and_wide_labels_say_what_reads_them(instr, tmp_path):
+    from artifactlens.review import render_html
+    d, r, _ = instr
+    q, meta = build_queue(r, load_flags(r)[0], n=12)
+    q = q.set_column(q.schema.get_field_index("instruction"), "instruction",
+                     __import__("pyarrow").array(["<script>alert(1)</script>"] * q.num_rows))
+    page = render_html(q, {**meta, "result": {"sha256": "0" * 64}, "read_back": "artifactlens audit ..."})
+    assert "<script>" not in page and "&lt;script&gt;" in page and page.count("<tr>") == 13
+    lab = al.audit("labels", demo_path("labels.csv"), run=al.RunOptions(flags=str(tmp_path / "lf.jsonl")), text="text",
+                   human="human", llm="llm", id="id", second_order=False)
+    lab.to_json(tmp_path / "l.json")
+    m = write_queue(tmp_path / "l.json", tmp_path / "lq.csv", n=30)
+    assert m["rows"] == 30 and "needs named annotators" in m["read_back"]
+
+
 def test_bad_input_is_one_input_error(instr, tmp_path):
     d, r, _ = instr
     with pytest.raises(InputError, match="no such file"):

@@ -278,6 +278,10 @@ def write_queue(result_path, out, n: int = 200, flags=None, html=None, seed: int
     meta["result"] = {"path": str(p), "sha256": file_sha256(p), "input_sha256": result.input.sha256}
     meta["flags_file"] = {"path": fpath, "sha256": file_sha256(Path(fpath))}
     meta["read_back"] = READ_BACK[result.kind].format(queue=out, id=meta.get("id_column", "id"))
+    if result.kind == "labels" and not (result.params.get("annotators") or any(
+            s.params.get("annotators") for s in result.sections)):
+        meta["read_back"] += (" (--gold-sample needs named annotators: --human-annotations/--llm-annotations, or "
+                              "a long file with --annotator; this run had none)")
     with RowWriter(out) as w:
         for b in table.to_batches():
             w.write(b)
