@@ -81,6 +81,11 @@ def test_weights_undo_the_floor_of_three(instr, tmp_path):
     q.drop(columns=["weight"]).to_csv(tmp_path / "u.csv", index=False)
     weighted, unweighted = _checked(tmp_path / "w.csv"), _checked(tmp_path / "u.csv")
     assert abs(weighted.value - truth) < 0.05 < abs(unweighted.value - truth)
+    # `artifactlens sample instructions` draws the same way and now writes the same weights
+    from artifactlens.audits.instructions.checked import sample_to_check
+    s = sample_to_check(d / "f.parquet", 40, seed=0).to_pandas()
+    assert s["row"].tolist() == sorted(q["row"]) and np.allclose(s.set_index("row")["weight"],
+                                                                  q.set_index("row")["weight"].loc[s["row"]])
 
 
 def test_ranking_covers_every_stratum_first(instr, tmp_path):
@@ -158,6 +163,8 @@ def test_bad_input_is_one_input_error(instr, tmp_path):
     with pytest.raises(InputError, match="names no flags file"):
         write_queue(tmp_path / "bare.json", tmp_path / "q.csv")
     assert write_queue(tmp_path / "bare.json", tmp_path / "q.csv", n=10, flags=d / "f.parquet")["rows"] == 10
+    with pytest.raises(InputError):  # the queue would overwrite the flags file it reads
+        write_queue(d / "r.json", d / "f.parquet")
     t, _ = load_flags(r)
     with pytest.raises(InputError, match="positive number"):
         build_queue(r, t, n=0)

@@ -50,7 +50,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._version import __version__
-from .audits.instructions.checked import stratified_draw
+from .audits.instructions.checked import design_weights, stratified_draw
 from .errors import InputError
 from .io.readers import file_sha256
 from .result import AuditResult
@@ -231,7 +231,7 @@ def build_queue(result: AuditResult, t: pa.Table, n: int = 200, seed: int = 0) -
     levels, counts = np.unique(strata, return_counts=True)
     queued = {lv: int((strata[rows] == lv).sum()) for lv in levels}
     stands = {lv: float(c / queued[lv]) if queued[lv] else None for lv, c in zip(levels, counts)}
-    weight = np.array([stands[strata[i]] for i in ranked]) * len(ranked) / t.num_rows
+    weight = design_weights(strata, rows)
     cols = {"rank": pa.array([rank[i] for i in ranked], pa.int64()), "row": pa.array(rows),
             "stratum": pa.array(strata[rows].tolist(), pa.string()),
             "value": pa.array(np.round(value[rows], 4)), "flag_score": pa.array(np.round(flag_score[rows], 4)),
@@ -265,7 +265,7 @@ def write_queue(result_path, out, n: int = 200, flags=None, html=None, seed: int
     """``artifactlens review``: the queue to ``out`` (.csv, .jsonl or .parquet), the side file
     ``<out stem>.review.json`` beside it, and with ``html`` a page to read it in. Returns the side file's
     content."""
-    from .io.writers import RowWriter, atomic_write_text
+    from .io.writers import RowWriter, atomic_write_text, check_writable, guard_outputs
     p = Path(result_path)
     if not p.is_file():
         raise InputError("no such file", path=p, expected="a result JSON written by artifactlens")
@@ -274,6 +274,11 @@ def write_queue(result_path, out, n: int = 200, flags=None, html=None, seed: int
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"not an artifactlens result ({e})", path=p, expected="a result JSON") from None
     t, fpath = load_flags(result, flags, p)
+    outs = {"-o": out, "-o (side file)": side_path(out), "--html": html}
+    guard_outputs([p, fpath], outs)
+    for opt, path in outs.items():
+        if path:
+            check_writable(path, opt.split()[0])
     table, meta = build_queue(result, t, n, seed)
     meta["result"] = {"path": str(p), "sha256": file_sha256(p), "input_sha256": result.input.sha256}
     meta["flags_file"] = {"path": fpath, "sha256": file_sha256(Path(fpath))}

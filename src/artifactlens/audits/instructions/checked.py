@@ -100,8 +100,9 @@ def rows_to_check(rate: float, width: float, z: float = 1.96) -> int:
 
 def sample_to_check(flags_path, n: int, seed: int = 0) -> pa.Table:
     """A stratified sample of ``n`` rows from an instruction flags file, to check by hand: columns ``row``,
-    ``stratum``, the instruction/input/output (or the input's own columns), ``flags``, ``reasons``, and
-    empty ``wrong`` / ``error_type`` to fill in. Strata: the first flag of each row, or ``none``."""
+    ``stratum``, the instruction/input/output (or the input's own columns), ``flags``, ``reasons``, the
+    design ``weight`` (:func:`design_weights`), and empty ``wrong`` / ``error_type`` to fill in. Strata: the
+    first flag of each row, or ``none``."""
     from ...io.readers import read_table
     t = read_table(flags_path)
     fl = "al_flags" if "al_flags" in t.schema.names else "flags"
@@ -118,6 +119,7 @@ def sample_to_check(flags_path, n: int, seed: int = 0) -> pa.Table:
         if c not in (fl, reasons):
             cols[c] = out.column(c)
     cols.update({"flags": out.column(fl), "reasons": t.take(pa.array(picked)).column(reasons),
+                 "weight": pa.array(np.round(design_weights(strata, picked), 6)),
                  "wrong": pa.nulls(len(picked), pa.string()), "error_type": pa.nulls(len(picked), pa.string())})
     return pa.table(cols)
 
@@ -148,6 +150,17 @@ def stratified_draw(strata, n: int, seed: int = 0) -> np.ndarray:
         idx = np.flatnonzero(strata == level)
         picked.extend(rng.choice(idx, size=int(k), replace=False).tolist())
     return np.sort(np.array(picked, dtype=np.int64))
+
+
+def design_weights(strata, picked) -> np.ndarray:
+    """The weight of each drawn row: the input rows it stands for (its stratum's rows / the rows drawn from
+    it), scaled to a mean of 1; ``--checked`` weights the PPI rectifier by it (:func:`ppi_error_rate`)."""
+    strata = np.asarray(strata, dtype=object)
+    picked = np.asarray(picked, dtype=np.int64)
+    levels, counts = np.unique(strata, return_counts=True)
+    size = dict(zip(levels, counts))
+    drawn = dict(zip(*np.unique(strata[picked], return_counts=True)))
+    return np.array([size[s] / drawn[s] for s in strata[picked]], float) * len(picked) / strata.size
 
 
 def _bool_cols(t) -> set:
