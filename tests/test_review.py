@@ -118,6 +118,9 @@ def test_labels_queue_round_trips_through_gold_sample(tmp_path):
     assert len(q) == 40 and meta["id_column"] == "id" and "--gold-sample" in meta["read_back"]
     assert (q["label"] == "").all() and q["id"].is_unique and set(q["stratum"]) <= {
         "llm_erases_minority", "llm_overconfident", "majority_mismatch", "none"}
+    llms = [c for c in q.columns if c.startswith("llm:")]
+    split = q[llms].apply(lambda row: len({json.loads(x)[0] for x in row}) > 1, axis=1)
+    assert len(llms) == 6 and q.loc[split, "uncertainty"].mean() > q.loc[~split, "uncertainty"].mean()
     assert "<table>" in (tmp_path / "queue.html").read_text() and "Review queue: labels" in (tmp_path / "queue.html").read_text()
 
     def gold(fill):

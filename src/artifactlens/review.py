@@ -223,8 +223,8 @@ def build_queue(result: AuditResult, t: pa.Table, n: int = 200, seed: int = 0) -
         on = [i for i in order if raised[i, j]]
         if on and not any(raised[i, j] for i in first):
             first.append(on[0])
-    first = sorted(set(first), key=lambda i: (-value[i], i))
-    ranked = first + [i for i in order if i not in set(first)]
+    opened = set(first)
+    ranked = sorted(opened, key=lambda i: (-value[i], i)) + [i for i in order if i not in opened]
     rank = {i: r + 1 for r, i in enumerate(ranked)}
     rows = np.array(ranked, dtype=np.int64)
     sub = t.take(pa.array(rows))
