@@ -20,10 +20,30 @@ EXAMPLES = """examples:
   artifactlens audit preferences pairs.jsonl --a A --b B --human human --judge judge --model-a model_a \\
       --model-b model_b --judge-model gpt4 --reference reference --nli-model ./roberta-large-mnli
   artifactlens audit preferences --rankings gpt4.json --human-rankings human.json --json cobbler.json
+  artifactlens audit preferences scores.csv --ratings --item question_id --judge-score judge_score \
+      --human-score human_score --judge-column judge --generator model --response answer --judge-range 1,10
 
 choices: a/b/tie, model_a/model_b/tie/tie (inconsistent), 0/1/2 (= first/second/tie) need no flags;
 anything else is counted as invalid and left out of the rates.
 """
+
+
+def add_rating_arguments(p) -> None:
+    """The pointwise-ratings flags (:mod:`.ratings`)."""
+    t = p.add_argument_group("pointwise ratings (one row per rated response; one section per judge)")
+    t.add_argument("--ratings", action="store_true", help="FILE holds pointwise scores, not pairs")
+    t.add_argument("--item", metavar="COL", help="the item (prompt or document) a response answers; the bootstrap "
+                   "resamples items")
+    t.add_argument("--judge-score", metavar="COL", help="the judge's score of the response")
+    t.add_argument("--human-score", metavar="COL", help="people's score of the same response")
+    t.add_argument("--response", metavar="COL", help="the response text (its length in characters)")
+    t.add_argument("--response-length", metavar="COL", help="the response's length as released (instead of the text)")
+    t.add_argument("--generator", metavar="COL", help="the model that wrote the response (self- and family-bias)")
+    t.add_argument("--judge-column", metavar="COL", help="the judge's name, when several judges share the file")
+    t.add_argument("--judge-range", metavar="LO,HI", help="the judge's scale (default: the column's observed range)")
+    t.add_argument("--human-range", metavar="LO,HI", help="people's scale (default: the column's observed range)")
+
+
 __all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_preferences"]
 
 
@@ -59,6 +79,7 @@ def add_arguments(p) -> None:
     g.add_argument("--judge-prob-swapped", metavar="COL", help="the same from the swapped order, in A/B orientation")
     g.add_argument("--family-map", metavar="SPEC", help="model families: NAME=FAMILY,... or a CSV name,family "
                    "(default: the name rule in preferences.family: leading letters, ChatGPT = gpt)")
+    add_rating_arguments(p)
     p.add_argument("--no-style-control", dest="style_control", action="store_false",
                    help="skip the style-control fit (one extra pass over the data)")
     p.add_argument("--no-reward-model", action="store_true", help="skip the reward-model check")
