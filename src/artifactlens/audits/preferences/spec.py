@@ -7,6 +7,7 @@ from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, registe
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
 from .report import HEADLINE, THRESHOLDS
+from .votes import RATES as VOTE_RATES
 
 
 @dataclass
@@ -74,6 +75,8 @@ class PreferencesAudit(Audit):
         *(MetricSpec(name, group="ratings", headline=name in ("judge_human_spearman", "self_bias"))
           for name in ("judge_human_spearman", "judge_human_pearson", "mean_residual", "self_bias",
                        "family_bias", "self_bias_length_controlled")),
+        # several human votes per pair (.votes)
+        *(MetricSpec(name, group="human votes") for name in VOTE_RATES),
     ))
 
     @classmethod
