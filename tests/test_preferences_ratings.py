@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from artifactlens.audits.preferences import audit_preferences
-from artifactlens.audits.preferences.ratings import spearman_replicates
+from artifactlens.audits.preferences import ratings
+from artifactlens.audits.preferences.ratings import ItemWeights, replicate_correlations, spearman_replicates
 from artifactlens.errors import InputError
 
 JUDGES = ("gpt-4o", "claude-3-opus", "llama-3-70b")
@@ -93,16 +94,26 @@ def test_no_planted_bias_is_not_flagged(tmp_path):
     assert any("No judge's self_bias interval excludes 0" in f.message for f in r.findings)
 
 
-def test_spearman_replicates_equal_reranked_resampled_data():
+def test_spearman_replicates_equal_reranked_resampled_data(monkeypatch):
     from scipy.stats import spearmanr
     rng = np.random.default_rng(0)
     x = rng.integers(1, 6, 40).astype(float)
     y = x + rng.integers(-2, 3, 40)
     W = rng.poisson(1.0, (40, 5)).astype(float)
     got = spearman_replicates(x, y, W)
+    r_w, _ = replicate_correlations(x, y, ItemWeights(np.arange(40), weights=W))
     for b in range(5):
         w = W[:, b].astype(int)
         assert got[b] == pytest.approx(spearmanr(np.repeat(x, w), np.repeat(y, w))[0], abs=1e-12)
+        assert r_w[b] == pytest.approx(np.corrcoef(np.repeat(x, w), np.repeat(y, w))[0, 1], abs=1e-12)
+    # rows of one item move together; weights in blocks of items give the figures of weights kept at once
+    items = np.arange(40) // 4
+    whole = replicate_correlations(x, y, ItemWeights(items, seed=3, replicates=50))
+    monkeypatch.setattr(ratings, "CHUNK", 2)
+    iw = ItemWeights(items, seed=3, replicates=50)
+    assert iw._w is None and len(list(iw.blocks())) == 5
+    for a, b in zip(whole, replicate_correlations(x, y, iw)):
+        assert a == pytest.approx(b, abs=1e-12)
 
 
 def test_observed_range_and_bad_input(tmp_path, run_cli):
@@ -115,6 +126,11 @@ def test_observed_range_and_bad_input(tmp_path, run_cli):
     assert "observed range [2, 8]" in r.metric("mean_residual[js]").description
     assert r.input.rows_skipped == {"judge score not a number or empty": 1}
     assert any("wrote none" in f.message for f in r.sections[0].findings)  # judge 'js' is no generator
+    named = audit_preferences(p, ratings=True, item="qid", judge_score="js", human_score="hs", generator="m",
+                              judge_model="A")  # the judge is model 'a' (names compared lower-cased)
+    assert named["self_bias[A]"] == pytest.approx(np.mean(res[0::2]) - np.mean(res[1::2]))
+    assert "self_bias_length_controlled[A]" not in named.metrics
+    assert any("no length" in f.message for f in named.sections[0].findings)
     with pytest.raises(InputError, match=r"row 2: column 'js': a score 6 outside the declared --judge-range 1,5"):
         audit_preferences(p, ratings=True, item="qid", judge_score="js", human_score="hs", judge_range="1,5")
     code, _, err = run_cli("audit", "preferences", p, "--judge-score", "js")

@@ -20,6 +20,8 @@ EXAMPLES = """examples:
   artifactlens audit preferences pairs.jsonl --a A --b B --human human --judge judge --model-a model_a \\
       --model-b model_b --judge-model gpt4 --reference reference --nli-model ./roberta-large-mnli
   artifactlens audit preferences --rankings gpt4.json --human-rankings human.json --json cobbler.json
+  artifactlens audit preferences pandalm.json --a response1 --b response2 --human annotator1,annotator2,annotator3 \
+      --judge judge --codes 0=tie,1=a,2=b          (several votes per pair: the majority, shares, each annotator)
   artifactlens audit preferences scores.csv --ratings --item question_id --judge-score judge_score \
       --human-score human_score --judge-column judge --generator model --response answer --judge-range 1,10
 
@@ -53,7 +55,8 @@ def add_arguments(p) -> None:
     g = p.add_argument_group("pairs")
     g.add_argument("--a", default="response_a", metavar="COL", help="response A (shown first; default response_a)")
     g.add_argument("--b", default="response_b", metavar="COL", help="response B (default response_b)")
-    g.add_argument("--human", metavar="COL", help="the human choice")
+    g.add_argument("--human", metavar="COL", help="the human choice; several annotators as COL1,COL2,... (people's "
+                   "choice is then the majority vote, a split counting as a tie)")
     g.add_argument("--judge", metavar="COL", help="the judge's choice")
     g.add_argument("--judge-swapped", metavar="COL", help="the judge's choice when shown B first, written in the "
                    "original A/B orientation")
