@@ -376,10 +376,12 @@ def audit_ratings(path, *, item: str | None, judge_score: str | None, human_scor
     st = eng.run(batches(), [RatingCheck(spec, judge_name)], flags_path=flags)["ratings"]
     info = input_info(src)
     j, h = st["j"], st["h"]
-    keep = np.isfinite(j) & np.isfinite(h) & (st["item"] != "")
+    keep = np.isfinite(j) & np.isfinite(h) & (st["item"] != "") & (st["judge"] != "")
+    both = np.isfinite(j) & np.isfinite(h)
     for why, m in (("judge score not a number or empty", ~np.isfinite(j)),
                    ("human score not a number or empty", np.isfinite(j) & ~np.isfinite(h)),
-                   ("item id empty", np.isfinite(j) & np.isfinite(h) & (st["item"] == ""))):
+                   ("item id empty", both & (st["item"] == "")),
+                   ("judge name (--judge-column) empty", both & (st["item"] != "") & (st["judge"] == ""))):
         if m.sum():
             info.skip(why, int(m.sum()))
     if not keep.any():
