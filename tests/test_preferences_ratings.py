@@ -67,6 +67,13 @@ def test_self_bias_matches_numpy_and_sklearn(tmp_path):
         from scipy.stats import pearsonr, spearmanr
         assert r[f"judge_human_spearman[{j}]"] == pytest.approx(spearmanr(d.judge_score, d.human_score)[0], abs=1e-12)
         assert r[f"judge_human_pearson[{j}]"] == pytest.approx(pearsonr(d.judge_score, d.human_score)[0], abs=1e-12)
+    # the bootstrap by item is about as wide as statsmodels' cluster-robust OLS interval (clusters = items)
+    import statsmodels.api as sm
+    d = df[df.judge == "gpt-4o"]
+    X = sm.add_constant(np.column_stack([(d.model == "gpt-4o").to_numpy(float), d.answer.str.len() / 1000]))
+    ref = sm.OLS(d.res.to_numpy(), X).fit(cov_type="cluster", cov_kwds={"groups": d.qid.str[1:].astype(int)})
+    lo, hi = r.metric("self_bias_length_controlled[gpt-4o]").ci
+    assert (hi - lo) / 3.92 == pytest.approx(ref.bse[1], rel=0.3)
     # the planted self-boost (1.5 points of 9) is found; llama's raw self-bias is its love of length
     lo, hi = r.metric("self_bias[gpt-4o]").ci
     assert lo > 0.1 and lo < 1.5 / 9 < hi

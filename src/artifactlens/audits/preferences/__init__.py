@@ -4,7 +4,10 @@ First order (:mod:`.metrics`): agreement, Cohen's kappa, ties, position, verbosi
 biases, each with a Poisson-bootstrap interval resampled by ``--group`` (default the prompt). Locality
 (:mod:`.locality`): do choices follow lexicon cues or closeness to the reference? Second order
 (:mod:`.reward`): a Bradley-Terry reward model trained on judge labels vs on human labels. Inputs
-(:mod:`.load`): pairs in any tabular format, or CoBBLEr-style rankings turned into pairs.
+(:mod:`.load`): pairs in any tabular format, or CoBBLEr-style rankings turned into pairs; several human
+votes per pair (:mod:`.votes`: the majority, the shares, each annotator). Pointwise ratings
+(:mod:`.ratings`, ``--ratings``): judges scoring one response at a time against people's scores, with
+self- and family-bias, one section per judge.
 """
 from __future__ import annotations
 
