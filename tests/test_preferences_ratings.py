@@ -101,6 +101,26 @@ def test_no_planted_bias_is_not_flagged(tmp_path):
     assert any("No judge's self_bias interval excludes 0" in f.message for f in r.findings)
 
 
+def test_wide_layout_gives_the_long_figures(tmp_path):
+    import pandas as pd
+    p = tmp_path / "long.jsonl"
+    rows = _ratings(p, n_items=60, self_boost={"gpt-4o": 1.5})
+    wide = pd.DataFrame(rows).pivot_table(index=["qid", "model", "human_score", "answer"], columns="judge",
+                                          values="judge_score").reset_index()
+    w = tmp_path / "wide.parquet"
+    wide.to_parquet(w)
+    long = audit_preferences(p, **KW)
+    kw = {k: v for k, v in KW.items() if k != "judge_column"}
+    got = audit_preferences(w, **{**kw, "judge_score": ",".join(JUDGES)})
+    assert [s.title for s in got.sections] == [s.title for s in long.sections]
+    for name, m in long.metrics.items():
+        assert got[name] == pytest.approx(m.value, abs=1e-12) and got.metric(name).ci == pytest.approx(m.ci)
+    with pytest.raises(InputError, match="two layouts"):
+        audit_preferences(w, **{**KW, "judge_score": ",".join(JUDGES)})
+    with pytest.raises(InputError, match=r"missing column \(for --judge-score \(2\)\)"):
+        audit_preferences(w, **{**kw, "judge_score": "gpt-4o,nope"})
+
+
 def test_spearman_replicates_equal_reranked_resampled_data(monkeypatch):
     from scipy.stats import spearmanr
     rng = np.random.default_rng(0)

@@ -39,7 +39,8 @@ def add_rating_arguments(p) -> None:
     t.add_argument("--ratings", action="store_true", help="FILE holds pointwise scores, not pairs")
     t.add_argument("--item", metavar="COL", help="the item (prompt or document) a response answers; the bootstrap "
                    "resamples items")
-    t.add_argument("--judge-score", metavar="COL", help="the judge's score of the response")
+    t.add_argument("--judge-score", metavar="COL", help="the judge's score of the response; several judges as "
+                   "COL1,COL2,... (one column per judge, named by the column)")
     t.add_argument("--human-score", metavar="COL", help="people's score of the same response")
     t.add_argument("--response", metavar="COL", help="the response text (its length in characters)")
     t.add_argument("--response-length", metavar="COL", help="the response's length as released (instead of the text)")

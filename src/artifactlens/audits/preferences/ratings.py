@@ -5,13 +5,15 @@ Input: one row per rated response: ``--item`` (what the bootstrap resamples: the
 ``--judge-score``, ``--human-score``, and optionally ``--response`` (its text; length in characters) or
 ``--response-length`` (a length as released, in the release's unit), ``--generator`` (the model that wrote
 the response) and ``--judge-column`` (the judge's name, when several judges share one file, one row per
-judge and response). Without ``--judge-column`` the judge is ``--judge-model`` (else the score column).
+judge and response). Or wide: ``--judge-score A,B,...``, one score column per judge, each judge named by
+its column. With one column and no ``--judge-column`` the judge is ``--judge-model`` (else the column).
 
 Definitions, per judge (rows with both scores numeric):
 
 - **scale**: each score is put into [0, 1] by its declared range (``--judge-range LO,HI``:
   ``(s - LO) / (HI - LO)``; a value outside it is an error) or, when none is declared, by the column's
-  observed range over the whole file (all judges together, so judges in one column share one scale);
+  observed range over the whole file (all judges of one column together, so they share one scale; in
+  the wide layout each judge's column has its own);
   the description of ``mean_residual`` says which rule was used.
 - ``judge_human_spearman`` / ``judge_human_pearson``: over the judge's rows; intervals from the Poisson
   bootstrap by item (:mod:`artifactlens.stats.bootstrap`). Spearman is recomputed per replicate on the
@@ -59,8 +61,16 @@ class RatingSpec:
     generator: str | None = None
     judge_column: str | None = None
 
+    @property
+    def judge_scores(self) -> list[str]:
+        """The judge score columns: one (long layout), or a comma list (wide: one column per judge)."""
+        return [c.strip() for c in self.judge_score.split(",") if c.strip()]
+
     def roles(self) -> dict[str, str | None]:
-        return {"--item": self.item, "--judge-score": self.judge_score, "--human-score": self.human_score,
+        cols = self.judge_scores
+        js = {"--judge-score": self.judge_score} if len(cols) < 2 else \
+            {f"--judge-score ({i + 1})": c for i, c in enumerate(cols)}
+        return {"--item": self.item, **js, "--human-score": self.human_score,
                 "--response": self.response, "--response-length": self.response_length,
                 "--generator": self.generator, "--judge-column": self.judge_column}
 
@@ -107,20 +117,24 @@ class RatingCheck(Check):
         s, n = self.spec, batch.num_rows
         col = lambda c: batch.column(c).to_pylist()  # noqa: E731
         strs = lambda c: np.array(["" if v is None else str(v) for v in col(c)], dtype=object)  # noqa: E731
-        st = {"row": ctx.row_ids(n), "item": strs(s.item), "j": _floats(col(s.judge_score)),
-              "h": _floats(col(s.human_score)),
-              "judge": strs(s.judge_column) if s.judge_column else np.full(n, self.judge_name, dtype=object),
-              "gen": strs(s.generator) if s.generator else np.full(n, "", dtype=object)}
         if s.response_length:
-            st["len"] = _floats(col(s.response_length))
+            length = _floats(col(s.response_length))
         elif s.response:
-            st["len"] = np.array([np.nan if v is None else float(len(str(v))) for v in col(s.response)])
+            length = np.array([np.nan if v is None else float(len(str(v))) for v in col(s.response)])
         else:
-            st["len"] = np.full(n, np.nan)
-        return MapOutput({}, st)
+            length = np.full(n, np.nan)
+        base = {"row": ctx.row_ids(n), "item": strs(s.item), "h": _floats(col(s.human_score)), "len": length,
+                "gen": strs(s.generator) if s.generator else np.full(n, "", dtype=object)}
+        cols = s.judge_scores
+        parts = []
+        for k, c in enumerate(cols):  # wide: one column per judge, named by its column
+            name = strs(s.judge_column) if s.judge_column else np.full(n, self.judge_name if len(cols) == 1 else c,
+                                                                         dtype=object)
+            parts.append({**base, "j": _floats(col(c)), "jcol": np.full(n, k), "judge": name})
+        return MapOutput({}, self.merge(*parts) if len(parts) > 1 else parts[0])
 
-    def merge(self, a, b):
-        return {k: np.concatenate([a[k], b[k]]) for k in a}
+    def merge(self, *states):
+        return {k: np.concatenate([st[k] for st in states]) for k in states[0]}
 
 
 # -- statistics on Poisson-bootstrap weights -------------------------------------------------------------
@@ -361,6 +375,9 @@ def audit_ratings(path, *, item: str | None, judge_score: str | None, human_scor
         raise InputError("no input: give FILE with --ratings", expected="a ratings file")
     jr, hr = parse_range(judge_range, "--judge-range"), parse_range(human_range, "--human-range")
     spec = RatingSpec(item, judge_score, human_score, response, response_length, generator, judge_column)
+    if len(spec.judge_scores) > 1 and judge_column:
+        raise InputError("several --judge-score columns (one per judge) and --judge-column (judges in rows) "
+                         "are two layouts: give one", path=path, expected="--judge-score A,B or --judge-column COL")
     judge_name = judge_model or judge_score
     src = open_source(path, encoding=encoding, batch_size=batch_size)
 
@@ -387,10 +404,14 @@ def audit_ratings(path, *, item: str | None, judge_score: str | None, human_scor
     if not keep.any():
         raise InputError("no row has both scores numeric and an item id: nothing was audited", path=path,
                          column=judge_score, expected="numbers in --judge-score and --human-score")
-    js, jrule = _scale(np.where(keep, j, np.nan), jr, "--judge-range", judge_score, st["row"], path)
+    js, jrules = np.full(len(j), np.nan), []
+    for k, c in enumerate(spec.judge_scores):  # each judge score column on its own scale
+        m = st["jcol"] == k
+        js[m], rule = _scale(np.where(keep[m], j[m], np.nan), jr, "--judge-range", c, st["row"][m], path)
+        jrules.append(rule if len(spec.judge_scores) == 1 else f"{c}: {rule}")
     hs, hrule = _scale(np.where(keep, h, np.nan), hr, "--human-range", human_score, st["row"], path)
     info.rows_used = int(keep.sum())
-    scale = f"judge scores by their {jrule}; human scores by their {hrule}"
+    scale = f"judge scores by their {'; '.join(jrules)}; human scores by their {hrule}"
     length = ("characters of --response, per 1000" if not response_length and response else
               "--response-length in its own unit, per 1000" if response_length else "none given")
     fam_text = "--family-map, else the name rule in preferences.family" if family_map else \
