@@ -44,8 +44,10 @@ import pyarrow as pa
 
 from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
+from ...io.readers import open_source, require_columns
 from ...result import AuditResult
 from ...stats import DEFAULT_REPLICATES, hash_keys, poisson_weights
+from ..common import input_info
 from .family import family
 
 CHUNK = 20_000  # items per block of (items, replicates) bootstrap weights
@@ -364,8 +366,6 @@ def audit_ratings(path, *, item: str | None, judge_score: str | None, human_scor
                   engine_for=None, encoding: str = "utf-8", batch_size: int = 8192, flags=None,
                   replicates: int = DEFAULT_REPLICATES) -> AuditResult:
     """Pointwise ratings (module docstring): one result with one section per judge."""
-    from ...io.readers import open_source, require_columns
-    from ..common import input_info
     missing = [f for f, v in (("--item", item), ("--judge-score", judge_score), ("--human-score", human_score))
                if not v]
     if missing:
