@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...result import AuditResult
-from . import load, metrics
+from . import load, metrics, votes
 from .locality import CUE_LABELS
 
 THRESHOLDS = {
@@ -79,6 +79,8 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
                              "human": [list(_ci(b[2]) or [None, None]) if b[2] else None for b in bars]},
                      y_label="rate", y_max=1.0)
     _baselines(r, m, acc)
+    if len(names := votes.columns((params.get("columns") or {}).get("human"))) > 1:
+        _votes(r, acc, names)
     _style(r, style or {}, acc)
     _locality(r, loc)
     _reward(r, rm)
@@ -88,6 +90,7 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
         r.flags = {"path": str(flags), "rows": engine_rows,
                    "columns": ["judge_choice", "judge_verdict", "human_choice", "judge_human_disagree",
                                "position_inconsistent", "words_a", "words_b", "chars_a", "chars_b",
+                               "human_votes", "human_majority_share",
                                "style_flip_prob", "judge_debiased", "cue_*"],
                    "counts": {"judge_human_disagree": int(pt.get("both", 0) - pt.get("agree", 0)),
                               "position_inconsistent": int(pt.get("pi", 0))}}
@@ -278,3 +281,42 @@ def _examples(r, disagree, rows, k: int = 10) -> None:
         fields["response A"], fields["response B"] = rows["a"][row][:600], rows["b"][row][:600]
         r.examples.append({"row": row, "title": f"judge chose {j}, people chose {h}", "fields": fields,
                            "reasons": ["judge and people disagree confidently"]})
+
+
+def _votes(r, acc, names: list[str]) -> None:
+    """Metrics, the per-annotator table and findings on the result ``r`` from the bootstrap sums ``acc``."""
+    pt = acc.point()
+    if not pt.get("vt_pairs"):
+        return
+    got = {}
+    for name, (num, den, desc) in votes.RATES.items():
+        if pt.get(den, 0) > 0 and num in pt:
+            t = acc.ratio(num, den)
+            got[name] = t
+            r.add_metric(name, t[0], desc, ci=_ci(t), n=int(round(pt[den])), group="human votes")
+    rows = []
+    for k, col in enumerate(names):
+        ja = acc.ratio(f"ja{k}_agree", f"ja{k}_n") if pt.get(f"ja{k}_n") else None
+        kp = acc.interval(lambda s, k=k: metrics.kappa(s, f"ak{k}")) if pt.get(f"ja{k}_n") else None
+        hh = acc.ratio(f"hh{k}_agree", f"hh{k}_n") if pt.get(f"hh{k}_n") else None
+        if ja is not None:
+            r.add_metric(f"judge_annotator_agreement[{col}]", ja[0], f"the judge's verdict matches annotator {col}'s "
+                         "vote (3-class)", ci=_ci(ja), n=int(round(pt[f"ja{k}_n"])), group="human votes")
+        row = [col, int(round(pt.get(f"ja{k}_n", 0))), *(ja or (None,) * 3), *(kp or (None,) * 3),
+               int(round(pt.get(f"hh{k}_n", 0))), *(hh or (None,) * 3)]
+        rows.append(row)
+    r.add_table("annotators", ["annotator", "pairs_with_judge", "judge_agreement", "lo", "hi", "judge_kappa",
+                               "kappa_lo", "kappa_hi", "vote_pairs_with_others", "agreement_with_others", "lo",
+                               "hi"], rows,
+                "Each annotator: the judge's agreement with their vote (3-class, Cohen's kappa) and their own "
+                "agreement with the other annotators' votes")
+    n_split = int(round(pt.get("vt_split", 0)))
+    r.add_finding("info", f"People's verdict is the majority of {len(names)} vote columns ({', '.join(names)}); "
+                  f"{n_split} of {int(round(pt['vt_pairs']))} pairs have no single most-voted choice and count as a "
+                  "tie (human_majority_split_rate).", "human_majority_split_rate")
+    if "judge_annotator_agreement" in got and "human_human_agreement" in got:
+        d = acc.interval(lambda s: s["ja_agree"] / s["ja_n"] - s["hh_agree"] / s["hh_n"])
+        if d[1] is not None and d[2] < 0:
+            r.add_finding("warning", f"The judge agrees with a single annotator less often "
+                          f"({_fmt(got['judge_annotator_agreement'])}) than annotators agree with each other "
+                          f"({_fmt(got['human_human_agreement'])}; difference {_fmt(d)}).", "judge_annotator_agreement")
