@@ -2,19 +2,22 @@
 (confusion heatmap, bias bars judge beside human, locality curves by decile, reward gap) and examples."""
 from __future__ import annotations
 
+from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, MetricSpec
 from ...result import AuditResult
 from . import load, metrics, votes
 from .locality import CUE_LABELS
 
-THRESHOLDS = {
-    "judge_human_agreement": {"warn": 0.7, "bad": 0.5, "higher_is_worse": False},
-    "cohen_kappa": {"warn": 0.4, "bad": 0.0, "higher_is_worse": False},
-    "position_inconsistency_rate": {"warn": 0.1, "bad": 0.25, "higher_is_worse": True},
-    "judge_invalid_rate": {"warn": 0.01, "bad": 0.05, "higher_is_worse": True},
-    "reward_model_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
-}
 HEADLINE = ["judge_human_agreement", "cohen_kappa", "position_inconsistency_rate", "judge_first_pick_rate",
             "judge_prefers_longer_rate", "self_preference_gap", "reward_model_gap"]
+# The lit metrics: their warn/bad marks declared once (rows of the audit's metric table; the findings below
+# ask them for the level).
+LIGHTS = {s.name: s for s in (
+    MetricSpec("judge_human_agreement", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5, headline=True),
+    MetricSpec("cohen_kappa", worse=LOWER_IS_WORSE, warn=0.4, bad=0.0, headline=True),
+    MetricSpec("position_inconsistency_rate", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
+    MetricSpec("judge_invalid_rate", worse=HIGHER_IS_WORSE, warn=0.01, bad=0.05),
+    MetricSpec("reward_model_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05, headline=True),
+)}
 BIAS_BARS = [("first pick", "judge_first_pick_rate", "human_first_pick_rate"),
              ("prefers longer", "judge_prefers_longer_rate", "human_prefers_longer_rate"),
              ("self-preference win", "self_preference_judge_win_rate", "self_preference_human_win_rate"),
@@ -33,7 +36,7 @@ def _fmt(t) -> str:
 def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None), flags=None,
                  engine_rows=0, style=None) -> AuditResult:
     r = AuditResult(kind="preferences", title="Preferences: LLM judge against people", params=params, input=info)
-    params["thresholds"] = THRESHOLDS
+    params["thresholds"] = {name: spec.thresholds_entry() for name, spec in LIGHTS.items()}
     acc = pref_state["acc"]
     pt = acc.point()
     info.rows_read = info.rows_read or engine_rows
@@ -111,7 +114,7 @@ def _findings_first_order(r, m) -> None:
         r.add_finding("warning", f"Position bias: the judge picks the response shown first in {_fmt(fp)} of its "
                       f"non-tie choices (favours the {side}; 0.5 = no bias{vs}).", "judge_first_pick_rate")
     pi = m.get("position_inconsistency_rate")
-    if pi and pi[0] > THRESHOLDS["position_inconsistency_rate"]["warn"]:
+    if pi and LIGHTS["position_inconsistency_rate"].light(pi[0]) in ("warn", "bad"):
         r.add_finding("warning", f"The judge changes its choice when the order is swapped in {_fmt(pi)} of pairs.",
                       "position_inconsistency_rate")
     for name, what in (("prefers_longer_gap", "the longer response"), ("self_preference_gap", "its own model's responses")):

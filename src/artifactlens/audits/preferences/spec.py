@@ -1,12 +1,13 @@
 """The preferences audit's contract face: options, metric table, CLI flags and ``compute``."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
-from .report import HEADLINE, THRESHOLDS
+from .report import HEADLINE, LIGHTS
 from .votes import RATES as VOTE_RATES
 
 
@@ -66,9 +67,9 @@ class PreferencesAudit(Audit):
                                   "judge_swapped": "judge_swapped", "prompt": "prompt", "reference": "reference",
                                   "model_a": "model_a", "model_b": "model_b", "judge_model": "gpt-4"})
     metrics = MetricTable((
-        *(MetricSpec.from_light(name, light, headline=name in HEADLINE) for name, light in THRESHOLDS.items()),
-        *(MetricSpec(name, headline=True) for name in HEADLINE if name not in THRESHOLDS),
-        MetricSpec.from_light("judge_human_agreement_first_order", THRESHOLDS["judge_human_agreement"]),
+        *LIGHTS.values(),
+        *(MetricSpec(name, headline=True) for name in HEADLINE if name not in LIGHTS),
+        dataclasses.replace(LIGHTS["judge_human_agreement"], name="judge_human_agreement_first_order", headline=False),
         MetricSpec("style_flip_share", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
         MetricSpec("style_debiased_agreement"),
         # pointwise ratings (.ratings): per judge, in sections and as name[judge] at the top
