@@ -194,6 +194,7 @@ class TooFewItems(InstructionDetector):
     name, family, threshold = "too_few_items", FAMILY, 0.5
     description = "several items asked for, a single one given"
     MAX_WORDS = 12
+    PATTERN = PLURAL_ASK  # (the instruction regex, also timed in bench_instructions.py's Polars pass)
 
     def score_features(self, f):
         w = f.out_words
@@ -224,6 +225,7 @@ class ExplanationMissing(InstructionDetector):
     name, family, threshold = "explanation_missing", FAMILY, 0.5
     description = "an explanation or proof asked for, a bare answer of 1-3 words given"
     MAX_WORDS = 3
+    PATTERN = EXPLAIN_ASK
 
     def score_features(self, f):
         w = f.out_words
