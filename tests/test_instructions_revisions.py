@@ -137,3 +137,5 @@ def test_bad_pairing_is_an_input_error(tmp_path):
         audit_instructions(raw, revised=rev, pair_on="id", quiet=True)
     with pytest.raises(InputError, match="repeats the value 1"):
         audit_instructions(raw, revised=raw, pair_on="id", quiet=True)
+    with pytest.raises(InputError, match="needs --revised"):
+        audit_instructions(raw, pair_on="id", quiet=True)

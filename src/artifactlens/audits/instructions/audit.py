@@ -150,6 +150,9 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
+    if pair_on and not revised:
+        raise InputError("--pair-on pairs rows with their revisions: it needs --revised FILE", column=pair_on,
+                         expected="--revised FILE --pair-on COL, or neither")
     src = open_source(path, encoding=common.encoding, batch_size=common.batch_size)
     first = next(iter(src.batches()), None)
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
