@@ -66,6 +66,6 @@ def cmd_mitigate(args) -> int:
         print(safe_text(t["title"], newlines=False))
         for name, b, a, d, ok in t["rows"]:
             fmt = lambda v: "-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
-            mark = "" if ok is None else (" (as targeted)" if ok else " (NOT as targeted)")
+            mark = (" (unchanged)" if d else "") if ok is None else (" (as targeted)" if ok else " (NOT as targeted)")
             print(f"  {name:<36} {fmt(b):>10} -> {fmt(a):<10} {d or ''}{mark}")
     return 0

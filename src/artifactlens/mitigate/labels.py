@@ -56,7 +56,8 @@ class SoftLabels(Mitigation):
         llm = p.get("llm")
         opts = {"text": p.get("text"), "human": p["human"], "llm": llm if isinstance(llm, list) else [llm],
                 "id": p.get("id"), "domain": p.get("domain"), "alpha_level": p.get("alpha_level", "nominal")}
-        if not p.get("second_order"):
+        so = p.get("second_order")
+        if not so or (isinstance(so, dict) and so.get("enabled") is False):
             opts["second_order"] = False
         return {k: v for k, v in opts.items() if v is not None}
 

@@ -193,14 +193,14 @@ def lc_fit(ma, mb, choice, la, lb) -> dict:
     valid = np.isin(choice, ["a", "b", "tie"])
     rows = []
     for m in models:
-        ia, ib = ma == m, mb == m
+        ia, ib = (ma == m) & (mb != m), (mb == m) & (ma != m)  # a model against itself is no contest
         wins = ((choice == "a") & ia).sum() + ((choice == "b") & ib).sum()
         ties = ((choice == "tie") & (ia | ib)).sum()
         nv = int(((ia | ib) & valid).sum())
         other = np.r_[[theta[idx[x]] for x in mb[ia & valid]], [theta[idx[x]] for x in ma[ib & valid]]]
         lc = float(np.mean(sig(theta[idx[m]] - other))) if len(other) else float("nan")
         words = float(np.mean(np.r_[la[ia], lb[ib]])) if (ia | ib).any() else float("nan")
-        rows.append([m, int(ia.sum() + ib.sum()), round(words, 1), (wins + 0.5 * ties) / nv if nv else None, lc,
+        rows.append([str(m), int(ia.sum() + ib.sum()), round(words, 1), (wins + 0.5 * ties) / nv if nv else None, lc,
                      lc - (wins + 0.5 * ties) / nv if nv else None])
     sel = use & (la != lb)
     a_longer = la > lb

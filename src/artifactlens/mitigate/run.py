@@ -108,6 +108,8 @@ def _moved(b, a, direction) -> bool | None:
     b, a = _num(b), _num(a)
     if b is None or a is None:
         return None
+    if a == b:
+        return None  # unchanged (e.g. already at zero)
     if direction == "toward 0.5":
         return abs(a - 0.5) < abs(b - 0.5)
     return a < b if direction == "down" else a > b

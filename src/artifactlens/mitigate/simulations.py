@@ -115,4 +115,5 @@ class CutAtFirstLoop(Mitigation):
             why.append("; ".join(whys) or None)
             records.append(rec)
         return Mitigated(None, action, why, records=records,
-                         notes=["each conversation is written as a generic turns record (--format turns)"])
+                         notes=["each conversation is written as a generic turns record (--format turns); a cut "
+                                "transcript ends before its stop marker, so unterminated_rate counts it"])
