@@ -23,6 +23,7 @@ from artifactlens.mitigate.run import mitigate
 from artifactlens.result import AuditResult, Finding
 
 from conftest import shared_path
+from test_preferences_real import _llmbar_jsonl
 
 FAST = dict(embeddings=False, reward_model=False)
 LLMBAR = dict(a="output_1", b="output_2", human="gold", judge="judge", judge_swapped="judge_swapped",
@@ -64,15 +65,7 @@ def _table(result: AuditResult) -> dict:
 # -- preferences: LLMBar both orders (ties), CoBBLEr's GPT-4 rankings as pairs (style, length) --------------
 @pytest.fixture(scope="module")
 def llmbar(tmp_path_factory):
-    src = shared_path("llmbar", "Adversarial_Neighbor.GPT-4_Vanilla_NoRules.result.json")
-    rows = json.loads(src.read_text())
-    p = tmp_path_factory.mktemp("llmbar") / "neighbor.jsonl"
-    with open(p, "w") as f:
-        for r in rows:
-            res = r["results"][0]
-            f.write(json.dumps({"input": r["input"], "output_1": r["output_1"], "output_2": r["output_2"],
-                                "gold": r["label"], "judge": res["swap = False"]["winner"],
-                                "judge_swapped": res["swap = True"]["winner"]}) + "\n")
+    p, rows = _llmbar_jsonl(tmp_path_factory.mktemp("llmbar"), "Adversarial_Neighbor", shared_path)
     return p, rows
 
 
