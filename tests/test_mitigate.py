@@ -209,6 +209,14 @@ def test_soft_labels_on_alt_test_wax(tmp_path, wax, run_mitigate):
     first = json.loads(o["soft_label"][0])
     h0 = Counter(json.loads(rows[0]["human"]))
     assert first == pytest.approx({k: v / sum(h0.values()) for k, v in h0.items()})
+    # the command a finding recommends runs as it is written
+    import shlex
+    before = attach_recommendations(AuditResult.from_json(res), str(res))
+    rec = next(f.recommendation for f in before.findings if f.metric == "minority_erasure_rate")
+    argv = shlex.split(rec.split("`")[1])
+    assert argv[:3] == ["artifactlens", "mitigate", "labels"] and argv[-1] == str(p.with_name("wax.mitigated.csv"))
+    code, _, err = run_mitigate(*argv[1:], "--quiet")
+    assert code == 0 and pd.read_csv(argv[-1])["mitigation"].eq("review").sum() == review.sum(), err
     rw = json.loads(o["soft_label_reweighted"][0])
     assert sum(rw.values()) == pytest.approx(1.0) and set(rw) == set(first)
     assert "minority_erasure_rate" in (tmp_path / "after.html").read_text()  # the mitigation table in the report
@@ -314,6 +322,10 @@ def test_every_warning_and_critical_finding_gets_a_recommendation(demo_results, 
                 assert f.recommendation is None
             else:
                 assert f.recommendation, (r.kind, f.metric)
+    from artifactlens.mitigate.recommend import RECOMMENDATIONS, recommendation
+    assert recommendation("labels", "class_drift[maybe]")[0].startswith("rebalance")
+    assert recommendation("simulations", "accuracy_gap_digression") == RECOMMENDATIONS[("simulations", "accuracy_gap")]
+    assert recommendation("preferences", "no_such_metric") == RECOMMENDATIONS[("preferences", "*")]
     pref = next(r for r in demo_results if r.kind == "preferences")
     pi = next(f for f in pref.findings if f.metric == "position_inconsistency_rate")
     assert "artifactlens mitigate preferences" in pi.recommendation and "--method ties" in pi.recommendation

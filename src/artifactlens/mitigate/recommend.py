@@ -15,6 +15,7 @@ only the result schema.
 from __future__ import annotations
 
 import shlex
+from pathlib import PurePath
 
 from ..result import AuditResult, Finding
 
@@ -104,13 +105,21 @@ def recommendation(kind: str, metric: str | None) -> tuple[str, str | None] | No
     return RECOMMENDATIONS.get((kind, "*"))
 
 
-def command(kind: str, method: str, path: str | None) -> str:
-    """The ``artifactlens mitigate`` command line for ``method`` on ``path`` (a placeholder when unknown)."""
-    f = shlex.quote(str(path)) if path else "FILE"
-    return f"artifactlens mitigate {kind} {f} --result RESULT.json --method {method} -o MITIGATED.jsonl"
+def command(kind: str, method: str, path: str | None, result_path: str | None = None) -> str:
+    """The ``artifactlens mitigate`` command line for ``method`` on ``path`` (placeholders when unknown);
+    the output is named after the input (``x.csv`` -> ``x.mitigated.csv``; transcripts: ``.jsonl``)."""
+    q = lambda p: shlex.quote(str(p))  # noqa: E731
+    out = "MITIGATED.jsonl"
+    if path:
+        p = PurePath(str(path))
+        ext = p.suffix.lower() if p.suffix.lower() in (".jsonl", ".csv", ".parquet") and kind != "simulations" \
+            else ".jsonl"
+        out = str(p.with_name(f"{p.stem if p.suffix else p.name}.mitigated{ext}"))
+    return (f"artifactlens mitigate {kind} {q(path) if path else 'FILE'} --result "
+            f"{q(result_path) if result_path else 'RESULT.json'} --method {method} -o {q(out)}")
 
 
-def recommend(kind: str, f: Finding, path: str | None = None) -> str | None:
+def recommend(kind: str, f: Finding, path: str | None = None, result_path: str | None = None) -> str | None:
     """The one-line recommendation of finding ``f`` (with the command where a mitigation applies)."""
     if f.severity == "info":
         return None
@@ -118,14 +127,15 @@ def recommend(kind: str, f: Finding, path: str | None = None) -> str | None:
     if rec is None:
         return None
     advice, method = rec
-    return f"{advice}: `{command(kind, method, path)}`" if method else advice
+    return f"{advice}: `{command(kind, method, path, result_path)}`" if method else advice
 
 
-def attach_recommendations(result: AuditResult) -> AuditResult:
+def attach_recommendations(result: AuditResult, result_path: str | None = None) -> AuditResult:
     """Set ``recommendation`` on every warning and critical finding of ``result`` and its sections that has
-    none yet; returns ``result``."""
+    none yet (``result_path``: where the result is written, for the command); returns ``result``."""
     for r in [result, *result.sections]:
         for f in r.findings:
             if getattr(f, "recommendation", None) is None:
-                f.recommendation = recommend(r.kind or result.kind, f, r.input.path or result.input.path)
+                f.recommendation = recommend(r.kind or result.kind, f, r.input.path or result.input.path,
+                                             result_path)
     return result
