@@ -262,6 +262,48 @@ def test_cut_at_first_loop_on_spp(tmp_path):
     assert set(cut) == set(first) and len(first) >= 3
     assert all(len(cut[c]["turns"]) == k for c, k in first.items())
     assert after["n_conversations"] == 100
+    for k in ("task_accuracy", "role_flip_rate", "interruption_rate"):  # the turns records read as the source did
+        assert after[k] == AuditResult.from_json(res)[k]
+
+
+def test_flipped_turns_are_marked_not_removed(tmp_path):
+    p = DEMO / "simulations.jsonl"
+    res = _audit("simulations", p, tmp_path, "before", embeddings="static")
+    flags = pd.read_json(tmp_path / "before.flags.jsonl", lines=True)
+    mitigate("simulations", p, res, tmp_path / "cut.jsonl")
+    o = [json.loads(x) for x in (tmp_path / "cut.jsonl").read_text().splitlines()]
+    marked = flipped = 0
+    for r, (cid, g) in zip(o, flags.groupby("conversation_id", sort=False)):
+        assert r["id"] == cid
+        want = g["role_flip"].tolist()[: len(r["turns"])]
+        got = ["mitigation" in t for t in r["turns"]]
+        assert got == want and all(t["mitigation"].startswith("role flip: ") for t in r["turns"] if "mitigation" in t)
+        marked, flipped = marked + sum(got), flipped + sum(g["role_flip"])
+    assert marked >= 5 and marked <= flipped
+
+
+def test_cut_after_the_stop_marker(tmp_path):
+    task = "Plan a three-day trip to Lisbon with a budget of 500 euros."
+    recs = [{"id": "t1", "task": task, "turns": [
+        {"speaker": "Planner", "role": "planner", "text": "Day one: the old town, trams and a fado evening."},
+        {"speaker": "Critic", "role": "critic", "text": "Add Belem on day two and keep meals under 40 euros a day."},
+        {"speaker": "Planner", "role": "planner", "text": "Final plan agreed. TERMINATE"},
+        {"speaker": "Critic", "role": "critic", "text": "One more idea: Sintra by train on the last morning."},
+        {"speaker": "Planner", "role": "planner", "text": "Sure, and a boat tour at sunset as well."}]},
+        {"id": "t2", "task": task, "turns": [
+            {"speaker": "Planner", "role": "planner", "text": "Book a hostel in Alfama for three nights."},
+            {"speaker": "Critic", "role": "critic", "text": "Good, then plan the museums. TERMINATE"}]}]
+    p = tmp_path / "runs.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = _audit("simulations", p, tmp_path, "before", embeddings="static")
+    flags = pd.read_json(tmp_path / "before.flags.jsonl", lines=True)
+    assert flags["unaware_of_termination"].tolist() == [False, False, False, False, True, False, False]
+    after = mitigate("simulations", p, res, tmp_path / "cut.jsonl")
+    o = [json.loads(x) for x in (tmp_path / "cut.jsonl").read_text().splitlines()]
+    assert [len(r["turns"]) for r in o] == [3, 2] and o[0]["turns"][-1]["text"].endswith("TERMINATE")
+    assert o[0]["mitigation"] == "cut at turn 3 of 5" and "stop marker" in o[0]["mitigation_reason"]
+    assert o[1]["mitigation"] is None and o[0]["terminated"] is True
+    assert after["n_conversations"] == 2
 
 
 # -- bad input: one line each ---------------------------------------------------------------------------------

@@ -87,10 +87,6 @@ class Mitigation:
         return self.reason
 
 
-def methods(kind: str) -> dict[str, type[Mitigation]]:
-    return dict(REGISTRY.get(kind, {}))
-
-
 def column(table: pa.Table, name: str, path=None) -> list:
     """``table[name]`` as a Python list; a missing column is one :class:`InputError` naming it."""
     if name not in table.column_names:
@@ -108,10 +104,3 @@ def replace(table: pa.Table, name: str, values: list, type: pa.DataType | None =
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         arr = pa.array([None if v is None else str(v) for v in values], type=pa.string())
     return table.set_column(i, name, arr)
-
-
-def flag_list(flags: pa.Table | None, name: str) -> list:
-    """A per-row flag column of the audit (False where absent or null)."""
-    if flags is None or name not in flags.column_names:
-        return []
-    return [bool(v) if v is not None else False for v in flags.column(name).to_pylist()]

@@ -15,8 +15,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pyarrow as pa
-
 from .. import api
 from ..audits.instructions.detectors.base import ERROR_TYPES, FAMILY_TITLES
 from ..contract import RunOptions
@@ -91,7 +89,3 @@ class CleanedSet(Mitigation):
         return Mitigated(ctx.table, action, why, audit_rows=kept,
                          notes=[f"the re-audit reads the {len(kept)} kept rows of {len(keep)} (the cleaned set); "
                                 "the output holds every row, the dropped ones with their fix list"])
-
-
-def kept_table(table: pa.Table, rows: list) -> pa.Table:
-    return table.take(pa.array(rows, type=pa.int64()))

@@ -129,6 +129,10 @@ class StyleDebias(_Preferences):
         why = [f"{self.reason} (P(flip) = {p:.2f}: {c} -> {d})" if f else None
                for c, d, p, f in zip(j3, deb, prob, flip)]
         notes = []
+        if not any(flip):
+            notes.append("no choice reverses with probability above 1/2, so no verdict changed (without model "
+                         "columns the content term is zero and a choice made with its style term never passes "
+                         "1/2); style_flip_share is the expected share of reversals, not a count")
         if ctx.options.get("judge_swapped"):
             notes.append("the style-control fit reads the first-order choice (as shown), so only --judge was "
                          "debiased; --judge-swapped is as the judge gave it")

@@ -173,8 +173,10 @@ def mitigate(kind: str, data, result, out=None, method: str | None = None, *, js
     say(f"wrote {out} ({rows} rows, {changed} mitigated)")
     after_opts = {**options, **getattr(mit, "after_options", {})}
     run = RunOptions(seed=seed, quiet=True)
-    if not mit.changes_rows:
+    if not mit.changes_rows:  # the rows are as they were: the audit's figures stand, the tables are new
         after = AuditResult.from_dict(before.to_dict())
+        m.notes.append("the rows are unchanged, so the audited figures are the result's own; the mitigation is "
+                       "its tables")
     elif m.audit_rows is not None:
         kept = read_table(out).take(pa.array(m.audit_rows, type=pa.int64()))
         after = api.audit(kind, kept, run=run, **after_opts)

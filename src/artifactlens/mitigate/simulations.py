@@ -8,7 +8,8 @@ reader of this audit shares, so the re-audit reads it with the same options and 
 - cut before the first turn that repeats an earlier one (the audit's loop rule, ``repeat``, and the
   FM-1.3 detectors ``step_repetition``, ``semantic_repetition``, ``livelock``, ``tool_error_loop``): the
   transcript up to the loop is what a fine-tune or an evaluation should read;
-- cut after the stop marker where the run went on past it (``unaware_of_termination``, FM-1.5);
+- cut right after the stop marker where the run went on past it (``unaware_of_termination``, FM-1.5: the
+  second turn after the marker or later), so the transcript ends at its marker;
 - turns with a role flip are kept and marked (the turn's ``mitigation`` field names the rule and its
   evidence): a flip is a wrong speaker, not a wrong transcript, and deleting it would hide the artifact.
 
@@ -83,8 +84,10 @@ class CutAtFirstLoop(Mitigation):
                 if hit:
                     cut, cause = i, f"turn {i} repeats an earlier turn ({', '.join(hit)})"
                     break
-                if row.get("unaware_of_termination"):
-                    cut, cause = i, f"turn {i} goes on after the stop marker (unaware_of_termination)"
+                if row.get("unaware_of_termination"):  # its score counts the turns since the stop marker
+                    stop = i - int(row.get("unaware_of_termination_score") or 0)
+                    cut, cause = stop + 1, (f"turn {i} goes on after the stop marker of turn {stop} "
+                                            "(unaware_of_termination): the transcript ends at its marker")
                     break
             turns = []
             flips = 0
