@@ -65,13 +65,14 @@ def _table(result: AuditResult) -> dict:
 # -- preferences: LLMBar both orders (ties), CoBBLEr's GPT-4 rankings as pairs (style, length) --------------
 @pytest.fixture(scope="module")
 def llmbar(tmp_path_factory):
-    p, rows = _llmbar_jsonl(tmp_path_factory.mktemp("llmbar"), "Adversarial_Neighbor", shared_path)
-    return p, rows
+    """LLMBar's Adversarial/Neighbor set judged by GPT-4 in both orders, flattened, and its audit (with flags)."""
+    d = tmp_path_factory.mktemp("llmbar")
+    p, rows = _llmbar_jsonl(d, "Adversarial_Neighbor", shared_path)
+    return p, rows, _audit("preferences", p, d, "before", **LLMBAR)
 
 
 def test_ties_on_llmbar_raise_the_tie_rate_and_end_position_inconsistency(tmp_path, llmbar):
-    p, rows = llmbar
-    res = _audit("preferences", p, tmp_path, "before", **LLMBAR)
+    p, rows, res = llmbar
     out = tmp_path / "ties.jsonl"
     after = mitigate("preferences", p, res, out, "ties", json_out=tmp_path / "after.json", **FAST)
     # independent: a pair whose two orders differ becomes a tie in both
@@ -116,9 +117,10 @@ def cobbler(tmp_path_factory):
             rows.append({"prompt_id": key, "instruction": ex["instruction"], "a": pj[m1]["output"],
                          "b": pj[m2]["output"], "model_a": m1, "model_b": m2,
                          "judge": c(pj[m1]["point"], pj[m2]["point"]), "human": c(ph[m1], ph[m2])})
-    p = tmp_path_factory.mktemp("cobbler") / "pairs.csv"
+    d = tmp_path_factory.mktemp("cobbler")
+    p = d / "pairs.csv"
     pd.DataFrame(rows).to_csv(p, index=False)
-    return p, rows
+    return p, rows, _audit("preferences", p, d, "before", **COBBLER), d / "before.flags.jsonl"
 
 
 COBBLER = dict(a="a", b="b", human="human", judge="judge", prompt="instruction", group="prompt_id",
@@ -126,9 +128,8 @@ COBBLER = dict(a="a", b="b", human="human", judge="judge", prompt="instruction",
 
 
 def test_style_debiased_verdicts_on_cobbler_lower_the_style_flip_share(tmp_path, cobbler):
-    p, rows = cobbler
-    res = _audit("preferences", p, tmp_path, "before", **COBBLER)
-    flags = pd.read_json(tmp_path / "before.flags.jsonl", lines=True)
+    p, rows, res, flags = cobbler
+    flags = pd.read_json(flags, lines=True)
     out = tmp_path / "style.csv"
     after = mitigate("preferences", p, res, out, "style", **FAST)
     m = _table(after)
@@ -143,8 +144,7 @@ def test_style_debiased_verdicts_on_cobbler_lower_the_style_flip_share(tmp_path,
 
 
 def test_length_controlled_win_rates_on_cobbler(tmp_path, cobbler):
-    p, rows = cobbler
-    res = _audit("preferences", p, tmp_path, "before", **COBBLER)
+    p, rows, res, _ = cobbler
     before = AuditResult.from_json(res)
     after = mitigate("preferences", p, res, tmp_path / "len.parquet", "length", **FAST)
     b, a, d, ok = _table(after)["judge_prefers_longer_rate_length_controlled"]
@@ -308,8 +308,7 @@ def test_cut_after_the_stop_marker(tmp_path):
 
 # -- bad input: one line each ---------------------------------------------------------------------------------
 def test_bad_input_is_one_input_error(tmp_path, llmbar, run_mitigate):
-    p, _ = llmbar
-    res = _audit("preferences", p, tmp_path, "before", **LLMBAR)
+    p, _, res = llmbar
     other = tmp_path / "other.jsonl"
     other.write_text("\n".join(p.read_text().splitlines()[:50]) + "\n")
     cases = [
@@ -345,7 +344,7 @@ def demo_results(tmp_path_factory):
     from artifactlens.api import registry
     from artifactlens.demo import run_one_demo
     out = tmp_path_factory.mktemp("demo")
-    fast = {"preferences": FAST, "instructions": {"embeddings": False}, "text": {"embeddings": False},
+    fast = {"preferences": FAST, "instructions": {"embeddings": False}, "text": {"embeddings": False, "tagger_words": 5000},
             "simulations": {"embeddings": "static"}}
     res = []
     for kind, cls in registry().items():
@@ -428,7 +427,7 @@ def test_lights_and_findings_never_contradict_on_the_demo(demo_results):
 
 
 def test_lights_and_findings_never_contradict_on_real_data(tmp_path, llmbar, wax):
-    results = [al.audit("preferences", str(llmbar[0]), **LLMBAR),
+    results = [AuditResult.from_json(llmbar[2]),
                al.audit("labels", str(wax[0]), human="human", llm="llm", id="id", second_order=False),
                al.audit("instructions", str(shared_path("self_instruct", "davinci_predictions.jsonl"))),
                al.audit("simulations", str(shared_path("under-the-surface", "simulation", "spp",
