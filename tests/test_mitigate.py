@@ -344,7 +344,8 @@ def demo_results(tmp_path_factory):
     from artifactlens.api import registry
     from artifactlens.demo import run_one_demo
     out = tmp_path_factory.mktemp("demo")
-    fast = {"preferences": FAST, "instructions": {"embeddings": False}, "text": {"embeddings": False, "tagger_words": 5000},
+    fast = {"preferences": FAST, "instructions": {"embeddings": False},
+            "text": {"embeddings": False, "tagger_words": 5000},
             "simulations": {"embeddings": "static"}}
     res = []
     for kind, cls in registry().items():
