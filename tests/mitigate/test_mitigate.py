@@ -23,7 +23,7 @@ from artifactlens.mitigate.run import mitigate
 from artifactlens.result import AuditResult, Finding
 
 from conftest import shared_path
-from test_preferences_real import _llmbar_jsonl
+from support.llmbar import llmbar_jsonl
 
 FAST = dict(embeddings=False, reward_model=False)
 LLMBAR = dict(a="output_1", b="output_2", human="gold", judge="judge", judge_swapped="judge_swapped",
@@ -67,7 +67,7 @@ def _table(result: AuditResult) -> dict:
 def llmbar(tmp_path_factory):
     """LLMBar's Adversarial/Neighbor set judged by GPT-4 in both orders, flattened, and its audit (with flags)."""
     d = tmp_path_factory.mktemp("llmbar")
-    p, rows = _llmbar_jsonl(d, "Adversarial_Neighbor", shared_path)
+    p, rows = llmbar_jsonl(d, "Adversarial_Neighbor", shared_path)
     return p, rows, _audit("preferences", p, d, "before", **LLMBAR)
 
 
