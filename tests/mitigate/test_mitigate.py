@@ -99,6 +99,21 @@ def test_ties_on_llmbar_raise_the_tie_rate_and_end_position_inconsistency(tmp_pa
         "position_inconsistency_rate"
 
 
+@pytest.mark.parametrize("values, codes, tie", [
+    ([0, 1, 0], "", 2),  # the default numeric reading: 2 is a tie
+    (["0", "1"], "", "2"),
+    ([1, 2, 1], "1=a,2=b", "tie"),  # LLMBar's coding has no tie code: the word, which every coding reads
+    ([0, 1, 2], "0=tie,1=a,2=b", 0),  # PandaLM: the column's own tie code
+    (["a", "b", "tie"], "", "tie"),
+    (["model_a", "model_b"], "", "tie"),
+])
+def test_a_tie_is_written_in_the_columns_coding(values, codes, tie):
+    from artifactlens.io.conventions import parse_codes
+    from artifactlens.mitigate.preferences import PositionTies
+    enc = PositionTies().encoder(values, parse_codes(codes))
+    assert enc("tie") == tie and parse_choice(enc("tie"), parse_codes(codes)) == "tie"
+
+
 @pytest.fixture(scope="module")
 def cobbler(tmp_path_factory):
     """CoBBLEr's GPT-4 and human rankings of 6 models' outputs as pairs (model columns: the style fit has

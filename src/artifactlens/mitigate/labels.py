@@ -88,9 +88,11 @@ class SoftLabels(Mitigation):
             w = {str(k): v / n / (pooled[k] / total) for k, v in c.items()} if n else {}
             s = sum(w.values())
             rew.append(json.dumps({k: round(v / s, 6) for k, v in sorted(w.items())}) if n else None)
-        t = t.append_column("soft_label", pa.array(soft, type=pa.string()))
-        if ctx.settings.get("reweight"):
-            t = t.append_column("soft_label_reweighted", pa.array(rew, type=pa.string()))
+        extra = {"soft_label": soft, **({"soft_label_reweighted": rew} if ctx.settings.get("reweight") else {})}
+        for name, values in extra.items():
+            if name in t.column_names:  # a file mitigated before: its soft labels are recomputed
+                t = t.drop_columns([name])
+            t = t.append_column(name, pa.array(values, type=pa.string()))
         action, why = [], []
         for h, e in zip(human, erased):
             if not h:

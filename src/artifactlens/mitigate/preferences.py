@@ -61,14 +61,21 @@ class _Preferences(Mitigation):
                 seen[c] = v
         inverse = {c: k for k, c in codes.items()}
 
+        numeric = any(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        if not codes and (numeric or any(isinstance(v, str) and v.strip().isdigit() for v in values)):
+            inverse = dict(DEFAULT_NUMERIC)  # the default 0/1/2 reading: write a tie as 2, not as a word
+
         def enc(choice):
             if choice in seen:
                 return seen[choice]
             if choice in inverse:
                 k = inverse[choice]
-                return int(k) if k.isdigit() and any(isinstance(v, int) for v in values) else k
+                return int(k) if k.isdigit() and numeric else k
             return choice
         return enc
+
+
+DEFAULT_NUMERIC = {"a": "0", "b": "1", "tie": "2"}  # io.conventions' default reading of numeric choices
 
 
 def _choices(values, codes) -> np.ndarray:
