@@ -357,7 +357,6 @@ def test_bad_input_is_one_input_error(tmp_path, llmbar, run_mitigate):
 @pytest.fixture(scope="module")
 def demo_results(tmp_path_factory):
     from artifactlens.api import registry
-    from artifactlens.demo import run_one_demo
     out = tmp_path_factory.mktemp("demo")
     fast = {"preferences": FAST, "instructions": {"embeddings": False},
             "text": {"embeddings": False, "tagger_words": 5000},
