@@ -114,7 +114,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     several = len(layout.llm) > 1
     checks = {m: LabelCheck(human=layout.human, llm_column=c, text=layout.text, id=layout.id,
                             domain=layout.domain, suffix=f"__{m}" if several else "", path=path, seed=seed,
-                            bins=subjectivity_bins, max_items=max_items) for m, c in layout.llm.items()}
+                            bins=subjectivity_bins, max_items=max_items, row_columns=bool(flags))
+              for m, c in layout.llm.items()}
     eng = get_engine(engine, seed=seed, quiet=quiet) if isinstance(engine, str) else engine
     out = eng.run(batches, list(checks.values()), flags_path=flags)
     params = {"format": format, "text": text, "human": human, "llm": llms, "id": id, "domain": domain,

@@ -23,9 +23,14 @@ def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
     """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
     index = {k: j for j, k in enumerate(keys)}
     m = np.zeros((len(items), len(keys)))
+    rows: dict[int, np.ndarray] = {}  # items of one batch share their counts dicts: one row per distinct dict
     for i, counts in enumerate(items):
-        for lab, c in counts.items():
-            m[i, index[label_key(lab)]] += c
+        row = rows.get(id(counts))
+        if row is None:
+            row = rows[id(counts)] = np.zeros(len(keys))
+            for lab, c in counts.items():
+                row[index[label_key(lab)]] += c
+        m[i] = row
     return m
 
 
@@ -51,9 +56,14 @@ def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> d
     pooled = h.copy()
     pairs = []
     index = {k: j for j, k in enumerate(keys)}
+    majority: dict[int, object] = {}
+
+    def single(d):
+        if id(d) not in majority:
+            majority[id(d)] = single_majority(_counter(d))
+        return majority[id(d)]
     for i, it in enumerate(items):
-        lm = single_majority(_counter(it[3]))
-        hm = single_majority(_counter(it[2]))
+        lm, hm = single(it[3]), single(it[2])
         if lm is not None:
             pooled[i, index[label_key(lm)]] += 1
         if lm is not None and hm is not None:
