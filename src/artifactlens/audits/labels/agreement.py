@@ -22,16 +22,20 @@ LEVELS = ("nominal", "ordinal", "interval")
 def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
     """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
     index = {k: j for j, k in enumerate(keys)}
-    m = np.zeros((len(items), len(keys)))
-    rows: dict[int, np.ndarray] = {}  # items of one batch share their counts dicts: one row per distinct dict
+    rows: dict[int, int] = {}  # items of one batch share their counts dicts: one row per distinct dict
+    distinct = []
+    which = np.empty(len(items), dtype=np.int64)
     for i, counts in enumerate(items):
-        row = rows.get(id(counts))
-        if row is None:
-            row = rows[id(counts)] = np.zeros(len(keys))
-            for lab, c in counts.items():
-                row[index[label_key(lab)]] += c
-        m[i] = row
-    return m
+        j = rows.get(id(counts))
+        if j is None:
+            j = rows[id(counts)] = len(distinct)
+            distinct.append(counts)
+        which[i] = j
+    table = np.zeros((len(distinct), len(keys)))
+    for j, counts in enumerate(distinct):
+        for lab, c in counts.items():
+            table[j, index[label_key(lab)]] += c
+    return table[which] if len(items) else np.zeros((0, len(keys)))
 
 
 def alpha(counts: np.ndarray, domain=None, level: str = "nominal") -> float:

@@ -68,9 +68,13 @@ def _decide(score: float, rule: dict) -> bool:
 MAX_ITEMS = 200_000  # items kept for Krippendorff's alpha and the second order (memory stays bounded)
 
 
-def _bottom_k(items: list, k: int) -> list:
-    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split."""
-    return items if len(items) <= k else heapq.nsmallest(k, items, key=lambda t: t[0])
+def _bottom_k(items: list, k: int, slack: int = 1) -> list:
+    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split.
+
+    ``slack``: prune only once there are more than ``slack * k`` (merges prune every few batches, not at
+    each, so that merging stays linear; the k smallest of a superset are the same, and ``finalize`` cuts
+    to ``k``)."""
+    return items if len(items) <= slack * k else heapq.nsmallest(k, items, key=lambda t: t[0])
 
 
 class LabelCheck(Check):
@@ -278,12 +282,13 @@ class LabelCheck(Check):
         return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
                 "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
                 "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
-                "items": _bottom_k(a["items"] + b["items"], self.max_items), "n_items": a["n_items"] + b["n_items"],
+                "items": _bottom_k(a["items"] + b["items"], self.max_items, slack=2),
+                "n_items": a["n_items"] + b["n_items"],
                 "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
                 "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
                 "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"],
                 "max_h": max(a["max_h"], b["max_h"]), "max_l": max(a["max_l"], b["max_l"])}
 
     def finalize(self, state):
-        state["items"] = sorted((item for _, item in state["items"]), key=lambda t: t[0])
+        state["items"] = sorted((item for _, item in _bottom_k(state["items"], self.max_items)), key=lambda t: t[0])
         return state
