@@ -175,3 +175,27 @@ def test_bad_joined_inputs_are_one_clear_error(tmp_path, run_cli):
     code, _, stderr = run_cli("audit", "labels", h, "--human", "toxic,insult", "--multi-label", "--id", "id",
                               "--llm-file", other, "--llm-id", "nope", "--no-second-order")
     assert code == 2 and "nope" in stderr and "other.csv" in stderr and "Traceback" not in stderr
+
+
+def test_label_order_within_a_cell_and_the_batch_size_change_no_figure(tmp_path):
+    """The first order parses each distinct cell once and shares equal label multisets between cells:
+    writing the labels of a cell in another order, or cutting the file into other batches, changes nothing."""
+    import random
+    rnd = random.Random(5)
+    rows, shuffled = [], []
+    for i in range(300):
+        h = [rnd.choice("abc") for _ in range(rnd.randint(2, 5))]
+        lm = [rnd.choice("ab") for _ in range(rnd.randint(1, 4))]
+        rows.append((i, json.dumps(h), json.dumps(lm), rnd.choice(["x", "y", ""])))
+        shuffled.append((i, json.dumps(rnd.sample(h, len(h))), json.dumps(rnd.sample(lm, len(lm))), rows[-1][3]))
+    a = _csv(tmp_path / "a.csv", ["id", "human", "llm", "domain"], rows)
+    b = _csv(tmp_path / "b.csv", ["id", "human", "llm", "domain"], shuffled)
+    ra = _audit(a, human="human", llm="llm", id="id", domain="domain", flags=str(tmp_path / "fa.parquet"))
+    for path, bs in ((b, 8192), (a, 7), (b, 50)):
+        rb = _audit(path, human="human", llm="llm", id="id", domain="domain", batch_size=bs,
+                    flags=str(tmp_path / "fb.parquet"))
+        assert {k: (m.value, m.ci) for k, m in ra.metrics.items()} == {k: (m.value, m.ci) for k, m in rb.metrics.items()}
+        assert ra.tables == rb.tables
+    import pyarrow.parquet as pq
+    fa, fb = pq.read_table(tmp_path / "fa.parquet"), pq.read_table(tmp_path / "fb.parquet")
+    assert fa.drop_columns(["human", "llm"]).equals(fb.drop_columns(["human", "llm"]))
