@@ -7,6 +7,14 @@ MajorityVote aggregation plus the krippendorff package's alpha on the same annot
 labels and agreement part of what the audit computes).
 
     .venv/bin/python bench/bench_labels.py [--items 10000] [--seeds 5]
+
+Scaling (issue 16 item 17): ``--sizes 10000,100000,1000000`` times the first order alone (the streamed
+check + agreement + tests, no flags file, no second order) at each size beside crowd-kit's MajorityVote
+on the same annotations in the same run (CPU seconds of ``MajorityVote().fit_predict`` on the long
+frame of every human and LLM label; and the peer pipeline with reading the CSV and building that frame),
+with the ratio and the CPU time per item, so linear growth shows as a flat per-item column:
+
+    .venv/bin/python bench/bench_labels.py --sizes 10000,100000,1000000
 """
 from __future__ import annotations
 
@@ -69,11 +77,83 @@ def peer(path: Path) -> float:
     return time.perf_counter() - t0
 
 
+def write_fast(n: int, path: Path, seed: int = 0) -> None:
+    """The scaling file: 3-5 human labels and 5 LLM samples an item (3 classes), generated with numpy."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    rng = np.random.default_rng(seed)
+    lvl = rng.integers(3, size=n)
+    n_h = rng.integers(3, 6, size=n)
+    h = np.where(rng.random((n, 5)) < 0.7, lvl[:, None], rng.integers(3, size=(n, 5)))
+    l = np.where(rng.random((n, 5)) < 0.9, lvl[:, None], rng.integers(3, size=(n, 5)))
+    quoted = [json.dumps(x) for x in LABELS]
+    cell = {}
+
+    def cells(codes, counts):
+        out = []
+        for row, k in zip(codes.tolist(), counts.tolist()):
+            key = tuple(row[:k])
+            c = cell.get(key)
+            if c is None:
+                c = cell[key] = "[" + ", ".join(quoted[j] for j in key) + "]"
+            out.append(c)
+        return out
+
+    table = pa.table({"id": np.arange(n), "human": cells(h, n_h), "llm": cells(l, np.full(n, 5))})
+    pacsv.write_csv(table, path)
+
+
+def majority_vote_cpu(path: Path) -> tuple[float, float]:
+    """(CPU s of crowd-kit MajorityVote.fit_predict on the long frame of every label, CPU s of the whole
+    peer pipeline: pandas.read_csv, building the long frame, MajorityVote)."""
+    import pandas as pd
+    from crowdkit.aggregation import MajorityVote
+    c0 = time.process_time()
+    df = pd.read_csv(path)
+    frames = []
+    for src in ("human", "llm"):
+        labels = df[src].map(json.loads).explode()
+        frames.append(pd.DataFrame({"task": labels.index.to_numpy(), "label": labels.to_numpy(),
+                                    "worker": src + labels.groupby(level=0).cumcount().astype(str).to_numpy()}))
+    long = pd.concat(frames, ignore_index=True)
+    c1 = time.process_time()
+    MajorityVote().fit_predict(long[["task", "worker", "label"]])
+    c2 = time.process_time()
+    return c2 - c1, c2 - c0
+
+
+def scaling(sizes: list[int]) -> None:
+    from artifactlens.audits.labels import audit_labels
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} (CPU seconds are the stable figure)")
+    print("| items | first order wall s | first order CPU s | CPU us/item | MajorityVote CPU s | ratio to MV | "
+          "MV pipeline (read + frame + MV) CPU s | ratio to MV pipeline |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as d:
+        warm = Path(d) / "warm.csv"
+        write_fast(2000, warm)
+        audit_labels(warm, human="human", llm="llm", id="id", second_order=False)
+        for n in sizes:
+            path = Path(d) / f"labels_{n}.csv"
+            write_fast(n, path)
+            t0, c0 = time.perf_counter(), time.process_time()
+            r = audit_labels(path, human="human", llm="llm", id="id", second_order=False)
+            t, c = time.perf_counter() - t0, time.process_time() - c0
+            mv, pipe = majority_vote_cpu(path)
+            print(f"| {n:,} | {t:.1f} | {c:.1f} | {1e6 * c / n:.1f} | {mv:.1f} | {c / mv:.2f} | {pipe:.1f} | "
+                  f"{c / pipe:.2f} |", flush=True)
+            assert r.input.rows_used == n
+            path.unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--sizes", help="comma-separated item counts: the first-order scaling run beside MajorityVote")
     a = ap.parse_args()
+    if a.sizes:
+        scaling([int(x) for x in a.sizes.split(",")])
+        return
     from artifactlens.audits.labels import audit_labels
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "labels.csv"

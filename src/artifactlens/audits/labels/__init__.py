@@ -23,6 +23,7 @@ from .items import sorted_keys
 from .alttest import METRICS as ALT_METRICS
 from .annotator_build import AnnotatorOptions, add_quality, annotator_sections
 from .annotators import LABEL_TYPES, item_batches, read_alt_test, read_gold, read_long
+from .joined import read_joined
 from .read import Layout, long_to_items, wide_batches
 from . import second_order as _so
 
@@ -49,7 +50,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
                  max_items: int = MAX_ITEMS, human_annotations=None, llm_annotations=None,
                  label_type: str = "auto", alt_epsilon: float = 0.15, alt_alpha: float = 0.05,
                  alt_metric: str | None = None, gold_sample=None, gold_id: str = "id", gold_label: str = "label",
-                 annotator_quality: bool = True) -> AuditResult:
+                 annotator_quality: bool = True, llm_file=None, llm_id: str | None = None,
+                 multi_label: bool = False) -> AuditResult:
     """Audit LLM labels against human labels; returns an :class:`AuditResult` (one section per LLM when
     there are several).
 
@@ -67,6 +69,10 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     annotator-quality table (crowd-kit Dawid-Skene and MACE; ``annotator_quality=False`` skips it),
     label-distribution distances and agreement, and with ``gold_sample`` (a file of ``gold_id``,
     ``gold_label``) prediction-powered estimates. ``label_type``: auto, categorical, ordinal or numeric.
+
+    Inputs as people keep them (:mod:`.joined`): ``llm_file`` holds the LLM labels (``llm`` columns), joined
+    to ``path`` by ``id`` (``llm_id`` in the LLM file); ids in one file only are counted and reported.
+    ``multi_label``: ``human`` and each ``llm`` value name comma-separated 0/1 columns, one per class.
     """
     if format not in ("wide", "long"):
         raise InputError(f"unknown format '{format}'", expected="wide or long")
@@ -78,6 +84,7 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     _check_alt_options(alt_epsilon, alt_alpha, alt_metric, label_type)
     skipped: dict = {}
     ann = None
+    notes, llm_src = [], None
     if human_annotations is not None or llm_annotations is not None:
         if human_annotations is None or llm_annotations is None:
             raise InputError("the Alt-Test layout needs both --human-annotations and --llm-annotations",
@@ -92,8 +99,13 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
         if path is None:
             raise InputError("no input file", expected="FILE, or --human-annotations and --llm-annotations")
         src = open_source(path, encoding=encoding, batch_size=batch_size)
-        layout, batches, skipped = _read(src, path, format, text, human, llms, id, domain, model, annotator, label,
-                                         source)
+        if llm_file is not None or multi_label:
+            layout, batches, skipped, notes, llm_src = _read_joined(src, path, format, text, human, llms, id,
+                                                                    domain, llm_file, llm_id, multi_label,
+                                                                    encoding, batch_size)
+        else:
+            layout, batches, skipped = _read(src, path, format, text, human, llms, id, domain, model, annotator,
+                                             label, source)
         if format == "long" and annotator:
             ann = read_long(open_source(path, encoding=encoding, batch_size=batch_size), id=id, label=label,
                             source=source, annotator=annotator, model=model, human_value=human or "human",
@@ -102,7 +114,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     several = len(layout.llm) > 1
     checks = {m: LabelCheck(human=layout.human, llm_column=c, text=layout.text, id=layout.id,
                             domain=layout.domain, suffix=f"__{m}" if several else "", path=path, seed=seed,
-                            bins=subjectivity_bins, max_items=max_items) for m, c in layout.llm.items()}
+                            bins=subjectivity_bins, max_items=max_items, row_columns=bool(flags))
+              for m, c in layout.llm.items()}
     eng = get_engine(engine, seed=seed, quiet=quiet) if isinstance(engine, str) else engine
     out = eng.run(batches, list(checks.values()), flags_path=flags)
     params = {"format": format, "text": text, "human": human, "llm": llms, "id": id, "domain": domain,
@@ -113,6 +126,8 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
               "unit": "item (a wide row, or the annotations of one id in a long file)"}
     if info is None:
         info = input_info(src)
+        if llm_src is not None:
+            _add_llm_file(info, llm_src)
     for k, v in skipped.items():
         info.skip(k, v)
     results = []
@@ -133,6 +148,11 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
         _annotators(results, ann, params, seed, alt_epsilon, alt_alpha, alt_metric, annotator_quality, gold_sample,
                     gold_id, gold_label, encoding)
     top = results[0] if not several else _combine(results, info, params, title)
+    for severity, message in notes:
+        top.add_finding(severity, message)
+    if llm_file is not None or multi_label:
+        top.params["joined"] = {"llm_file": None if llm_file is None else str(llm_file), "llm_id": llm_id or id,
+                                "multi_label": bool(multi_label)}
     if ann is not None:
         add_quality(top, ann, AnnotatorOptions(seed=seed, quality=annotator_quality))
         if several:
@@ -162,6 +182,27 @@ def _read(src, path, format, text, human, llms, id, domain, model, annotator, la
     layout = Layout(text=text, human=human or "human", llm={}, id=id, domain=domain, format="long",
                     long={"label": label, "source": source, "annotator": annotator, "model": model})
     return long_to_items(src, layout, human_value=human or "human", llm_values=tuple(llms))
+
+
+def _read_joined(src, path, format, text, human, llms, id, domain, llm_file, llm_id, multi_label, encoding,
+                 batch_size):
+    """(layout, batches, skipped, notes, LLM source) of two joined files or a multi-label file."""
+    if format != "wide":
+        raise InputError("--llm-file and --multi-label read wide files (one row per item or per annotation)",
+                         path=path, expected="--format wide, or a long file without them")
+    llm_src = open_source(llm_file, encoding=encoding, batch_size=batch_size) if llm_file is not None else None
+    layout, batches, skipped, notes = read_joined(src, llm_src, id=id, human=human, llm=llms, text=text,
+                                                  domain=domain, llm_id=llm_id, multi_label=multi_label,
+                                                  batch_size=batch_size)
+    return layout, batches, skipped, notes, llm_src
+
+
+def _add_llm_file(info, llm_src) -> None:
+    info.path = f"{info.path} + {llm_src.path}"
+    info.sha256 = f"{info.sha256}+{llm_src.sha256}"
+    info.rows_read += llm_src.rows_read
+    for reason, n in llm_src.skipped.items():
+        info.skip(f"{reason} (LLM file)", n)
 
 
 def _check_alt_options(epsilon, alpha, metric, label_type) -> None:

@@ -22,11 +22,20 @@ LEVELS = ("nominal", "ordinal", "interval")
 def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
     """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
     index = {k: j for j, k in enumerate(keys)}
-    m = np.zeros((len(items), len(keys)))
+    rows: dict[int, int] = {}  # items of one batch share their counts dicts: one row per distinct dict
+    distinct = []
+    which = np.empty(len(items), dtype=np.int64)
     for i, counts in enumerate(items):
+        j = rows.get(id(counts))
+        if j is None:
+            j = rows[id(counts)] = len(distinct)
+            distinct.append(counts)
+        which[i] = j
+    table = np.zeros((len(distinct), len(keys)))
+    for j, counts in enumerate(distinct):
         for lab, c in counts.items():
-            m[i, index[label_key(lab)]] += c
-    return m
+            table[j, index[label_key(lab)]] += c
+    return table[which] if len(items) else np.zeros((0, len(keys)))
 
 
 def alpha(counts: np.ndarray, domain=None, level: str = "nominal") -> float:
@@ -51,9 +60,14 @@ def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> d
     pooled = h.copy()
     pairs = []
     index = {k: j for j, k in enumerate(keys)}
+    majority: dict[int, object] = {}
+
+    def single(d):
+        if id(d) not in majority:
+            majority[id(d)] = single_majority(_counter(d))
+        return majority[id(d)]
     for i, it in enumerate(items):
-        lm = single_majority(_counter(it[3]))
-        hm = single_majority(_counter(it[2]))
+        lm, hm = single(it[3]), single(it[2])
         if lm is not None:
             pooled[i, index[label_key(lm)]] += 1
         if lm is not None and hm is not None:

@@ -13,9 +13,10 @@ from .alttest import AltTestResult, alt_test
 from .annotators import Annotations
 from .items import label_text
 from .ppi import ppi_estimates
-from .quality import annotator_quality, distribution_figures, human_agreement
+from .quality import annotator_quality, confusion, distribution_figures, human_agreement
 
 GROUP = "can the LLM replace the annotators"
+CONFUSION_MAX_CLASSES = 30  # a wider confusion matrix is not shown (the fit still uses every class)
 
 
 @dataclass
@@ -145,6 +146,10 @@ def _ppi(r: AuditResult, ann: Annotations, m: int, o: AnnotatorOptions) -> None:
             r.add_metric("llm_error_rate_naive", e[3], "LLM disagreement with the human plurality label (no gold)",
                          ci=(e[4], e[5]), group=g)
         rows.append(["(LLM error rate)", e[0], e[1], e[2], e[3], e[4], e[5]])
+    if p.get("untuned"):
+        names = ", ".join(label_text(c) for c in p["untuned"])
+        r.add_finding("info", f"PPI: the LLM's predictions never vary for {names}, so the power-tuned lambda is "
+                      "undefined there; the untuned PPI estimate (lambda = 1) is given")
     r.add_table("ppi", ["label", "PPI estimate", "lo", "hi", "naive (LLM only)", "lo", "hi"], rows,
                 f"Prediction-powered estimates from {p['n_gold']} gold items and {p['n_unlabelled']} other items, "
                 "95% intervals, beside the naive LLM-only figures")
@@ -164,6 +169,25 @@ def add_quality(r: AuditResult, ann: Annotations, o: AnnotatorOptions) -> None:
                 "Annotator quality: crowd-kit Dawid-Skene and MACE with every human and every LLM as a worker")
     r.params["annotator_quality"] = {"models": "crowdkit DawidSkene(n_iter=100), MACE(n_restarts=1)",
                                      "workers": len(q["rows"])}
+    shares = []
+    for k, cls in enumerate(ann.classes):
+        row = [label_text(cls)]
+        for name in ("dawid_skene", "mace"):
+            labs = q["labels"][name]
+            row.append(sum(1 for v in labs.values() if v == cls) / max(1, len(labs)))
+        shares.append(row)
+    r.add_table("aggregated_label_shares", ["label", "Dawid-Skene share", "MACE share"], shares,
+                "Class shares of the labels Dawid-Skene and MACE infer from every human and every LLM")
+    sections = {s.params.get("model_name"): s for s in (r.sections or [r])}
+    for m, name in enumerate(ann.llms):
+        sec = sections.get(name, r if len(ann.llms) == 1 else None)
+        if sec is None or len(ann.classes) > CONFUSION_MAX_CLASSES:
+            continue
+        rows = [[label_text(t), *p] for t, *p in confusion(ann, q["ds"], f"llm:{name}")]
+        sec.add_table("ds_confusion", ["true label (Dawid-Skene)", *(f"P(LLM says {label_text(c)})"
+                                                                    for c in ann.classes)], rows,
+                      f"Dawid-Skene confusion matrix of {name}: each row a true label, the probability of each "
+                      "label the LLM gives")
 
 
 def annotator_sections(results: dict, ann: Annotations, o: AnnotatorOptions) -> list[AltTestResult]:

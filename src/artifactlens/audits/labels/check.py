@@ -68,9 +68,13 @@ def _decide(score: float, rule: dict) -> bool:
 MAX_ITEMS = 200_000  # items kept for Krippendorff's alpha and the second order (memory stays bounded)
 
 
-def _bottom_k(items: list, k: int) -> list:
-    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split."""
-    return items if len(items) <= k else heapq.nsmallest(k, items, key=lambda t: t[0])
+def _bottom_k(items: list, k: int, slack: int = 1) -> list:
+    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split.
+
+    ``slack``: prune only once there are more than ``slack * k`` (merges prune every few batches, not at
+    each, so that merging stays linear; the k smallest of a superset are the same, and ``finalize`` cuts
+    to ``k``)."""
+    return items if len(items) <= slack * k else heapq.nsmallest(k, items, key=lambda t: t[0])
 
 
 class LabelCheck(Check):
@@ -78,25 +82,75 @@ class LabelCheck(Check):
 
     def __init__(self, *, human: str, llm_column: str, text: str | None = None, id: str | None = None,
                  domain: str | None = None, suffix: str = "", path=None, seed: int = 0,
-                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True, max_items: int = MAX_ITEMS):
+                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True, max_items: int = MAX_ITEMS,
+                 row_columns: bool = True):
         self.human, self.llm, self.text, self.id, self.domain = human, llm_column, text, id, domain
         self.suffix, self.path, self.seed, self.bins, self.rules = suffix, path, seed, tuple(bins), rules
         self.keep_items = keep_items
+        self.row_columns = row_columns  # False: no per-row columns (no flags file asked for), same figures
         self.max_items = int(max_items)
         self.name = f"labels{suffix}"
 
     # -- map ------------------------------------------------------------------------------------------
     def _parse(self, cells, column: str, offset: int) -> list[Counter]:
-        out = []
+        """One Counter per cell; equal text cells, and cells holding the same labels in any order, share one
+        (read-only) Counter, parsed once."""
+        out, seen, same = [], {}, {}
         for i, cell in enumerate(cells):
-            try:
-                labels = parse_label_list(cell)
-            except ValueError as e:
-                raise InputError(f"a label list that does not parse ({e})", path=self.path, row=offset + i,
-                                 column=column, expected="a list such as [3.0, 4.0, nan] or ['a', 'b'], or one label"
-                                 ) from None
-            out.append(Counter(l for l in labels if l is not None))
+            key = cell if isinstance(cell, str) else None
+            got = seen.get(key) if key is not None else None
+            if got is None:
+                try:
+                    labels = parse_label_list(cell)
+                except ValueError as e:
+                    raise InputError(f"a label list that does not parse ({e})", path=self.path, row=offset + i,
+                                     column=column, expected="a list such as [3.0, 4.0, nan] or ['a', 'b'], or one "
+                                     "label") from None
+                got = Counter(l for l in labels if l is not None)
+                if key is not None:
+                    order = sorted(got.items(), key=lambda kv: label_key(kv[0]))  # one order, whichever cell came first
+                    canon = tuple((label_key(lab), c) for lab, c in order)
+                    got = seen[key] = same.setdefault(canon, Counter(dict(order)))
+            out.append(got)
         return out
+
+    def _summary(self, h: Counter, l: Counter) -> dict:
+        """Everything about one item that depends only on its two label counts (computed once per distinct
+        pair in a batch: label lists from a few classes repeat)."""
+        it = ItemComparison(h, l)
+        he, le = it.human_entropy, it.llm_entropy
+        scores = {"llm_erases_minority": it.llm_share_in_human_minority(),
+                  "llm_overconfident": he if it.llm_unanimous else float("nan"),
+                  "majority_mismatch": it.majority_jaccard()}
+        hits = {f: _decide(scores[f], rule) for f, rule in self.rules.items()}
+        row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
+                    "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
+                    "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch,
+                    "agree": sum(c * l[lab] for lab, c in h.items()) / (sum(h.values()) * sum(l.values()))}
+        row_vals = {k: float(v) for k, v in row_vals.items()}
+        b = bin_index(he, self.bins)
+        vals = dict(row_vals)
+        for k in ("n", "maj", "min", "mdef", "erase", "over"):
+            vals[f"bin{b}|{k}"] = row_vals[k]
+        nh, nl = sum(h.values()), sum(l.values())
+        for lab, c in h.items():
+            vals[f"h|{label_key(lab)}"] = c / nh
+        for lab, c in l.items():
+            vals[f"l|{label_key(lab)}"] = c / nl
+        hm = next(iter(it.human_majority)) if it.human_majority and len(it.human_majority) == 1 else None
+        lm = next(iter(it.llm_majority)) if it.llm_majority and len(it.llm_majority) == 1 else None
+        if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
+            vals[f"k|{label_key(hm)}|{label_key(lm)}"] = 1.0
+        if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
+            vals[f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}"] = 1.0
+        flagged = [f for f in self.rules if hits[f]]
+        reasons = {f: self._reason(f, h, l) for f in flagged}
+        return {"scores": scores, "hits": hits, "row_vals": row_vals, "vals": vals, "he": he, "le": le, "nh": nh,
+                "nl": nl, "flip": (None if hm is None else label_key(hm), None if lm is None else label_key(lm)),
+                "flagged": flagged, "reasons": reasons, "dh": describe(h), "dl": describe(l), "h": dict(h),
+                "l": dict(l),
+                "hist": [min(np.searchsorted(ENTROPY_EDGES, e + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)
+                         for e in (he, le)]}
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
         n = batch.num_rows
@@ -107,97 +161,53 @@ class LabelCheck(Check):
         rows = ctx.row_ids(n)
         ids = batch.column(self.id).to_pylist() if self.id else rows.tolist()
         keys = hash_keys([str(i) for i in ids]) if self.id else hash_keys(rows)
-
-        cols = {k: [] for k in ("skip_reason", "human_labels", "llm_labels", "human_entropy_bits", "llm_entropy_bits")}
-        for f in self.rules:
-            cols[f], cols[f + "_score"], cols[f + "_reason"] = [], [], []
-        vals: dict[str, np.ndarray] = {}
-        used = np.zeros(n, dtype=bool)
         st = {"skips": Counter(), "h_counts": Counter(), "l_counts": Counter(), "flips": Counter(),
               "labels": {}, "domains": set(), "max_h": 0, "max_l": 0, "items": [], "examples": [], "flag_counts": Counter(),
               "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
 
-        def put(name, i, v):
-            if name not in vals:
-                vals[name] = np.zeros(n)
-            vals[name][i] = v
-
+        # one summary per distinct (human, LLM) pair; per item only the index of its summary
+        summaries, index = [], {}
+        sid = np.full(n, -1, dtype=np.int64)
+        reasons_skip = [None] * n
         for i, (h, l) in enumerate(zip(humans, llms)):
-            reason = None
-            if not h and not l:
-                reason = "no human or LLM labels"
-            elif not h:
-                reason = "no human labels"
-            elif not l:
-                reason = "no LLM labels"
-            cols["skip_reason"].append(reason)
-            cols["human_labels"].append(describe(h))
-            cols["llm_labels"].append(describe(l))
-            if reason:
+            if not h or not l:
+                reason = "no human or LLM labels" if not h and not l else "no human labels" if not h else "no LLM labels"
+                reasons_skip[i] = reason
                 st["skips"][reason] += 1
-                for c in ("human_entropy_bits", "llm_entropy_bits"):
-                    cols[c].append(None)
-                for f in self.rules:
-                    cols[f].append(None), cols[f + "_score"].append(None), cols[f + "_reason"].append(None)
                 continue
-            used[i] = True
-            it = ItemComparison(h, l)
-            he, le = it.human_entropy, it.llm_entropy
-            cols["human_entropy_bits"].append(he)
-            cols["llm_entropy_bits"].append(le)
-            scores = {"llm_erases_minority": it.llm_share_in_human_minority(),
-                      "llm_overconfident": he if it.llm_unanimous else float("nan"),
-                      "majority_mismatch": it.majority_jaccard()}
-            flagged, reasons = [], []
-            for f, rule in self.rules.items():
-                hit = _decide(scores[f], rule)
-                cols[f].append(hit)
-                cols[f + "_score"].append(None if not np.isfinite(scores[f]) else scores[f])
-                cols[f + "_reason"].append(self._reason(f, h, l) if hit else None)
-                if hit:
-                    flagged.append(f)
-                    reasons.append(f"{f}: {cols[f + '_reason'][-1]}")
-                    st["flag_counts"][f] += 1
-            row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
-                        "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
-                        "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch,
-                        "agree": sum(c * l[lab] for lab, c in h.items()) / (sum(h.values()) * sum(l.values()))}
-            for k, v in row_vals.items():
-                put(k, i, float(v))
-            b = bin_index(he, self.bins)
-            for k in ("n", "maj", "min", "mdef", "erase", "over"):
-                put(f"bin{b}|{k}", i, float(row_vals[k]))
-            if self.domain:
-                d = "(none)" if domains[i] in (None, "") else str(domains[i])
-                st["domains"].add(d)
-                for k in ("n", "maj", "min", "mdef", "erase", "over", "h_unan", "l_unan"):
-                    put(f"dom{d}|{k}", i, float(row_vals[k]))
-            nh, nl = sum(h.values()), sum(l.values())
-            st["max_h"], st["max_l"] = max(st["max_h"], nh), max(st["max_l"], nl)
-            for lab, c in h.items():
+            k = (id(h), id(l))
+            j = index.get(k)
+            if j is None:
+                j = index[k] = len(summaries)
+                summaries.append(self._summary(h, l))
+            sid[i] = j
+        used = sid >= 0
+        times = np.bincount(sid[used], minlength=len(summaries))
+        for sm, t in zip(summaries, times.tolist()):
+            for lab, c in sm["h"].items():
                 st["labels"][label_key(lab)] = lab
-                put(f"h|{label_key(lab)}", i, c / nh)
-                st["h_counts"][label_key(lab)] += c
-            for lab, c in l.items():
+                st["h_counts"][label_key(lab)] += c * t
+            for lab, c in sm["l"].items():
                 st["labels"][label_key(lab)] = lab
-                put(f"l|{label_key(lab)}", i, c / nl)
-                st["l_counts"][label_key(lab)] += c
-            st["hist_h"][min(np.searchsorted(ENTROPY_EDGES, he + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
-            st["hist_l"][min(np.searchsorted(ENTROPY_EDGES, le + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)] += 1
-            hm = next(iter(it.human_majority)) if it.human_majority and len(it.human_majority) == 1 else None
-            lm = next(iter(it.llm_majority)) if it.llm_majority and len(it.llm_majority) == 1 else None
-            st["flips"][(None if hm is None else label_key(hm), None if lm is None else label_key(lm))] += 1
-            if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
-                put(f"k|{label_key(hm)}|{label_key(lm)}", i, 1.0)
-            if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
-                put(f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}", i, 1.0)
+                st["l_counts"][label_key(lab)] += c * t
+            st["flips"][sm["flip"]] += t
+            st["hist_h"][sm["hist"][0]] += t
+            st["hist_l"][sm["hist"][1]] += t
+            for f in sm["flagged"]:
+                st["flag_counts"][f] += t
+        if summaries:
+            st["max_h"] = max(sm["nh"] for sm in summaries)
+            st["max_l"] = max(sm["nl"] for sm in summaries)
+        vals = self._values(summaries, sid, used, domains, st)
+        for i in np.flatnonzero(used).tolist():
+            sm = summaries[sid[i]]
             if self.keep_items:
-                st["items"].append((int(keys[i]), (int(rows[i]), texts[i], dict(h), dict(l))))
-            if flagged:
-                tell = len(flagged) + he  # more flags, more human disagreement: more telling
-                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], describe(h), describe(l), flagged,
-                                       reasons))
-        st["examples"] = sorted(st["examples"])[:N_EXAMPLES]
+                st["items"].append((int(keys[i]), (int(rows[i]), texts[i], sm["h"], sm["l"])))
+            if sm["flagged"]:
+                tell = len(sm["flagged"]) + sm["he"]  # more flags, more human disagreement: more telling
+                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], sm["dh"], sm["dl"], sm["flagged"],
+                                       [f"{f}: {sm['reasons'][f]}" for f in sm["flagged"]]))
+        st["examples"] = heapq.nsmallest(N_EXAMPLES, st["examples"])
         st["n_items"] = len(st["items"])
         st["items"] = _bottom_k(st["items"], self.max_items)
         acc = BootstrapSums(self.seed)
@@ -205,13 +215,60 @@ class LabelCheck(Check):
             acc.add(keys[used], {k: v[used] for k, v in vals.items()})
         st["boot"] = acc
         st["used"] = int(used.sum())
+        cols = self._row_columns(summaries, sid, humans, llms, reasons_skip) if self.row_columns else None
+        return MapOutput(cols, st)
+
+    def _values(self, summaries, sid, used, domains, st) -> dict:
+        """The per-item value columns of the bootstrap sums, gathered from the summaries by index."""
+        names: dict[str, None] = {}
+        for sm in summaries:
+            names.update(dict.fromkeys(sm["vals"]))
+        safe = np.where(used, sid, 0)
+        vals = {}
+        for k in names:
+            table = np.array([sm["vals"].get(k, 0.0) for sm in summaries])
+            vals[k] = np.where(used, table[safe], 0.0)
+        if self.domain:
+            dom = np.array(["(none)" if d in (None, "") else str(d) for d in domains], dtype=object)
+            for d in dict.fromkeys(dom[used].tolist()):
+                st["domains"].add(d)
+                mask = used & (dom == d)
+                for k in ("n", "maj", "min", "mdef", "erase", "over", "h_unan", "l_unan"):
+                    vals[f"dom{d}|{k}"] = np.where(mask, vals[k], 0.0)
+        return vals
+
+    def _row_columns(self, summaries, sid, humans, llms, reasons_skip) -> dict:
+        """Per-row scores, flags and reasons (the flags file), in input order."""
+        cols = {"skip_reason": reasons_skip, "human_labels": [], "llm_labels": [], "human_entropy_bits": [],
+                "llm_entropy_bits": []}
+        for f in self.rules:
+            cols[f], cols[f + "_score"], cols[f + "_reason"] = [], [], []
+        for i, j in enumerate(sid.tolist()):
+            if j < 0:
+                cols["human_labels"].append(describe(humans[i]))
+                cols["llm_labels"].append(describe(llms[i]))
+                for c in ("human_entropy_bits", "llm_entropy_bits"):
+                    cols[c].append(None)
+                for f in self.rules:
+                    cols[f].append(None), cols[f + "_score"].append(None), cols[f + "_reason"].append(None)
+                continue
+            sm = summaries[j]
+            cols["human_labels"].append(sm["dh"])
+            cols["llm_labels"].append(sm["dl"])
+            cols["human_entropy_bits"].append(sm["he"])
+            cols["llm_entropy_bits"].append(sm["le"])
+            for f in self.rules:
+                sc = sm["scores"][f]
+                cols[f].append(sm["hits"][f])
+                cols[f + "_score"].append(None if not np.isfinite(sc) else sc)
+                cols[f + "_reason"].append(sm["reasons"].get(f))
         suf = self.suffix
         types = {"human_entropy_bits": pa.float64(), "llm_entropy_bits": pa.float64()}
         out = {}
         for k, v in cols.items():
             typ = types.get(k) or (pa.bool_() if k in self.rules else pa.float64() if k.endswith("_score") else pa.string())
             out[k + suf] = pa.array(v, type=typ)
-        return MapOutput(out, st)
+        return out
 
     def _reason(self, flag: str, h: Counter, l: Counter) -> str:
         if flag == "llm_erases_minority":
@@ -225,12 +282,13 @@ class LabelCheck(Check):
         return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
                 "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
                 "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
-                "items": _bottom_k(a["items"] + b["items"], self.max_items), "n_items": a["n_items"] + b["n_items"],
+                "items": _bottom_k(a["items"] + b["items"], self.max_items, slack=2),
+                "n_items": a["n_items"] + b["n_items"],
                 "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
                 "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
                 "hist_l": a["hist_l"] + b["hist_l"], "boot": a["boot"].merge(b["boot"]), "used": a["used"] + b["used"],
                 "max_h": max(a["max_h"], b["max_h"]), "max_l": max(a["max_l"], b["max_l"])}
 
     def finalize(self, state):
-        state["items"] = sorted((item for _, item in state["items"]), key=lambda t: t[0])
+        state["items"] = sorted((item for _, item in _bottom_k(state["items"], self.max_items)), key=lambda t: t[0])
         return state

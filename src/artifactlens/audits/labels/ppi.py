@@ -1,7 +1,9 @@
 """Prediction-powered inference (Angelopoulos et al., Science 2023; PPI++, Angelopoulos, Duchi & Zrnic
 2023) with package ``ppi-python`` (``ppi_py.ppi_mean_ci`` / ``ppi_mean_pointestimate``, power-tuned
 lambda): estimates from many cheap labels plus a small human-labelled *gold* sample, with valid 95%
-intervals. Wrapped, not rewritten.
+intervals. Wrapped, not rewritten. Where the power-tuned lambda is undefined (the predictions are the same
+on every item, so its variance is 0 and ppi-python returns NaN) the untuned PPI (``lam=1``, the original
+estimator) is used instead, and said.
 
 - class share of ``k``: target ``1[gold = k]`` on the gold items, prediction ``1[LLM = k]`` on the gold
   items and on every other item the LLM labelled; beside it the naive LLM-only share (the mean of
@@ -47,11 +49,17 @@ def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np
     if g_item.size < 2:
         return out
 
-    def ppi(y, yhat, yhat_u):
+    out["untuned"] = []
+
+    def ppi(y, yhat, yhat_u, name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est = float(ppi_mean_pointestimate(y, yhat, yhat_u)[0])
-            lo, hi = ppi_mean_ci(y, yhat, yhat_u, alpha=LEVEL_ALPHA)
+            for lam in (None, 1.0):
+                est = float(ppi_mean_pointestimate(y, yhat, yhat_u, lam=lam)[0])
+                lo, hi = ppi_mean_ci(y, yhat, yhat_u, alpha=LEVEL_ALPHA, lam=lam)
+                if math.isfinite(est) and math.isfinite(lo[0]) and math.isfinite(hi[0]):
+                    break
+                out["untuned"].append(name)  # the tuned lambda is 0/0: the predictions never vary
         return est, float(lo[0]), float(hi[0])
 
     for k, cls in enumerate(ann.classes):
@@ -60,14 +68,14 @@ def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np
         if not (y.any() or yhat.any() or yhat_u.any()):
             continue
         naive = _normal_ci((llm[present] == k).astype(float))
-        out["shares"].append((cls, *ppi(y, yhat, yhat_u), *naive))
+        out["shares"].append((cls, *ppi(y, yhat, yhat_u, cls), *naive))
     wrong = (llm[g_item] != g_code).astype(float)
     hc = class_counts(ann.h_item, ann.h_code, len(ann.items), max(1, len(ann.classes)))
     crowd = np.where(hc.sum(axis=1) > 0, hc.argmax(axis=1), -1)
     proxy_u = rest & (crowd >= 0)
     proxy_g = crowd[g_item] >= 0
     if proxy_u.any() and proxy_g.all():
-        e = ppi(wrong, (llm[g_item] != crowd[g_item]).astype(float), (llm[proxy_u] != crowd[proxy_u]).astype(float))
+        e = ppi(wrong, (llm[g_item] != crowd[g_item]).astype(float), (llm[proxy_u] != crowd[proxy_u]).astype(float), "(LLM error rate)")
         naive = _normal_ci((llm[present & (crowd >= 0)] != crowd[present & (crowd >= 0)]).astype(float))
         out["error"] = (*e, *naive, "PPI: gold sample + disagreement with the human plurality elsewhere")
     else:

@@ -107,7 +107,30 @@ def annotator_quality(ann: Annotations, seed: int = 0, mace_restarts: int = 1) -
         warnings.simplefilter("ignore")
         ds = DawidSkene(n_iter=100).fit(df)
         mace = MACE(n_restarts=mace_restarts, random_state=seed).fit(df)
-    return {"rows": quality_rows(df, ds, mace), "ds": ds, "mace": mace}
+    return {"rows": quality_rows(df, ds, mace), "ds": ds, "mace": mace, "labels": aggregated_labels(ann, ds, mace)}
+
+
+def aggregated_labels(ann: Annotations, ds, mace) -> dict:
+    """``{"dawid_skene": {item id: label}, "mace": {...}}``: crowd-kit's ``labels_``, back in the input's
+    item ids and labels (the fits see item indices and class codes)."""
+    out = {}
+    for name, model in (("dawid_skene", ds), ("mace", mace)):
+        lab = model.labels_
+        out[name] = {ann.items[int(t)]: ann.classes[int(c)] for t, c in zip(lab.index, lab.to_numpy())}
+    return out
+
+
+def confusion(ann: Annotations, ds, worker: str) -> list:
+    """One worker's Dawid-Skene confusion matrix, ``rows[k] = [true label, P(worker says l | true k) for l
+    in ann.classes]`` (crowd-kit's ``errors_.loc[worker]``, its columns the true labels; 0 where crowd-kit
+    has no entry)."""
+    e = ds.errors_.loc[worker]
+    k = len(ann.classes)
+    m = np.zeros((k, k))
+    for said in e.index:
+        for true in e.columns:
+            m[int(true), int(said)] = float(e.loc[said, true])
+    return [[ann.classes[t], *m[t].tolist()] for t in range(k)]
 
 
 def ds_accuracy(ds) -> dict:

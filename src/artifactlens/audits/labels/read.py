@@ -98,12 +98,16 @@ def long_to_items(src: DataSource, layout: Layout, human_value: str = "human",
     if not models:
         raise InputError(f"no LLM annotations (no source other than '{human_value}')", path=src.path,
                          column=cols["source"], expected="rows whose source names an LLM")
-    llm_cols = {m: f"llm:{m}" for m in models}
-    out = Layout(text="text" if layout.text else None, human="human", llm=llm_cols, id="id",
+    out = Layout(text="text" if layout.text else None, human="human", llm={m: f"llm:{m}" for m in models}, id="id",
                  domain="domain" if layout.domain else None, format="long", long=cols)
-    ids = list(items)
+    return out, grouped_batches(items, list(items), out.llm, src.batch_size), skipped
+
+
+def grouped_batches(items: dict, ids: list, llm_cols: dict, step: int) -> list[pa.RecordBatch]:
+    """Item batches from ``{id: {"text", "domain", "human": [labels], "llm": {model: [labels]}}}`` (the
+    items of ``ids``, in that order): ``id``, ``text``, ``domain``, ``human`` and one ``llm_cols[model]``
+    column per model, the label cells JSON lists."""
     batches = []
-    step = src.batch_size
     for start in range(0, len(ids), step):
         chunk = ids[start:start + step]
         data = {"id": chunk, "text": [items[i]["text"] for i in chunk],
@@ -112,4 +116,4 @@ def long_to_items(src: DataSource, layout: Layout, human_value: str = "human",
         for m, c in llm_cols.items():
             data[c] = [json.dumps(items[i]["llm"].get(m, [])) for i in chunk]
         batches.append(pa.RecordBatch.from_pydict(data))
-    return out, batches, skipped
+    return batches

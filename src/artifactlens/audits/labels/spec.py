@@ -42,6 +42,10 @@ class LabelOptions:
     gold_id: str = "id"
     gold_label: str = "label"
     annotator_quality: bool = True
+    # inputs as people keep them (see audits/labels/joined.py)
+    llm_file: str | None = None
+    llm_id: str | None = None
+    multi_label: bool = False
 
 
 _GROUPS = {"minority_erasure_rate": "minority erasure", "majority_match_rate": "majority collapse"}
@@ -69,6 +73,14 @@ class LabelsAudit(Audit):
     @classmethod
     def add_arguments(cls, parser) -> None:
         _add_arguments(parser)
+        g = parser.add_argument_group("labels in two files, multi-label columns")
+        g.add_argument("--llm-file", metavar="F", help="the LLM labels (--llm columns) are in F, joined to FILE by "
+                       "--id; ids in one file only are counted and reported, never dropped silently")
+        g.add_argument("--llm-id", metavar="COL", help="the item id column of --llm-file (default: --id)")
+        g.add_argument("--multi-label", action="store_true", help="--human and each --llm name comma-separated "
+                       "0/1 columns, one per class (--human toxic,insult --llm gpt_toxic,gpt_insult; with "
+                       "--llm-file and the same names --llm may be left out); each row one annotation, each class "
+                       "marked 1 one label, a row marking none the label '(none)'")
 
     @classmethod
     def options_from_args(cls, a):
@@ -76,7 +88,8 @@ class LabelsAudit(Audit):
                             domain=a.domain, format=a.format, model=a.model, annotator=a.annotator, label=a.label,
                             source=a.source, alpha_level=a.alpha_level, subjectivity_bins=_bins(a.subjectivity_bins),
                             second_order=not a.no_second_order, features=a.features, seeds=a.seeds,
-                            test_size=a.test_size, max_items=a.max_items, **annotator_kwargs(a))
+                            test_size=a.test_size, max_items=a.max_items, llm_file=a.llm_file, llm_id=a.llm_id,
+                            multi_label=a.multi_label, **annotator_kwargs(a))
 
     def compute(self, data, o: LabelOptions, ctx):
         r = ctx.run
@@ -89,4 +102,5 @@ class LabelsAudit(Audit):
                             human_annotations=o.human_annotations, llm_annotations=o.llm_annotations,
                             label_type=o.label_type, alt_epsilon=o.alt_epsilon, alt_alpha=o.alt_alpha,
                             alt_metric=o.alt_metric, gold_sample=o.gold_sample, gold_id=o.gold_id,
-                            gold_label=o.gold_label, annotator_quality=o.annotator_quality)
+                            gold_label=o.gold_label, annotator_quality=o.annotator_quality, llm_file=o.llm_file,
+                            llm_id=o.llm_id, multi_label=o.multi_label)
