@@ -19,12 +19,12 @@ No deadline; the example database is off so CI runs do not depend on earlier run
 """
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from support.files import write_csv
 
 API_EXAMPLES = 20
 TEXT_EXAMPLES = 150
@@ -33,14 +33,6 @@ API = settings(max_examples=API_EXAMPLES, deadline=None, database=None,  # no sh
                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 TEXT = settings(max_examples=TEXT_EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def values(r) -> dict:

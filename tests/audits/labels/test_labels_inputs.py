@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import shared_path
-from test_fuzz_stats import write_csv as _csv  # tests/ is on sys.path
+from support.files import write_csv as _csv
 
 FIGURES = ("minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
            "human_unanimity_rate", "krippendorff_alpha_pooled")
