@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...contract import HIGHER_IS_WORSE as HIGHER, LOWER_IS_WORSE as LOWER, MetricSpec
 from ...result import AuditResult
 from .check import ENTROPY_EDGES, FLAG_RULES, bin_names
 from .items import label_text, sorted_keys
 from .second_order import METRICS, VARIANTS
 
-THRESHOLDS = {
-    "minority_erasure_rate": {"warn": 0.3, "bad": 0.5, "higher_is_worse": True},
-    "majority_match_rate": {"warn": 0.8, "bad": 0.6, "higher_is_worse": False},
-    "llm_overconfident_rate": {"warn": 0.2, "bad": 0.4, "higher_is_worse": True},
-    "entropy_drop_bits": {"warn": 0.2, "bad": 0.5, "higher_is_worse": True},
-    "krippendorff_alpha_pooled": {"warn": 0.667, "bad": 0.4, "higher_is_worse": False},
-    "second_order_accuracy_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
-    "second_order_js_gap_soft": {"warn": -0.01, "bad": -0.03, "higher_is_worse": False},
-}
 HEADLINE = ["minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
             "krippendorff_alpha_pooled", "second_order_accuracy_gap"]
+_GROUPS = {"minority_erasure_rate": "minority erasure", "majority_match_rate": "majority collapse"}
+# The lit metrics: their warn/bad marks declared once (rows of the audit's metric table, written to
+# params['thresholds'], and asked for the level by the findings below).
+LIGHTS = {s.name: s for s in (MetricSpec(name, worse=worse, warn=warn, bad=bad, group=_GROUPS.get(name),
+                                         headline=name in _GROUPS) for name, worse, warn, bad in (
+    ("minority_erasure_rate", HIGHER, 0.3, 0.5),
+    ("majority_match_rate", LOWER, 0.8, 0.6),
+    ("llm_overconfident_rate", HIGHER, 0.2, 0.4),
+    ("entropy_drop_bits", HIGHER, 0.2, 0.5),
+    ("krippendorff_alpha_pooled", LOWER, 0.667, 0.4),
+    ("second_order_accuracy_gap", HIGHER, 0.02, 0.05),
+    ("second_order_js_gap_soft", LOWER, -0.01, -0.03),
+))}
+SEVERITY = {"bad": "critical", "warn": "warning"}
 RATES = [  # name, numerator, denominator, description, group
     ("human_unanimity_rate", "h_unan", "n", "share of items whose human labels are all equal", "unanimity"),
     ("llm_unanimity_rate", "l_unan", "n", "share of items whose LLM labels are all equal", "unanimity"),
@@ -40,7 +46,7 @@ RATES = [  # name, numerator, denominator, description, group
 
 def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params: dict, title: str) -> AuditResult:
     r = AuditResult(kind="labels", title=title, params=dict(params))
-    r.params["thresholds"] = THRESHOLDS
+    r.params["thresholds"] = {name: spec.thresholds_entry() for name, spec in LIGHTS.items()}
     r.params["flag_rules"] = FLAG_RULES
     boot = state["boot"]
     n_used = state["used"]
@@ -278,14 +284,13 @@ def _findings(r, state):
                       f"{instead} (label_agreement_rate, cohen_kappa); give several labels per item for the rest",
                       "label_agreement_rate")
     e = m.get("minority_erasure_rate")
-    if e and e.value is not None and e.value >= THRESHOLDS["minority_erasure_rate"]["warn"]:
-        sev = "critical" if e.value >= THRESHOLDS["minority_erasure_rate"]["bad"] else "warning"
-        r.add_finding(sev, f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
+    if e and LIGHTS["minority_erasure_rate"].light(e.value) in SEVERITY:
+        r.add_finding(SEVERITY[LIGHTS["minority_erasure_rate"].light(e.value)], f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
                       "minority_erasure_rate", [x["row"] for x in r.examples])
     d = m.get("entropy_drop_bits")
     if d and d.value is not None and d.ci and d.ci[0] > 0 and state["max_l"] >= 2:
-        lights = THRESHOLDS["entropy_drop_bits"]  # below its warn mark a real drop is info: the light is green
-        r.add_finding("critical" if d.value >= lights["bad"] else "warning" if d.value >= lights["warn"] else "info",
+        # below its warn mark a real drop is info: the light is green
+        r.add_finding(SEVERITY.get(LIGHTS["entropy_drop_bits"].light(d.value), "info"),
                       f"LLM labels are less diverse than human labels: entropy drops by {d.value:.2f} bits per item",
                       "entropy_drop_bits")
     drifts = [(k, x) for k, x in m.items() if k.startswith("class_drift[") and x.ci and (x.ci[0] > 0 or x.ci[1] < 0)]

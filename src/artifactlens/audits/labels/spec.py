@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ...contract import LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, _bins, add_arguments as _add_arguments, annotator_kwargs, audit_labels
-from .build import THRESHOLDS
+from .build import LIGHTS
 from .check import DEFAULT_BINS, MAX_ITEMS
 
 
@@ -48,9 +48,6 @@ class LabelOptions:
     multi_label: bool = False
 
 
-_GROUPS = {"minority_erasure_rate": "minority erasure", "majority_match_rate": "majority collapse"}
-
-
 @register
 class LabelsAudit(Audit):
     kind = "labels"
@@ -60,8 +57,7 @@ class LabelsAudit(Audit):
     demo = ("labels.csv", {"text": "text", "human": "human", "llm": "llm", "id": "id", "domain": "domain",
                            "title": "Task labels (demo)"})
     metrics = MetricTable((
-        *(MetricSpec.from_light(name, light, group=_GROUPS.get(name), headline=name in _GROUPS)
-          for name, light in THRESHOLDS.items()),  # the lights build.py's findings also read
+        *LIGHTS.values(),  # the lights build.py's findings also read
         MetricSpec("alt_test_winning_rate", group="can the LLM replace the annotators", headline=True),
         MetricSpec("alt_test_passed", group="can the LLM replace the annotators", worse=LOWER_IS_WORSE, bad=0.0),
         MetricSpec("alt_test_advantage_probability", group="can the LLM replace the annotators"),
