@@ -15,13 +15,24 @@ the same texts (tests/test_text_diversity.py checks them against independent ora
   2 LCS / (len a + len b), symmetric, so each unordered pair is scored once; the LCS comes from rapidfuzz
   (``LCSseq`` on token ids mapped to characters) instead of rouge-score's pure-Python table.
 - :func:`embedding_homogenization`: mean pairwise cosine of unit embeddings (1 - ``corpus.embedding_diversity``).
+- :func:`self_bleu`: the package's ``homogenization_score(measure='bleu')`` figure per text: text i as the
+  one reference, all other texts of the side as predictions, corpus BLEU as HF ``evaluate``'s ``bleu``
+  computes it (the TensorFlow-NMT ``compute_bleu``: clipped 1..4-gram matches summed over the predictions,
+  no smoothing, brevity penalty from summed lengths; sacrebleu's 13a tokens, reproduced in :func:`tokenize_13a`),
+  averaged over i. The package then divides that mean by n - 1 once more (its own comment: "Need to double
+  check that this is right"), which makes the figure shrink with the corpus size: ``package=True`` gives
+  that number, the default the undivided mean. Exact and linear in the number of n-grams, not pairwise:
+  the clipped matches of text i against all others are sum_g sum_{k <= c_ig} D_k(g) - (i's own n-grams),
+  D_k(g) = the texts holding n-gram g at least k times.
 - :func:`vendi`: the Vendi score (Friedman & Dieng 2023) with the cosine kernel: exp of the entropy of the
-  eigenvalues of K / n, taken from the d x d matrix E^T E / n (same non-zero eigenvalues, O(n d^2)).
+  eigenvalues of K / n, taken from the smaller of K / n and the d x d matrix E^T E / n (same non-zero
+  eigenvalues; O(n d^2) at most).
 """
 from __future__ import annotations
 
 import gzip
 import io
+import re
 from typing import Sequence
 
 import numpy as np
@@ -128,7 +139,9 @@ def vendi(E: np.ndarray, weights: np.ndarray | None = None) -> float:
     w = np.ones(len(E)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.sum() <= 0:
         return float("nan")
-    C = (E * w[:, None]).T @ E / w.sum()
+    sw = np.sqrt(w / w.sum())[:, None] * E
+    # the same non-zero eigenvalues from the smaller of the n x n kernel and the d x d covariance
+    C = sw @ sw.T if len(E) < E.shape[1] else sw.T @ sw
     lam = np.clip(np.linalg.eigvalsh(C), 0, None)
     lam = lam[lam > 1e-12]
     lam = lam / lam.sum()
@@ -157,3 +170,101 @@ def duplicates(texts: Sequence[str]) -> int:
         dup += k in seen
         seen.add(k)
     return dup
+
+
+_13A = ((re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),
+        (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
+        (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
+        (re.compile(r"([0-9])(-)"), r"\1 \2 "))
+
+
+def tokenize_13a(line: str) -> list[str]:
+    """sacrebleu's ``13a`` tokenizer (mteval-v13a, the tokenizer of HF evaluate's ``bleu``), split."""
+    line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+    if "&" in line:
+        line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    line = f" {line} "
+    for rx, rep in _13A:
+        line = rx.sub(rep, line)
+    return line.split()
+
+
+def _ngram_keys(ids: np.ndarray, doc: np.ndarray, n: int, base: np.int64):
+    """Integer keys of the n-grams inside each text (never across texts) and the text of each."""
+    m = len(ids) - n + 1
+    if m <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = np.zeros(m, dtype=np.int64)
+    for k in range(n):
+        if float(base) ** (k + 1) < 2 ** 62:
+            key = key * base + ids[k:k + m]
+        else:
+            key = key * np.int64(0x9E3779B1) ^ ids[k:k + m]
+    same = doc[:m] == doc[n - 1:n - 1 + m]
+    return key[same], doc[:m][same]
+
+
+def self_bleu_per_text(texts: Sequence[str], max_order: int = 4) -> np.ndarray:
+    """Per text i: the corpus BLEU of all other texts (predictions) against text i (the one reference),
+    as HF evaluate's ``bleu`` computes it. (n,) floats; nan for a text without tokens."""
+    toks = [tokenize_13a(t or "") for t in texts]
+    n = len(toks)
+    lens = np.array([len(t) for t in toks], dtype=np.float64)
+    if n < 2:
+        return np.full(n, np.nan)
+    flat = [w for t in toks for w in t]
+    if not flat:
+        return np.full(n, np.nan)
+    _, ids = np.unique(np.asarray(flat, dtype=object).astype(str), return_inverse=True)
+    ids = ids.astype(np.int64)
+    doc = np.repeat(np.arange(n), lens.astype(np.int64))
+    base = np.int64(ids.max() + 1)
+    log_p = np.zeros(n)
+    zero = np.zeros(n, dtype=bool)
+    for order in range(1, max_order + 1):
+        key, kd = _ngram_keys(ids, doc, order, base)
+        own = np.maximum(lens - order + 1, 0)  # text i's n-grams (its matches against itself)
+        match = np.zeros(n)
+        if len(key):
+            pair = np.unique(np.stack([key, kd]), axis=1, return_counts=True)
+            (gk, gd), c = pair
+            _, g = np.unique(gk, return_inverse=True)
+            for k in range(1, int(c.max()) + 1):  # D_k(g): texts holding g at least k times
+                held = c >= k
+                Dk = np.bincount(g[held], minlength=g.max() + 1)
+                match += np.bincount(gd[held], weights=Dk[g[held]], minlength=n)
+        match -= own
+        possible = own.sum() - own
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(possible > 0, match / possible, 0.0)
+        zero |= p <= 0
+        log_p += np.log(np.where(p > 0, p, 1.0)) / max_order
+    trans = lens.sum() - lens
+    ref = (n - 1) * lens
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = trans / ref
+        bp = np.where(ratio > 1.0, 1.0, np.exp(1 - 1 / ratio))
+    out = np.where(zero, 0.0, np.exp(log_p) * bp)
+    return np.where(lens > 0, out, np.nan)
+
+
+def self_bleu(texts: Sequence[str], package: bool = False) -> float:
+    """Mean over texts of :func:`self_bleu_per_text`; ``package=True``: the ``diversity`` package's number
+    (that mean divided by n - 1, 1.0 when it is 0, rounded to 3 decimals)."""
+    per = self_bleu_per_text(texts)
+    if len(per) < 2:
+        return float("nan")
+    if package:
+        v = float(np.sum(per / (len(per) - 1)))
+        return round((v if v != 0 else len(per)) / len(per), 3)
+    return float(np.nanmean(per))
+
+
+def word_count(texts: Sequence[str]) -> np.ndarray:
+    """Whitespace words per text."""
+    return np.array([len((t or "").split()) for t in texts])
+
+
+def truncate_words(texts: Sequence[str], length: int) -> list[str]:
+    """Each text cut to its first ``length`` whitespace words, joined by single spaces."""
+    return [" ".join((t or "").split()[:length]) for t in texts]

@@ -31,6 +31,10 @@ def add_arguments(p) -> None:
     p.add_argument("--source", default="source", metavar="COL", help="human/llm column (default source)")
     p.add_argument("--pair", default="pair_id", metavar="COL", help="prompt/pair id column (default pair_id)")
     p.add_argument("--domain", default="domain", metavar="COL", help="domain column (default domain)")
+    p.add_argument("--model", default="model", metavar="COL",
+                   help="which LLM wrote each text (default model): diversity per model, cross-model homogeneity")
+    p.add_argument("--group", metavar="COL", help="a human subgroup column (e.g. native/non-native writers): the "
+                   "separability's false-positive rate per value")
     p.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (diversity, embedding AUC)")
     p.add_argument("--max-embed", type=int, default=3000, metavar="N",
                    help="texts embedded per source, a seeded random sample (default 3000)")

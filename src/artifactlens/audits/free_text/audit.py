@@ -18,7 +18,7 @@ from ...stats import hash_keys
 from ...text.features import FEATURES, text_features
 from ...text.pos import FastTagger
 from ...text.sentences import SentenceSegmenter, fit_tagger_and_segmenter
-from . import compare, report
+from . import bounds, compare, report
 from .inputs import load_corpus
 
 LLM_STYLE_THRESHOLD = 0.9
@@ -63,14 +63,32 @@ def fit_text_models(texts, seed: int = 0, max_words: int = 25_000):
                 "rule: . ! ? not after an abbreviation (spaCy unavailable)")
 
 
+def embed_sample(is_llm: np.ndarray, seed: int, max_embed: int) -> np.ndarray:
+    """Rows embedded: up to ``max_embed`` per side, a seeded random sample, in row order."""
+    rng = np.random.default_rng(seed)
+    pick = []
+    for side in (False, True):
+        idx = np.flatnonzero(is_llm == side)
+        pick.append(np.sort(rng.choice(idx, max_embed, replace=False)) if len(idx) > max_embed else idx)
+    return np.concatenate(pick)
+
+
+def embed_once(texts: np.ndarray, idx: np.ndarray, extra: list[str], device=None):
+    """ONE MiniLM call for the audit: the sampled rows ``idx`` and the ``extra`` texts (the length-matched
+    cut texts). Returns (E for idx, E for extra)."""
+    from ...text.embeddings import embed
+    E = embed(list(texts[idx]) + list(extra), device=device)
+    return E[:len(idx)], E[len(idx):]
+
+
 def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
                pair: str = "pair_id", domain: str = "domain", seed: int = 0, engine: str = "local",
                batch_size: int = 8192, encoding: str = "utf-8", flags_path=None, embeddings: bool = True,
                max_embed: int = 3000, tagger_words: int = 25_000, quiet: bool = True,
-               device: str | None = None) -> AuditResult:
+               device: str | None = None, model: str = "model", group: str | None = None) -> AuditResult:
     """Audit LLM vs human free text. ``path``: a file (long, HC3, wide or index-paired lists) or a pandas
     DataFrame; or ``human=`` and ``llm=`` files. Returns the :class:`AuditResult` (kind ``text``)."""
-    df, info, layout = load_corpus(path, human, llm, text, source, pair, domain, encoding, batch_size)
+    df, info, layout = load_corpus(path, human, llm, text, source, pair, domain, encoding, batch_size, model, group)
     is_llm = (df["source"] == "llm").to_numpy()
     paired = df["pair_id"].notna().all() and df.groupby("pair_id")["source"].nunique().max() == 2
     groups = df["pair_id"].to_numpy() if paired else np.array([f"r{i}" for i in range(len(df))])
@@ -84,7 +102,8 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
 
     r = AuditResult(kind="text", title="Free text: LLM vs human style")
     r.input = info
-    r.params = {"layout": layout, "columns": {"text": text, "source": source, "pair": pair, "domain": domain},
+    r.params = {"layout": layout, "columns": {"text": text, "source": source, "pair": pair, "domain": domain,
+                                              "model": model, "group": group},
                 "paired": bool(paired), "seed": seed, "pos_method": tagger_note,
                 "sentence_method": sentence_note,
                 "tagger_sample_words": tagger_words, "max_embed_per_source": max_embed,
@@ -106,10 +125,20 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
                  "human text by the style features (0.5 = indistinguishable)", ci=auc[1:], n=len(df),
                  group="separability")
     report.add_phrases(r, df, is_llm, seed)
+    lm = bounds.length_match(df["text"].to_numpy(), is_llm, seed)
+    E = idx = E_pool = None
     if embeddings:
-        report.add_embeddings(r, df, is_llm, groups, seed, max_embed, device=device)
+        idx = embed_sample(is_llm, seed, max_embed)
+        E, E_pool = embed_once(df["text"].to_numpy(), idx, bounds.pool_texts(df["text"].to_numpy(), lm) if lm else [],
+                               device)
+        report.add_embeddings(r, E, idx, is_llm, groups, seed)
     report.add_distinct(r, df, is_llm, seed)
     report.add_diversity(r, df, is_llm, seed)
+    if lm:
+        bounds.add_matched(r, bounds.matched_figures(df["text"].to_numpy(), lm, seed, E_pool), lm)
+    else:
+        r.add_finding("info", "length-matched diversity skipped: fewer than 10 texts per side reach the common length")
+    bounds.add_groups(r, bounds.group_rows(df, is_llm, E, idx, seed))
     if doms.notna().all() and doms.nunique() >= 2:
         so = compare.second_order(df["text"].to_numpy(), doms.to_numpy(), is_llm,
                                   groups if paired else np.arange(len(df)), seed)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...stats import BootstrapSums, hash_keys
 from ...text import diversity as D
 from ...text.corpus import distinct_n_compare, embedding_diversity
 from ...text.phrases import log_odds_dirichlet, phrase_rate
 from . import compare
+from .bounds import BLEU_SAMPLE, PAIR_SAMPLE
 
 THRESHOLDS = {
     "formality_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
@@ -20,7 +22,6 @@ THRESHOLDS = {
 PLOT_FEATURES = ("formality", "figurative", "flesch", "mtld", "sentence_length", "word_length", "contractions",
                  "first_person", "hedges", "markdown", "punctuation", "sentiment")
 PHRASE_SAMPLE = 20_000
-PAIR_SAMPLE = 200  # texts per side for the pairwise ROUGE-L homogenization (seeded)
 
 
 def add_feature_comparison(r, tests, F, is_llm, key_features):
@@ -107,15 +108,16 @@ def add_phrases(r, df, is_llm, seed):
 
 
 def add_diversity(r, df, is_llm, seed):
-    """The `diversity` package's corpus figures per side (:mod:`artifactlens.text.diversity`), duplicates
-    counted, and a human ceiling for ROUGE-L homogenization from two disjoint seeded human samples."""
+    """The `diversity` package's corpus figures on each full side (:mod:`artifactlens.text.diversity`),
+    duplicates counted; the length-matched figures with their ceiling and floor are :mod:`.bounds`'."""
     rng = np.random.default_rng(seed)
     texts = df["text"].to_numpy()
     for name, side in (("human", False), ("llm", True)):
         t = list(texts[is_llm == side])
         n = len(t)
-        r.add_metric(f"duplicates_{name}", D.duplicates(t), f"{name} texts repeating an earlier {name} text "
-                     "exactly (kept: they lower diversity)", n=n, group="diversity")
+        dup = D.duplicates(t)
+        r.add_metric(f"duplicates_{name}", dup, f"{name} texts repeating an earlier {name} text exactly "
+                     f"({dup / max(1, n):.1%} of {n}; kept: they lower diversity)", n=n, group="diversity")
         r.add_metric(f"compression_ratio_{name}", D.compression_ratio(t), f"gzip compression ratio of all {name} "
                      "texts joined (the diversity package's; higher = more repetitive)", n=n, group="diversity")
         r.add_metric(f"ngram_diversity_{name}", D.ngram_diversity(t), f"sum over n=1..4 of distinct/all n-grams "
@@ -125,32 +127,21 @@ def add_diversity(r, df, is_llm, seed):
         r.add_metric(f"homogenization_rougel_{name}", v[0], f"mean ROUGE-L F1 over pairs of {len(pick)} seeded "
                      f"{name} texts (the diversity package's homogenization; higher = more alike)", ci=v[1:],
                      n=len(pick), group="diversity")
-    h = np.flatnonzero(~is_llm)
-    k = min(PAIR_SAMPLE, len(h) // 2)
-    if k >= 10:
-        perm = rng.permutation(h)
-        halves = [D.pair_mean_interval(D.rougel_matrix(list(texts[perm[j * k:(j + 1) * k]])), seed)[0]
-                  for j in (0, 1)]
-        r.add_metric("homogenization_rougel_ceiling", float(np.mean(halves)), f"the same on two disjoint seeded "
-                     f"samples of {k} human texts (what human text shows; the range of the two is the interval)",
-                     ci=(min(halves), max(halves)), n=2 * k, group="diversity")
-        floor = 1.0  # a side made of one text repeated
-        c, x = r.metrics["homogenization_rougel_ceiling"].value, r.metrics["homogenization_rougel_llm"].value
-        if floor > c:
-            r.add_metric("homogenization_rougel_position", (x - c) / (floor - c), "how far the LLM side is from "
-                         "the human ceiling (0) to the floor (1: one text repeated) in ROUGE-L homogenization",
-                         n=2 * k, group="diversity")
+        pick = np.sort(rng.choice(n, min(n, BLEU_SAMPLE), replace=False))
+        per = D.self_bleu_per_text([t[i] for i in pick])
+        ok = np.isfinite(per)
+        acc = BootstrapSums(seed)
+        acc.add(hash_keys(pick[ok]), {"n": np.ones(int(ok.sum())), "b": per[ok]})
+        b = acc.ratio("b", "n")
+        r.add_metric(f"self_bleu_{name}", b[0], f"Self-BLEU of {len(pick)} {name} texts: mean corpus BLEU (HF "
+                     "evaluate's, 13a tokens, no smoothing) of all other texts against each one, as the diversity "
+                     "package's homogenization_score('bleu') before its extra division by n-1; higher = more "
+                     "alike; interval: bootstrap over texts", ci=b[1:], n=len(pick), group="diversity")
 
 
-def add_embeddings(r, df, is_llm, groups, seed, max_embed, device=None):
-    from ...text.embeddings import embed
-    rng = np.random.default_rng(seed)
-    pick = []
-    for side in (False, True):
-        idx = np.flatnonzero(is_llm == side)
-        pick.append(np.sort(rng.choice(idx, max_embed, replace=False)) if len(idx) > max_embed else idx)
-    idx = np.concatenate(pick)
-    E = embed(df["text"].to_numpy()[idx].tolist(), device=device)
+def add_embeddings(r, E, idx, is_llm, groups, seed):
+    """Embedding diversity, homogenization and Vendi per side, and the embedding AUC, on the embedded
+    rows ``idx`` (``E``: their MiniLM vectors, from the audit's one embedding call)."""
     y = is_llm[idx]
     div = {}
     for name, side in (("human", False), ("llm", True)):
