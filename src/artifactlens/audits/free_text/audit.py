@@ -18,7 +18,8 @@ from ...stats import hash_keys
 from ...text.features import FEATURES, text_features
 from ...text.pos import FastTagger
 from ...text.sentences import SentenceSegmenter, fit_tagger_and_segmenter
-from . import bounds, compare, report
+from . import bounds, compare, prompts, report
+from .detectors import cross_fitted
 from .inputs import load_corpus
 
 LLM_STYLE_THRESHOLD = 0.9
@@ -73,12 +74,14 @@ def embed_sample(is_llm: np.ndarray, seed: int, max_embed: int) -> np.ndarray:
     return np.concatenate(pick)
 
 
-def embed_once(texts: np.ndarray, idx: np.ndarray, extra: list[str], device=None):
-    """ONE MiniLM call for the audit: the sampled rows ``idx`` and the ``extra`` texts (the length-matched
-    cut texts). Returns (E for idx, E for extra)."""
+def embed_once(texts: np.ndarray, idx: np.ndarray, extra: list[list[str]], device=None) -> list[np.ndarray]:
+    """ONE MiniLM call for the audit: the sampled rows ``idx`` and each list of ``extra`` texts (the
+    length-matched cut texts, the answers of prompts answered many times). Returns [E idx, E extra...]."""
     from ...text.embeddings import embed
-    E = embed(list(texts[idx]) + list(extra), device=device)
-    return E[:len(idx)], E[len(idx):]
+    parts = [list(texts[idx])] + [list(x) for x in extra]
+    E = embed([t for p in parts for t in p], device=device)
+    ends = np.cumsum([len(p) for p in parts])
+    return [E[a:b] for a, b in zip(np.r_[0, ends[:-1]], ends)]
 
 
 def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: str = "source",
@@ -125,13 +128,19 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
                  "human text by the style features (0.5 = indistinguishable)", ci=auc[1:], n=len(df),
                  group="separability")
     report.add_phrases(r, df, is_llm, seed)
+    ph_score, ph_flag, ph_reason, ph_thr, ph_dets = cross_fitted(df["text"].to_numpy(), is_llm, groups, seed)
+    report.add_phrase_flags(r, ph_flag, is_llm, keys, ph_thr, seed)
+    r.params["detectors"] = {"llm_phrase": ph_dets[0].config()}
     lm = bounds.length_match(df["text"].to_numpy(), is_llm, seed)
-    E = idx = E_pool = None
+    prow = prompts.prompt_rows(df, is_llm, seed)
+    E = idx = E_pool = E_prompt = None
     if embeddings:
         idx = embed_sample(is_llm, seed, max_embed)
-        E, E_pool = embed_once(df["text"].to_numpy(), idx, bounds.pool_texts(df["text"].to_numpy(), lm) if lm else [],
-                               device)
+        texts_ = df["text"].to_numpy()
+        E, E_pool, E_prompt = embed_once(texts_, idx, [bounds.pool_texts(texts_, lm) if lm else [],
+                                                       list(texts_[prow])], device)
         report.add_embeddings(r, E, idx, is_llm, groups, seed)
+    prompts.add_prompts(r, prompts.analyse(df, is_llm, prow, E_prompt, seed), seed)
     report.add_distinct(r, df, is_llm, seed)
     report.add_diversity(r, df, is_llm, seed)
     if lm:
@@ -149,11 +158,14 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
     flag = np.nan_to_num(oof, nan=0.0) >= LLM_STYLE_THRESHOLD
     report.add_examples(r, df, oof, reasons, is_llm, F)
     r.flags = {"path": str(flags_path) if flags_path else None, "rows": len(df),
-               "columns": ["llm_style", "llm_style_score", "llm_style_reason"] + [f"f_{k}" for k in F],
+               "columns": ["llm_style", "llm_style_score", "llm_style_reason", "llm_phrase", "llm_phrase_score",
+                           "llm_phrase_reason"] + [f"f_{k}" for k in F],
                "counts": {"llm_style": int(flag.sum()), "llm_style_human": int((flag & ~is_llm).sum()),
-                          "llm_style_llm": int((flag & is_llm).sum())}}
+                          "llm_style_llm": int((flag & is_llm).sum()), "llm_phrase": int(ph_flag.sum()),
+                          "llm_phrase_human": int((ph_flag & ~is_llm).sum()),
+                          "llm_phrase_llm": int((ph_flag & is_llm).sum())}}
     if flags_path:
-        report.write_flags(flags_path, df, F, oof, flag, reasons)
+        report.write_flags(flags_path, df, F, oof, flag, reasons, (ph_score, ph_flag, ph_reason))
     report.add_findings(r)
     r.headline = ["formality_d", "figurative_d", "readability_d", "mtld_d", "embedding_diversity_human",
                   "embedding_diversity_llm", "separability_auc"]

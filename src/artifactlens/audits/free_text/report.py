@@ -8,7 +8,7 @@ import numpy as np
 from ...stats import BootstrapSums, hash_keys
 from ...text import diversity as D
 from ...text.corpus import distinct_n_compare, embedding_diversity
-from ...text.phrases import log_odds_dirichlet, phrase_rate
+from ...text.phrases import log_odds_dirichlet, phrase_rate, template_log_odds
 from . import compare
 from .bounds import BLEU_SAMPLE, PAIR_SAMPLE
 
@@ -89,15 +89,25 @@ def add_phrases(r, df, is_llm, seed):
         idx_h = rng.choice(idx_h, PHRASE_SAMPLE, replace=False)
     texts = df["text"].to_numpy()
     st = log_odds_dirichlet(texts[idx_l], texts[idx_h])
-    cols = ["phrase", "z", "count LLM", "count human", "per 10k words LLM", "per 10k words human"]
+    cols = ["phrase", "z", "log-odds", "lo", "hi", "count LLM", "count human", "per 10k words LLM",
+            "per 10k words human"]
 
-    def rows(ids):
-        return [[st.phrases[i], st.z[i], int(st.count_a[i]), int(st.count_b[i]),
-                 1e4 * st.count_a[i] / st.total_a, 1e4 * st.count_b[i] / st.total_b] for i in ids]
-    r.add_table("phrases_llm", cols, rows(st.top(25, "a")), "Phrases over-used by the LLM texts (log-odds z, "
-                "informative Dirichlet prior; Monroe et al. 2008)")
-    r.add_table("phrases_human", cols, rows(st.top(25, "b")), "Phrases over-used by the human texts")
-    r.add_table("phrases_llm_multiword", cols, rows(st.top(15, "a", min_n=2)), "Multi-word phrases over-used by LLM")
+    def rows(s, ids, per=1e4):
+        return [[s.phrases[i], s.z[i], s.delta[i], s.delta[i] - 1.96 * s.se[i], s.delta[i] + 1.96 * s.se[i],
+                 int(s.count_a[i]), int(s.count_b[i]), per * s.count_a[i] / max(1.0, s.total_a),
+                 per * s.count_b[i] / max(1.0, s.total_b)] for i in ids]
+    r.add_table("phrases_llm", cols, rows(st, st.top(25, "a")), "Phrases over-used by the LLM texts (log-odds "
+                "with an informative Dirichlet prior and its 95% interval; Monroe et al. 2008)")
+    r.add_table("phrases_human", cols, rows(st, st.top(25, "b")), "Phrases over-used by the human texts")
+    r.add_table("phrases_llm_multiword", cols, rows(st, st.top(15, "a", min_n=2)),
+                "Multi-word phrases over-used by LLM")
+    tp = template_log_odds(texts[idx_l], texts[idx_h])
+    frames = [i for i, k in enumerate(tp.phrases) if k.startswith("frame:") and tp.count_a[i] + tp.count_b[i] > 0]
+    top = [i for i in tp.top(20, "a") if i not in frames] + frames
+    r.add_table("templates_llm", ["template", "z", "log odds ratio", "lo", "hi", "texts LLM", "texts human",
+                                  "% of LLM texts", "% of human texts"], rows(tp, top, per=100),
+                "Openers (first three words), closers (last three) and contrast frames ('not X but Y') the LLM "
+                "texts use more than the human ones: log odds ratio of a text using the template, 95% interval")
     top = [i for i in st.top(50, "a") if st.z[i] >= 3.3]
     df["llm_phrase_rate"] = phrase_rate(df["text"].tolist(), st, top)
     r.add_metric("llm_phrase_rate_llm", float(df.loc[is_llm, "llm_phrase_rate"].mean()), "occurrences of the "
@@ -105,6 +115,18 @@ def add_phrases(r, df, is_llm, seed):
                  n=int(is_llm.sum()), group="phrases")
     r.add_metric("llm_phrase_rate_human", float(df.loc[~is_llm, "llm_phrase_rate"].mean()),
                  "the same rate in human texts", n=int((~is_llm).sum()), group="phrases")
+
+
+def add_phrase_flags(r, flag, is_llm, keys, thr, seed):
+    """Rates of the cross-fitted ``llm_phrase`` flag per side, with bootstrap intervals."""
+    for name, side in (("llm", True), ("human", False)):
+        m = is_llm == side
+        acc = BootstrapSums(seed)
+        acc.add(keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
+        v = acc.ratio("f", "n")
+        what = ("recall at ~1% human FPR" if side else "held-out human texts flagged (~1% by construction)")
+        r.add_metric(f"llm_phrase_flag_rate_{name}", v[0], f"share of {name} texts whose held-out LLM-typical "
+                     f"phrase score >= {thr:.3g} ({what})", ci=v[1:], n=int(m.sum()), group="phrases")
 
 
 def add_diversity(r, df, is_llm, seed):
@@ -221,7 +243,7 @@ def add_examples(r, df, oof, reasons, is_llm, F):
                            "reasons": [reasons[i]] if reasons[i] else []})
 
 
-def write_flags(path, df, F, oof, flag, reasons):
+def write_flags(path, df, F, oof, flag, reasons, phrase=None):
     import pyarrow as pa
     from ...io.writers import RowWriter
     cols = {"row": pa.array(df["row"].to_numpy()), "source": pa.array(df["source"].tolist()),
@@ -229,6 +251,9 @@ def write_flags(path, df, F, oof, flag, reasons):
             "domain": pa.array(df["domain"].tolist(), type=pa.string()), "text": pa.array(df["text"].tolist()),
             "llm_style": pa.array(flag), "llm_style_score": pa.array(oof),
             "llm_style_reason": pa.array([x if f else None for x, f in zip(reasons, flag)], type=pa.string())}
+    if phrase is not None:
+        cols.update({"llm_phrase": pa.array(phrase[1]), "llm_phrase_score": pa.array(phrase[0]),
+                     "llm_phrase_reason": pa.array(phrase[2], type=pa.string())})
     cols.update({f"f_{k}": pa.array(v) for k, v in F.items()})
     with RowWriter(path) as w:
         w.write(pa.RecordBatch.from_pydict(cols))
