@@ -18,7 +18,7 @@ from ...stats import hash_keys
 from ...text.features import FEATURES, text_features
 from ...text.pos import FastTagger
 from ...text.sentences import SentenceSegmenter, fit_tagger_and_segmenter
-from . import bounds, compare, prompts, report
+from . import bounds, calibration, compare, prompts, report
 from .detectors import cross_fitted
 from .inputs import load_corpus
 
@@ -127,6 +127,7 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
     r.add_metric("separability_auc", auc[0], "cross-validated AUC of a logistic regression telling LLM from "
                  "human text by the style features (0.5 = indistinguishable)", ci=auc[1:], n=len(df),
                  group="separability")
+    calibration.add_calibration(r, oof, is_llm, df, keys, seed)
     report.add_phrases(r, df, is_llm, seed)
     ph_score, ph_flag, ph_reason, ph_thr, ph_dets = cross_fitted(df["text"].to_numpy(), is_llm, groups, seed)
     report.add_phrase_flags(r, ph_flag, is_llm, keys, ph_thr, seed)
@@ -140,6 +141,7 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
         E, E_pool, E_prompt = embed_once(texts_, idx, [bounds.pool_texts(texts_, lm) if lm else [],
                                                        list(texts_[prow])], device)
         report.add_embeddings(r, E, idx, is_llm, groups, seed)
+        report.add_mauve(r, E, is_llm[idx], seed)
     prompts.add_prompts(r, prompts.analyse(df, is_llm, prow, E_prompt, seed), seed)
     report.add_distinct(r, df, is_llm, seed)
     report.add_diversity(r, df, is_llm, seed)

@@ -155,6 +155,11 @@ def add_matched(r, res: dict, lm: dict) -> None:
                      f"(1) in {fig} ({'higher' if higher_homog else 'lower'} = more homogeneous), draw by draw",
                      ci=pos[1:], n=lm["m"], group="diversity (length-matched)")
         rows.append([fig, *s["ceiling"], *s["llm"], *s["floor"], *pos])
+        if pos[1] is not None and (pos[1] > 0 or pos[2] < 0):
+            r.add_finding("warning" if pos[1] >= 0.1 else "info",
+                          f"{fig}: the LLM side is {pos[0]:.1%} [{pos[1]:.1%}, {pos[2]:.1%}] of the way from human "
+                          f"diversity ({s['ceiling'][0]:.4g}) to the floor of one text repeated ({s['floor'][0]:.4g})"
+                          f"; LLM {s['llm'][0]:.4g}, length-matched", metric=f"{fig}_position")
     r.add_table("diversity_bounds", ["figure", "human ceiling", "lo", "hi", "LLM", "lo", "hi", "floor", "lo", "hi",
                                      "position", "lo", "hi"], rows,
                 f"Diversity between a human ceiling and a floor, length-matched: {how}; position = share of the "

@@ -32,6 +32,7 @@ def prompt_rows(df, is_llm: np.ndarray, seed: int = 0) -> np.ndarray:
     pid = df["pair_id"]
     if pid.isna().all():
         return np.zeros(0, dtype=np.int64)
+    pid = pid.where(pid.isna(), pid.astype(str))
     counts = pid[is_llm].value_counts()
     many = np.sort(counts.index[counts >= 2].to_numpy().astype(str))
     if not len(many):

@@ -194,6 +194,26 @@ def add_embeddings(r, E, idx, is_llm, groups, seed):
                  points={"human": P[~y[sub]].round(4).tolist(), "llm": P[y[sub]].round(4).tolist()})
 
 
+def add_mauve(r, E, y, seed, seeds: int = 3):
+    """MAUVE (Pillutla et al. 2021, the ``mauve-text`` package) between the human and the LLM MiniLM
+    embeddings of the embedded sample (the package clusters the pooled vectors with faiss k-means, about
+    n/10 buckets, and compares the two cluster histograms). MAUVE has no sampling interval of its own; the
+    one given is the range over ``seeds`` k-means seeds (quantisation variability only)."""
+    try:
+        import mauve
+    except ImportError:
+        r.add_finding("info", "mauve skipped: the mauve-text package is not installed")
+        return
+    p, q = E[~y].astype(np.float32), E[y].astype(np.float32)
+    if min(len(p), len(q)) < 20:
+        return
+    reps = [float(mauve.compute_mauve(p_features=p, q_features=q, seed=seed + 1 + k, verbose=False).mauve)
+            for k in range(seeds)]
+    r.add_metric("mauve", reps[0], f"MAUVE between the human and LLM texts' MiniLM embeddings ({len(p)} and "
+                 f"{len(q)} texts; 1 = the same distribution, near 0 = far apart; mauve-text; interval: the range "
+                 f"over {seeds} k-means seeds)", ci=(min(reps), max(reps)), n=len(E), group="diversity")
+
+
 def add_distinct(r, df, is_llm, seed):
     t = df["text"].to_numpy()
     for n in (1, 2):
