@@ -70,8 +70,12 @@ def _tok():
 
 def test_13a_tokens_equal_sacrebleu(demo_rows):
     tok = _tok()
-    for t in [r["text"] for r in demo_rows] + ["Hello, world. It's 3.5 \"ok\"!-\nx &amp; y (1-2) a/b"]:
+    texts = [r["text"] for r in demo_rows] + ["Hello, world. It's 3.5 \"ok\"!-\nx &amp; y (1-2) a/b", ".a", "a.",
+                                              ",", "1.5,", "", "3-4", ",9", "9,", "nul\0inside."]
+    for t in texts:
         assert D.tokenize_13a(t) == tok(t)
+    assert D.tokenize_13a_all(texts) == [tok(t) for t in texts]          # one pass over all texts
+    assert D.tokenize_13a_all(texts[:-1]) == [tok(t) for t in texts[:-1]]
 
 
 @pytest.fixture(scope="module")

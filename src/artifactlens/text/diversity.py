@@ -49,9 +49,7 @@ def compression_ratio(texts: Sequence[str]) -> float:
 
 def ngram_diversity(texts: Sequence[str], num_n: int = 4) -> float:
     """The package's ``ngram_diversity_score(texts, num_n)``."""
-    toks = " ".join(texts).split(" ")
-    _, ids = np.unique(np.asarray(toks, dtype=object).astype(str), return_inverse=True)
-    ids = ids.astype(np.int64)
+    ids = _ids(" ".join(texts).split(" "))
     base = np.int64(ids.max() + 1 if len(ids) else 1)
     score = 0.0
     key = np.zeros(len(ids), dtype=np.int64)
@@ -66,6 +64,12 @@ def ngram_diversity(texts: Sequence[str], num_n: int = 4) -> float:
             key = (key[:m] * np.int64(0x9E3779B1) ^ ids[n - 1:n - 1 + m])
         score += len(np.unique(key)) / m
     return round(score, 3)
+
+
+def _ids(tokens: list[str]) -> np.ndarray:
+    """Integer ids of string tokens (pandas' hash table: several times faster than sorting strings)."""
+    import pandas as pd
+    return pd.factorize(pd.Series(tokens, dtype=object), sort=False)[0].astype(np.int64)
 
 
 def _token_strings(texts: Sequence[str]) -> list[str]:
@@ -172,21 +176,40 @@ def duplicates(texts: Sequence[str]) -> int:
     return dup
 
 
-_13A = ((re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),
-        (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
+# sacrebleu's first 13a rule, r"([\{-\~\[-\` -\&\(-\+\:-\@\/])" -> r" \1 ", as one str.translate
+_13A_SPACED = {c: f" {chr(c)} " for r in ((0x7B, 0x7E), (0x5B, 0x60), (0x20, 0x26), (0x28, 0x2B), (0x3A, 0x40),
+                                          (0x2F, 0x2F)) for c in range(r[0], r[1] + 1)}
+_13A = ((re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
         (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
         (re.compile(r"([0-9])(-)"), r"\1 \2 "))
 
 
-def tokenize_13a(line: str) -> list[str]:
-    """sacrebleu's ``13a`` tokenizer (mteval-v13a, the tokenizer of HF evaluate's ``bleu``), split."""
+def _13a_line(line: str) -> str:
     line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
     if "&" in line:
         line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    line = f" {line} "
+    return f" {line} "
+
+
+def tokenize_13a(line: str) -> list[str]:
+    """sacrebleu's ``13a`` tokenizer (mteval-v13a, the tokenizer of HF evaluate's ``bleu``), split."""
+    return _13a_join([_13a_line(line or "")])[0]
+
+
+def tokenize_13a_all(texts: Sequence[str]) -> list[list[str]]:
+    """:func:`tokenize_13a` of every text, in one pass over the texts joined by NUL (every rule looks
+    at most one character either side and each text is padded with spaces, so no rule crosses a text)."""
+    lines = [_13a_line(t or "") for t in texts]
+    if any("\0" in t for t in lines):  # a NUL of its own: text by text
+        return [x for t in lines for x in _13a_join([t])]
+    return _13a_join(lines)
+
+
+def _13a_join(lines: list[str]) -> list[list[str]]:
+    big = "\0".join(lines).translate(_13A_SPACED)
     for rx, rep in _13A:
-        line = rx.sub(rep, line)
-    return line.split()
+        big = rx.sub(rep, big)
+    return [big.split()] if len(lines) == 1 else [part.split() for part in big.split("\0")]
 
 
 def _ngram_keys(ids: np.ndarray, doc: np.ndarray, n: int, base: np.int64):
@@ -207,7 +230,7 @@ def _ngram_keys(ids: np.ndarray, doc: np.ndarray, n: int, base: np.int64):
 def self_bleu_per_text(texts: Sequence[str], max_order: int = 4) -> np.ndarray:
     """Per text i: the corpus BLEU of all other texts (predictions) against text i (the one reference),
     as HF evaluate's ``bleu`` computes it. (n,) floats; nan for a text without tokens."""
-    toks = [tokenize_13a(t or "") for t in texts]
+    toks = tokenize_13a_all(texts)
     n = len(toks)
     lens = np.array([len(t) for t in toks], dtype=np.float64)
     if n < 2:
@@ -215,8 +238,7 @@ def self_bleu_per_text(texts: Sequence[str], max_order: int = 4) -> np.ndarray:
     flat = [w for t in toks for w in t]
     if not flat:
         return np.full(n, np.nan)
-    _, ids = np.unique(np.asarray(flat, dtype=object).astype(str), return_inverse=True)
-    ids = ids.astype(np.int64)
+    ids = _ids(flat)
     doc = np.repeat(np.arange(n), lens.astype(np.int64))
     base = np.int64(ids.max() + 1)
     log_p = np.zeros(n)
@@ -226,13 +248,16 @@ def self_bleu_per_text(texts: Sequence[str], max_order: int = 4) -> np.ndarray:
         own = np.maximum(lens - order + 1, 0)  # text i's n-grams (its matches against itself)
         match = np.zeros(n)
         if len(key):
-            pair = np.unique(np.stack([key, kd]), axis=1, return_counts=True)
-            (gk, gd), c = pair
-            _, g = np.unique(gk, return_inverse=True)
-            for k in range(1, int(c.max()) + 1):  # D_k(g): texts holding g at least k times
-                held = c >= k
-                Dk = np.bincount(g[held], minlength=g.max() + 1)
-                match += np.bincount(gd[held], weights=Dk[g[held]], minlength=n)
+            import pandas as pd
+            g_all = pd.factorize(key, sort=False)[0].astype(np.int64)
+            pairs, c = np.unique(g_all * np.int64(n) + kd, return_counts=True)  # (n-gram, text) -> count
+            g, gd = pairs // n, pairs % n
+            ng = int(g.max()) + 1
+            while len(c):  # k = 1, 2, ...: D_k(g) = texts holding g at least k times
+                Dk = np.bincount(g, minlength=ng)
+                match += np.bincount(gd, weights=Dk[g], minlength=n)
+                keep = c > 1
+                g, gd, c = g[keep], gd[keep], c[keep] - 1
         match -= own
         possible = own.sum() - own
         with np.errstate(divide="ignore", invalid="ignore"):
