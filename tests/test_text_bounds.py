@@ -283,3 +283,14 @@ def test_real_fast_detect_gpt_bounds_prompts_and_calibration(shared_data):
     # calibrated on these human texts: at 95% recall the style classifier flags a large share of them
     assert r["fpr_at_95_recall"] > 0.2 and r["recall_at_1pct_fpr"] < 0.8
     assert {x[0] for x in r.tables["fpr_by_subgroup"]["rows"]} >= {"domain", "length"}
+
+
+def test_a_missing_group_column_is_one_input_error():
+    from artifactlens.audits.free_text.inputs import load_corpus
+    from artifactlens.errors import InputError
+    df = pd.DataFrame({"text": ["a human text", "an llm text"], "source": ["human", "llm"]})
+    with pytest.raises(InputError) as e:
+        load_corpus(df, group="native")
+    assert "native" in str(e.value)
+    got, _, _ = load_corpus(df.assign(native=["yes", "no"], model=[None, "gpt-4"]), group="native")
+    assert got["group"].tolist() == ["yes", "no"] and got["model"].tolist() == [None, "gpt-4"]

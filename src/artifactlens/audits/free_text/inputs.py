@@ -161,9 +161,9 @@ def _clean(df: pd.DataFrame, info: InputInfo) -> pd.DataFrame:
         info.skip("empty text", int(empty.sum()))
     df = df[~bad_source & ~empty].reset_index(drop=True)
     df["text"] = df["text"].astype(str)
-    df["pair_id"] = [None if (p is None or (isinstance(p, float) and np.isnan(p))) else str(p) for p in df["pair_id"]]
-    for c in ("domain", "model", "group"):
-        df[c] = [None if (d is None or (isinstance(d, float) and np.isnan(d))) else str(d) for d in df[c]]
+    for c in ("pair_id", "domain", "model", "group"):  # object columns: None stays None (not a NaN string)
+        df[c] = pd.Series([None if (d is None or (isinstance(d, float) and np.isnan(d))) else str(d) for d in df[c]],
+                          index=df.index, dtype=object)
     info.rows_used = len(df)
     if df.empty:
         raise InputError("no usable texts (all empty or with an unknown source)", path=info.path,

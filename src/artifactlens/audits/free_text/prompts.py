@@ -18,6 +18,7 @@ Intervals: Poisson bootstrap over prompts (:class:`artifactlens.stats.BootstrapS
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ...stats import BootstrapSums, hash_keys
 from ...text.diversity import rougel_matrix
@@ -62,7 +63,7 @@ def analyse(df, is_llm: np.ndarray, rows: np.ndarray, E: np.ndarray | None, seed
     texts = df["text"].to_numpy()[rows]
     pid = df["pair_id"].to_numpy()[rows].astype(str)
     llm = is_llm[rows]
-    model = df["model"].to_numpy()[rows]
+    model = np.array([None if pd.isna(x) else str(x) for x in df["model"].to_numpy()[rows]], dtype=object)
     thr = EQUIV_COS if E is not None else EQUIV_ROUGE
     per = {"prompt": [], "k": [], "classes": [], "cross": [], "human": []}
     pairs: dict = {}
