@@ -4,8 +4,10 @@ Steps (each a small function): read and normalise the corpus (:mod:`.inputs`); l
 and the sentence-boundary rates from spaCy on a sample; per-text features as a map over record batches
 (:class:`FeatureCheck`, run by the engine); per-feature comparisons (:mod:`.compare`); corpus diversity
 (MiniLM, distinct-n); learned over-used phrases (log-odds, Monroe et al.); separability; second order;
-then the report pieces (:mod:`.report`). Row flag: ``llm_style`` when the cross-validated P(LLM | features)
->= the threshold.
+then the report pieces (:mod:`.report`). Row flags: ``llm_style`` when the cross-validated P(LLM | features)
+>= the threshold; ``llm_phrase`` when the cross-fitted LLM-typical phrase score reaches the 99th percentile
+of the held-out human texts (:mod:`.detectors`). MiniLM runs once (:func:`embed_once`) for the sampled rows,
+the length-matched cut texts and the answers of prompts answered many times.
 """
 from __future__ import annotations
 

@@ -147,7 +147,8 @@ def add_matched(r, res: dict, lm: dict) -> None:
             r.add_metric(f"{fig}_{label}", s[key][0], f"{what}, {side}, {how}", ci=s[key][1:], n=lm["m"],
                          group="diversity (length-matched)")
         r.add_metric(f"{fig}_ceiling", s["ceiling"][0], f"{what} on random halves of the human side {how}: what "
-                     "human text shows (the ceiling)", ci=s["ceiling"][1:], n=lm["m"], group="diversity (length-matched)")
+                     "human text shows (the ceiling)", ci=s["ceiling"][1:], n=lm["m"],
+                     group="diversity (length-matched)")
         r.add_metric(f"{fig}_floor", s["floor"][0], f"{what} on a duplicated control: one human text repeated "
                      f"{lm['m']} times (no diversity; the floor)", ci=s["floor"][1:], n=lm["m"],
                      group="diversity (length-matched)")
