@@ -15,13 +15,24 @@ the same texts (tests/test_text_diversity.py checks them against independent ora
   2 LCS / (len a + len b), symmetric, so each unordered pair is scored once; the LCS comes from rapidfuzz
   (``LCSseq`` on token ids mapped to characters) instead of rouge-score's pure-Python table.
 - :func:`embedding_homogenization`: mean pairwise cosine of unit embeddings (1 - ``corpus.embedding_diversity``).
+- :func:`self_bleu`: the package's ``homogenization_score(measure='bleu')`` figure per text: text i as the
+  one reference, all other texts of the side as predictions, corpus BLEU as HF ``evaluate``'s ``bleu``
+  computes it (the TensorFlow-NMT ``compute_bleu``: clipped 1..4-gram matches summed over the predictions,
+  no smoothing, brevity penalty from summed lengths; sacrebleu's 13a tokens, reproduced in :func:`tokenize_13a`),
+  averaged over i. The package then divides that mean by n - 1 once more (its own comment: "Need to double
+  check that this is right"), which makes the figure shrink with the corpus size: ``package=True`` gives
+  that number, the default the undivided mean. Exact and linear in the number of n-grams, not pairwise:
+  the clipped matches of text i against all others are sum_g sum_{k <= c_ig} D_k(g) - (i's own n-grams),
+  D_k(g) = the texts holding n-gram g at least k times.
 - :func:`vendi`: the Vendi score (Friedman & Dieng 2023) with the cosine kernel: exp of the entropy of the
-  eigenvalues of K / n, taken from the d x d matrix E^T E / n (same non-zero eigenvalues, O(n d^2)).
+  eigenvalues of K / n, taken from the smaller of K / n and the d x d matrix E^T E / n (same non-zero
+  eigenvalues; O(n d^2) at most).
 """
 from __future__ import annotations
 
 import gzip
 import io
+import re
 from typing import Sequence
 
 import numpy as np
@@ -38,9 +49,7 @@ def compression_ratio(texts: Sequence[str]) -> float:
 
 def ngram_diversity(texts: Sequence[str], num_n: int = 4) -> float:
     """The package's ``ngram_diversity_score(texts, num_n)``."""
-    toks = " ".join(texts).split(" ")
-    _, ids = np.unique(np.asarray(toks, dtype=object).astype(str), return_inverse=True)
-    ids = ids.astype(np.int64)
+    ids = _ids(" ".join(texts).split(" "))
     base = np.int64(ids.max() + 1 if len(ids) else 1)
     score = 0.0
     key = np.zeros(len(ids), dtype=np.int64)
@@ -55,6 +64,12 @@ def ngram_diversity(texts: Sequence[str], num_n: int = 4) -> float:
             key = (key[:m] * np.int64(0x9E3779B1) ^ ids[n - 1:n - 1 + m])
         score += len(np.unique(key)) / m
     return round(score, 3)
+
+
+def _ids(tokens: list[str]) -> np.ndarray:
+    """Integer ids of string tokens (pandas' hash table: several times faster than sorting strings)."""
+    import pandas as pd
+    return pd.factorize(pd.Series(tokens, dtype=object), sort=False)[0].astype(np.int64)
 
 
 def _token_strings(texts: Sequence[str]) -> list[str]:
@@ -128,7 +143,9 @@ def vendi(E: np.ndarray, weights: np.ndarray | None = None) -> float:
     w = np.ones(len(E)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.sum() <= 0:
         return float("nan")
-    C = (E * w[:, None]).T @ E / w.sum()
+    sw = np.sqrt(w / w.sum())[:, None] * E
+    # the same non-zero eigenvalues from the smaller of the n x n kernel and the d x d covariance
+    C = sw @ sw.T if len(E) < E.shape[1] else sw.T @ sw
     lam = np.clip(np.linalg.eigvalsh(C), 0, None)
     lam = lam[lam > 1e-12]
     lam = lam / lam.sum()
@@ -157,3 +174,122 @@ def duplicates(texts: Sequence[str]) -> int:
         dup += k in seen
         seen.add(k)
     return dup
+
+
+# sacrebleu's first 13a rule, r"([\{-\~\[-\` -\&\(-\+\:-\@\/])" -> r" \1 ", as one str.translate
+_13A_SPACED = {c: f" {chr(c)} " for r in ((0x7B, 0x7E), (0x5B, 0x60), (0x20, 0x26), (0x28, 0x2B), (0x3A, 0x40),
+                                          (0x2F, 0x2F)) for c in range(r[0], r[1] + 1)}
+_13A = ((re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),
+        (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),
+        (re.compile(r"([0-9])(-)"), r"\1 \2 "))
+
+
+def _13a_line(line: str) -> str:
+    line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+    if "&" in line:
+        line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    return f" {line} "
+
+
+def tokenize_13a(line: str) -> list[str]:
+    """sacrebleu's ``13a`` tokenizer (mteval-v13a, the tokenizer of HF evaluate's ``bleu``), split."""
+    return _13a_join([_13a_line(line or "")])[0]
+
+
+def tokenize_13a_all(texts: Sequence[str]) -> list[list[str]]:
+    """:func:`tokenize_13a` of every text, in one pass over the texts joined by NUL (every rule looks
+    at most one character either side and each text is padded with spaces, so no rule crosses a text)."""
+    lines = [_13a_line(t or "") for t in texts]
+    if any("\0" in t for t in lines):  # a NUL of its own: text by text
+        return [x for t in lines for x in _13a_join([t])]
+    return _13a_join(lines)
+
+
+def _13a_join(lines: list[str]) -> list[list[str]]:
+    big = "\0".join(lines).translate(_13A_SPACED)
+    for rx, rep in _13A:
+        big = rx.sub(rep, big)
+    return [big.split()] if len(lines) == 1 else [part.split() for part in big.split("\0")]
+
+
+def _ngram_keys(ids: np.ndarray, doc: np.ndarray, n: int, base: np.int64):
+    """Integer keys of the n-grams inside each text (never across texts) and the text of each."""
+    m = len(ids) - n + 1
+    if m <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = np.zeros(m, dtype=np.int64)
+    for k in range(n):
+        if float(base) ** (k + 1) < 2 ** 62:
+            key = key * base + ids[k:k + m]
+        else:
+            key = key * np.int64(0x9E3779B1) ^ ids[k:k + m]
+    same = doc[:m] == doc[n - 1:n - 1 + m]
+    return key[same], doc[:m][same]
+
+
+def self_bleu_per_text(texts: Sequence[str], max_order: int = 4) -> np.ndarray:
+    """Per text i: the corpus BLEU of all other texts (predictions) against text i (the one reference),
+    as HF evaluate's ``bleu`` computes it. (n,) floats; nan for a text without tokens."""
+    toks = tokenize_13a_all(texts)
+    n = len(toks)
+    lens = np.array([len(t) for t in toks], dtype=np.float64)
+    if n < 2:
+        return np.full(n, np.nan)
+    flat = [w for t in toks for w in t]
+    if not flat:
+        return np.full(n, np.nan)
+    ids = _ids(flat)
+    doc = np.repeat(np.arange(n), lens.astype(np.int64))
+    base = np.int64(ids.max() + 1)
+    log_p = np.zeros(n)
+    zero = np.zeros(n, dtype=bool)
+    for order in range(1, max_order + 1):
+        key, kd = _ngram_keys(ids, doc, order, base)
+        own = np.maximum(lens - order + 1, 0)  # text i's n-grams (its matches against itself)
+        match = np.zeros(n)
+        if len(key):
+            import pandas as pd
+            g_all = pd.factorize(key, sort=False)[0].astype(np.int64)
+            pairs, c = np.unique(g_all * np.int64(n) + kd, return_counts=True)  # (n-gram, text) -> count
+            g, gd = pairs // n, pairs % n
+            ng = int(g.max()) + 1
+            while len(c):  # k = 1, 2, ...: D_k(g) = texts holding g at least k times
+                Dk = np.bincount(g, minlength=ng)
+                match += np.bincount(gd, weights=Dk[g], minlength=n)
+                keep = c > 1
+                g, gd, c = g[keep], gd[keep], c[keep] - 1
+        match -= own
+        possible = own.sum() - own
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(possible > 0, match / possible, 0.0)
+        zero |= p <= 0
+        log_p += np.log(np.where(p > 0, p, 1.0)) / max_order
+    trans = lens.sum() - lens
+    ref = (n - 1) * lens
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = trans / ref
+        bp = np.where(ratio > 1.0, 1.0, np.exp(1 - 1 / ratio))
+    out = np.where(zero, 0.0, np.exp(log_p) * bp)
+    return np.where(lens > 0, out, np.nan)
+
+
+def self_bleu(texts: Sequence[str], package: bool = False) -> float:
+    """Mean over texts of :func:`self_bleu_per_text`; ``package=True``: the ``diversity`` package's number
+    (that mean divided by n - 1, 1.0 when it is 0, rounded to 3 decimals)."""
+    per = self_bleu_per_text(texts)
+    if len(per) < 2:
+        return float("nan")
+    if package:
+        v = float(np.sum(per / (len(per) - 1)))
+        return round((v if v != 0 else len(per)) / len(per), 3)
+    return float(np.nanmean(per))
+
+
+def word_count(texts: Sequence[str]) -> np.ndarray:
+    """Whitespace words per text."""
+    return np.array([len((t or "").split()) for t in texts])
+
+
+def truncate_words(texts: Sequence[str], length: int) -> list[str]:
+    """Each text cut to its first ``length`` whitespace words, joined by single spaces."""
+    return [" ".join((t or "").split()[:length]) for t in texts]

@@ -8,11 +8,17 @@ count, so frequent words are shrunk less than rare ones),
             - log((y_b + alpha_w) / (n_b + alpha_0 - y_b - alpha_w)),
     var ~= 1 / (y_a + alpha_w) + 1 / (y_b + alpha_w),   z_w = delta_w / sqrt(var).
 
-z > 1.96 marks w as over-used by corpus a, z < -1.96 by corpus b. Counting wraps scikit-learn's
-``CountVectorizer`` (1- to 3-grams of lowercased words, kept when they occur in ``min_df`` texts).
+z > 1.96 marks w as over-used by corpus a, z < -1.96 by corpus b; delta +- 1.96 sqrt(var) is its 95%
+interval. Counting wraps scikit-learn's ``CountVectorizer`` (1- to 3-grams of lowercased words, kept when
+they occur in ``min_df`` texts). :func:`template_log_odds` applies the same to *templates* counted once per
+text: the opener (first three words), the closer (last three words) and contrast frames ("not X but Y",
+"it's not X, it's Y"), so a person sees which openings and frames the LLM side leans on; there the figure
+is the log odds ratio of a text using the template (a 2 x 2 table, 0.5 added to each cell) with its
+Woolf standard error, since a text uses a template once or not at all.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -28,6 +34,7 @@ class PhraseStats:
     phrases: np.ndarray
     z: np.ndarray
     delta: np.ndarray
+    se: np.ndarray
     count_a: np.ndarray
     count_b: np.ndarray
     total_a: float
@@ -54,17 +61,62 @@ def log_odds_dirichlet(texts_a: Sequence[str], texts_b: Sequence[str], ngram_ran
         X = vec.fit_transform(list(texts_a) + list(texts_b))
     except ValueError:  # no n-gram at all (numbers, symbols, scripts without word tokens): no phrases
         e = np.zeros(0)
-        return PhraseStats(np.asarray([], dtype=object), e, e, e, e, 0.0, 0.0, None)
+        return PhraseStats(np.asarray([], dtype=object), e, e, e, e, e, 0.0, 0.0, None)
     na = len(texts_a)
     ya = np.asarray(X[:na].sum(axis=0)).ravel().astype(float)
     yb = np.asarray(X[na:].sum(axis=0)).ravel().astype(float)
+    return _stats(np.asarray(vec.get_feature_names_out()), ya, yb, ya.sum(), yb.sum(), prior_share, vec)
+
+
+def _stats(names, ya, yb, Na, Nb, prior_share, vec=None) -> PhraseStats:
+    """Monroe et al.'s z from counts ``ya``/``yb`` out of ``Na``/``Nb``."""
     alpha = prior_share * (ya + yb) + 0.01
     a0 = alpha.sum()
-    Na, Nb = ya.sum(), yb.sum()
     delta = (np.log((ya + alpha) / (Na + a0 - ya - alpha)) - np.log((yb + alpha) / (Nb + a0 - yb - alpha)))
-    var = 1.0 / (ya + alpha) + 1.0 / (yb + alpha)
-    z = delta / np.sqrt(var)
-    return PhraseStats(np.asarray(vec.get_feature_names_out()), z, delta, ya, yb, Na, Nb, vec)
+    se = np.sqrt(1.0 / (ya + alpha) + 1.0 / (yb + alpha))
+    return PhraseStats(np.asarray(names), delta / se, delta, se, ya, yb, float(Na), float(Nb), vec)
+
+
+_WORD = re.compile(TOKEN_PATTERN)
+CONTRAST = {
+    "not X but Y": re.compile(r"\bnot (?:just |only |merely |simply )?[\w' -]{1,40}?,? but (?:also |rather )?\w",
+                              re.I),
+    "it's not X, it's Y": re.compile(r"\b(?:it|this|that)(?:'s| is) not [^.;!?\n]{1,50}?[,;—-]+ ?(?:it|this|that)"
+                                     r"(?:'s| is)\b", re.I),
+    "not only X but also Y": re.compile(r"\bnot only\b[^.;!?\n]{1,80}?\bbut also\b", re.I),
+}
+
+
+def templates(text: str) -> set[str]:
+    """The templates one text uses: ``opener: w1 w2 w3``, ``closer: w1 w2 w3`` and the contrast frames."""
+    w = _WORD.findall((text or "").lower())
+    out = set()
+    if len(w) >= 3:
+        out.add("opener: " + " ".join(w[:3]))
+        out.add("closer: " + " ".join(w[-3:]))
+    out.update(f"frame: {k}" for k, rx in CONTRAST.items() if rx.search(text or ""))
+    return out
+
+
+def template_log_odds(texts_a: Sequence[str], texts_b: Sequence[str], min_texts: int = 3) -> PhraseStats:
+    """Log odds ratio (+0.5 in each cell) of a text using a template, corpus a against b; counts are texts,
+    totals the number of texts. Templates used by fewer than ``min_texts`` texts in all are dropped
+    (contrast frames are always kept)."""
+    from collections import Counter
+    ca, cb = Counter(), Counter()
+    for t in texts_a:
+        ca.update(templates(t))
+    for t in texts_b:
+        cb.update(templates(t))
+    names = sorted(k for k in set(ca) | set(cb) if ca[k] + cb[k] >= min_texts or k.startswith("frame:"))
+    names += [f"frame: {k}" for k in CONTRAST if f"frame: {k}" not in names]
+    ya = np.array([ca[k] for k in names], dtype=float)
+    yb = np.array([cb[k] for k in names], dtype=float)
+    na, nb = max(1, len(texts_a)), max(1, len(texts_b))
+    h = 0.5  # Haldane-Anscombe: the log odds ratio of "a text uses it", a 2 x 2 table per template
+    delta = np.log((ya + h) / (na - ya + h)) - np.log((yb + h) / (nb - yb + h))
+    se = np.sqrt(1 / (ya + h) + 1 / (na - ya + h) + 1 / (yb + h) + 1 / (nb - yb + h))
+    return PhraseStats(np.asarray(names, dtype=object), delta / se, delta, se, ya, yb, float(na), float(nb))
 
 
 def phrase_rate(texts: Sequence[str], stats: PhraseStats, idx: Sequence[int]) -> np.ndarray:

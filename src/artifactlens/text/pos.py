@@ -72,9 +72,15 @@ def prior_class(word: str) -> str:
 
 def fscore_from_counts(counts: np.ndarray) -> np.ndarray:
     """F-score from ``(n, 9)`` class counts (columns in :data:`CLASSES` order); 50 for empty texts."""
-    tot = counts.sum(axis=1)
+    # column by column, in a fixed order: a BLAS ``counts @ SIGN`` or a row ``sum`` may group the nine terms
+    # differently with the number of rows, so a text's score moved in the last digit with the batch size
+    tot = np.zeros(len(counts))
+    signed = np.zeros(len(counts))
+    for j in range(counts.shape[1]):
+        tot += counts[:, j]
+        signed += counts[:, j] * SIGN[j]
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = (100 * (counts @ SIGN) / tot + 100) / 2
+        f = (100 * signed / tot + 100) / 2
     return np.where(tot > 0, f, 50.0)
 
 

@@ -5,7 +5,10 @@ Input (:mod:`.inputs`): one file with a source column, HC3 / M4 / index-paired l
 flags, or ``--human FILE --llm FILE``. Per-text features (:mod:`artifactlens.text.features`, each
 documented with what, how and source), comparisons with effect sizes and intervals (:mod:`.compare`),
 corpus diversity and learned over-used phrases, separability, second order (:mod:`.audit`), report
-pieces (:mod:`.report`).
+pieces (:mod:`.report`); the diversity package's figures per side, per model and domain, length-matched
+between a human ceiling and a floor (:mod:`.bounds`); prompts answered many times (:mod:`.prompts`); the
+separability calibrated on held-out human texts by subgroup (:mod:`.calibration`); the cross-fitted
+``llm_phrase`` detector (:mod:`.detectors`).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ EXAMPLES = """examples:
   artifactlens audit text --human human.csv --llm llm.csv --text answer --pair prompt_id
   artifactlens audit text HC3_open_qa.jsonl --flags text_flags.parquet        # HC3 lists understood as they are
   artifactlens audit text m4_reddit.jsonl                                      # human_text / machine_text pairs
+  artifactlens audit text answers.jsonl --pair prompt_id --model model --group l1   # several models per prompt;
+                                                  # false-positive rate of the separability per value of l1
 
 source values: human, or llm (also machine, ai, model, generated, chatgpt, gpt-*, llama...).
 """
@@ -31,6 +36,10 @@ def add_arguments(p) -> None:
     p.add_argument("--source", default="source", metavar="COL", help="human/llm column (default source)")
     p.add_argument("--pair", default="pair_id", metavar="COL", help="prompt/pair id column (default pair_id)")
     p.add_argument("--domain", default="domain", metavar="COL", help="domain column (default domain)")
+    p.add_argument("--model", default="model", metavar="COL",
+                   help="which LLM wrote each text (default model): diversity per model, cross-model homogeneity")
+    p.add_argument("--group", metavar="COL", help="a human subgroup column (e.g. native/non-native writers): the "
+                   "separability's false-positive rate per value")
     p.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (diversity, embedding AUC)")
     p.add_argument("--max-embed", type=int, default=3000, metavar="N",
                    help="texts embedded per source, a seeded random sample (default 3000)")

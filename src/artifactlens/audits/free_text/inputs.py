@@ -1,4 +1,6 @@
-"""Read human and LLM texts into one table: ``text``, ``source`` (human/llm), ``pair_id``, ``domain``, ``row``.
+"""Read human and LLM texts into one table: ``text``, ``source`` (human/llm), ``pair_id``, ``domain``, ``row``,
+``model`` (which LLM wrote it, where a model column is given) and ``group`` (a user's ``--group`` column, e.g.
+native / non-native writers, for the separability's false-positive rates by subgroup).
 
 Understood without flags:
 
@@ -38,8 +40,11 @@ def normalise_source(v) -> str | None:
     return None
 
 
+COLUMNS = ["text", "source", "pair_id", "domain", "row", "model", "group"]
+
+
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["text", "source", "pair_id", "domain", "row"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _from_records(src, domain_col: str) -> pd.DataFrame | None:
@@ -80,17 +85,22 @@ def _from_records(src, domain_col: str) -> pd.DataFrame | None:
 
 def load_corpus(path=None, human=None, llm=None, text: str = "text", source: str = "source",
                 pair: str = "pair_id", domain: str = "domain", encoding: str = "utf-8",
-                batch_size: int = 8192) -> tuple[pd.DataFrame, InputInfo, str]:
-    """The normalised table, the input bookkeeping and the layout found (long, hc3, wide, lists, two-files)."""
+                batch_size: int = 8192, model: str = "model",
+                group: str | None = None) -> tuple[pd.DataFrame, InputInfo, str]:
+    """The normalised table, the input bookkeeping and the layout found (long, hc3, wide, lists, two-files).
+    A ``group`` column named but absent is an :class:`InputError`; an absent model column is no model."""
     if isinstance(path, pd.DataFrame):
-        df = path.rename(columns={text: "text", source: "source", pair: "pair_id", domain: "domain"})
+        if group is not None:
+            require_columns(list(path.columns), {"--group": group}, "DataFrame")
+        df = path.rename(columns={text: "text", source: "source", pair: "pair_id", domain: "domain", model: "model",
+                                  **({group: "group"} if group else {})})
         require_columns(list(df.columns), {"--text": "text", "--source": "source"}, "DataFrame")
         df = df.assign(row=np.arange(len(df)))
-        for c in ("pair_id", "domain"):
+        for c in ("pair_id", "domain", "model", "group"):
             if c not in df:
                 df[c] = None
         info = InputInfo(path="<DataFrame>", format="pandas", rows_read=len(df))
-        return _clean(df[["text", "source", "pair_id", "domain", "row"]], info), info, "long"
+        return _clean(df[COLUMNS], info), info, "long"
     if path is None and (human is None or llm is None):
         raise InputError("give FILE, or both --human FILE and --llm FILE", expected="a corpus to audit")
     if path is None:
@@ -102,7 +112,7 @@ def load_corpus(path=None, human=None, llm=None, text: str = "text", source: str
             parts.append(pd.DataFrame({"text": tab[text], "source": name,
                                        "pair_id": tab[pair] if pair in tab else None,
                                        "domain": tab[domain] if domain in tab else None,
-                                       "row": np.arange(len(tab))}))
+                                       "row": np.arange(len(tab)), **_extra(tab, model, group, src.path)}))
             infos.append(input_info(src))
         info = infos[0]
         info.path = f"{human} + {llm}"
@@ -120,14 +130,23 @@ def load_corpus(path=None, human=None, llm=None, text: str = "text", source: str
     if "human_text" in cols and "machine_text" in cols and text not in cols:
         dom = tab[domain] if domain in cols else (tab["source"] if "source" in cols else None)
         pid = tab[pair] if pair in cols else pd.Series(np.arange(len(tab))).astype(str)
+        extra = _extra(tab, model, group, src.path)
         parts = [pd.DataFrame({"text": tab[c], "source": s, "pair_id": pid, "domain": dom,
-                               "row": np.arange(len(tab))}) for c, s in (("human_text", "human"),
-                                                                         ("machine_text", "llm"))]
+                               "row": np.arange(len(tab)), **extra, **({"model": None} if s == "human" else {})})
+                 for c, s in (("human_text", "human"), ("machine_text", "llm"))]
         return _clean(pd.concat(parts, ignore_index=True), info), info, "wide"
     require_columns(cols, {"--text": text, "--source": source}, src.path)
     df = pd.DataFrame({"text": tab[text], "source": tab[source], "pair_id": tab[pair] if pair in cols else None,
-                       "domain": tab[domain] if domain in cols else None, "row": np.arange(len(tab))})
+                       "domain": tab[domain] if domain in cols else None, "row": np.arange(len(tab)),
+                       **_extra(tab, model, group, src.path)})
     return _clean(df, info), info, "long"
+
+
+def _extra(tab: pd.DataFrame, model: str, group: str | None, path) -> dict:
+    """The model and group columns of a read table (None where absent; a named group must be there)."""
+    if group is not None:
+        require_columns(list(tab.columns), {"--group": group}, path)
+    return {"model": tab[model] if model in tab else None, "group": tab[group] if group else None}
 
 
 def _clean(df: pd.DataFrame, info: InputInfo) -> pd.DataFrame:
@@ -142,8 +161,9 @@ def _clean(df: pd.DataFrame, info: InputInfo) -> pd.DataFrame:
         info.skip("empty text", int(empty.sum()))
     df = df[~bad_source & ~empty].reset_index(drop=True)
     df["text"] = df["text"].astype(str)
-    df["pair_id"] = [None if (p is None or (isinstance(p, float) and np.isnan(p))) else str(p) for p in df["pair_id"]]
-    df["domain"] = [None if (d is None or (isinstance(d, float) and np.isnan(d))) else str(d) for d in df["domain"]]
+    for c in ("pair_id", "domain", "model", "group"):  # object columns: None stays None (not a NaN string)
+        df[c] = pd.Series([None if (d is None or (isinstance(d, float) and np.isnan(d))) else str(d) for d in df[c]],
+                          index=df.index, dtype=object)
     info.rows_used = len(df)
     if df.empty:
         raise InputError("no usable texts (all empty or with an unknown source)", path=info.path,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...stats import BootstrapSums, hash_keys
 from ...text import diversity as D
 from ...text.corpus import distinct_n_compare, embedding_diversity
-from ...text.phrases import log_odds_dirichlet, phrase_rate
+from ...text.phrases import log_odds_dirichlet, phrase_rate, template_log_odds
 from . import compare
+from .bounds import BLEU_SAMPLE, PAIR_SAMPLE
 
 THRESHOLDS = {
     "formality_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
@@ -20,7 +22,6 @@ THRESHOLDS = {
 PLOT_FEATURES = ("formality", "figurative", "flesch", "mtld", "sentence_length", "word_length", "contractions",
                  "first_person", "hedges", "markdown", "punctuation", "sentiment")
 PHRASE_SAMPLE = 20_000
-PAIR_SAMPLE = 200  # texts per side for the pairwise ROUGE-L homogenization (seeded)
 
 
 def add_feature_comparison(r, tests, F, is_llm, key_features):
@@ -88,15 +89,25 @@ def add_phrases(r, df, is_llm, seed):
         idx_h = rng.choice(idx_h, PHRASE_SAMPLE, replace=False)
     texts = df["text"].to_numpy()
     st = log_odds_dirichlet(texts[idx_l], texts[idx_h])
-    cols = ["phrase", "z", "count LLM", "count human", "per 10k words LLM", "per 10k words human"]
+    cols = ["phrase", "z", "log-odds", "lo", "hi", "count LLM", "count human", "per 10k words LLM",
+            "per 10k words human"]
 
-    def rows(ids):
-        return [[st.phrases[i], st.z[i], int(st.count_a[i]), int(st.count_b[i]),
-                 1e4 * st.count_a[i] / st.total_a, 1e4 * st.count_b[i] / st.total_b] for i in ids]
-    r.add_table("phrases_llm", cols, rows(st.top(25, "a")), "Phrases over-used by the LLM texts (log-odds z, "
-                "informative Dirichlet prior; Monroe et al. 2008)")
-    r.add_table("phrases_human", cols, rows(st.top(25, "b")), "Phrases over-used by the human texts")
-    r.add_table("phrases_llm_multiword", cols, rows(st.top(15, "a", min_n=2)), "Multi-word phrases over-used by LLM")
+    def rows(s, ids, per=1e4):
+        return [[s.phrases[i], s.z[i], s.delta[i], s.delta[i] - 1.96 * s.se[i], s.delta[i] + 1.96 * s.se[i],
+                 int(s.count_a[i]), int(s.count_b[i]), per * s.count_a[i] / max(1.0, s.total_a),
+                 per * s.count_b[i] / max(1.0, s.total_b)] for i in ids]
+    r.add_table("phrases_llm", cols, rows(st, st.top(25, "a")), "Phrases over-used by the LLM texts (log-odds "
+                "with an informative Dirichlet prior and its 95% interval; Monroe et al. 2008)")
+    r.add_table("phrases_human", cols, rows(st, st.top(25, "b")), "Phrases over-used by the human texts")
+    r.add_table("phrases_llm_multiword", cols, rows(st, st.top(15, "a", min_n=2)),
+                "Multi-word phrases over-used by LLM")
+    tp = template_log_odds(texts[idx_l], texts[idx_h])
+    frames = [i for i, k in enumerate(tp.phrases) if k.startswith("frame:") and tp.count_a[i] + tp.count_b[i] > 0]
+    top = [i for i in tp.top(20, "a") if i not in frames] + frames
+    r.add_table("templates_llm", ["template", "z", "log odds ratio", "lo", "hi", "texts LLM", "texts human",
+                                  "% of LLM texts", "% of human texts"], rows(tp, top, per=100),
+                "Openers (first three words), closers (last three) and contrast frames ('not X but Y') the LLM "
+                "texts use more than the human ones: log odds ratio of a text using the template, 95% interval")
     top = [i for i in st.top(50, "a") if st.z[i] >= 3.3]
     df["llm_phrase_rate"] = phrase_rate(df["text"].tolist(), st, top)
     r.add_metric("llm_phrase_rate_llm", float(df.loc[is_llm, "llm_phrase_rate"].mean()), "occurrences of the "
@@ -106,16 +117,29 @@ def add_phrases(r, df, is_llm, seed):
                  "the same rate in human texts", n=int((~is_llm).sum()), group="phrases")
 
 
+def add_phrase_flags(r, flag, is_llm, keys, thr, seed):
+    """Rates of the cross-fitted ``llm_phrase`` flag per side, with bootstrap intervals."""
+    for name, side in (("llm", True), ("human", False)):
+        m = is_llm == side
+        acc = BootstrapSums(seed)
+        acc.add(keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
+        v = acc.ratio("f", "n")
+        what = ("recall at ~1% human FPR" if side else "held-out human texts flagged (~1% by construction)")
+        r.add_metric(f"llm_phrase_flag_rate_{name}", v[0], f"share of {name} texts whose held-out LLM-typical "
+                     f"phrase score >= {thr:.3g} ({what})", ci=v[1:], n=int(m.sum()), group="phrases")
+
+
 def add_diversity(r, df, is_llm, seed):
-    """The `diversity` package's corpus figures per side (:mod:`artifactlens.text.diversity`), duplicates
-    counted, and a human ceiling for ROUGE-L homogenization from two disjoint seeded human samples."""
+    """The `diversity` package's corpus figures on each full side (:mod:`artifactlens.text.diversity`),
+    duplicates counted; the length-matched figures with their ceiling and floor are :mod:`.bounds`'."""
     rng = np.random.default_rng(seed)
     texts = df["text"].to_numpy()
     for name, side in (("human", False), ("llm", True)):
         t = list(texts[is_llm == side])
         n = len(t)
-        r.add_metric(f"duplicates_{name}", D.duplicates(t), f"{name} texts repeating an earlier {name} text "
-                     "exactly (kept: they lower diversity)", n=n, group="diversity")
+        dup = D.duplicates(t)
+        r.add_metric(f"duplicates_{name}", dup, f"{name} texts repeating an earlier {name} text exactly "
+                     f"({dup / max(1, n):.1%} of {n}; kept: they lower diversity)", n=n, group="diversity")
         r.add_metric(f"compression_ratio_{name}", D.compression_ratio(t), f"gzip compression ratio of all {name} "
                      "texts joined (the diversity package's; higher = more repetitive)", n=n, group="diversity")
         r.add_metric(f"ngram_diversity_{name}", D.ngram_diversity(t), f"sum over n=1..4 of distinct/all n-grams "
@@ -125,32 +149,21 @@ def add_diversity(r, df, is_llm, seed):
         r.add_metric(f"homogenization_rougel_{name}", v[0], f"mean ROUGE-L F1 over pairs of {len(pick)} seeded "
                      f"{name} texts (the diversity package's homogenization; higher = more alike)", ci=v[1:],
                      n=len(pick), group="diversity")
-    h = np.flatnonzero(~is_llm)
-    k = min(PAIR_SAMPLE, len(h) // 2)
-    if k >= 10:
-        perm = rng.permutation(h)
-        halves = [D.pair_mean_interval(D.rougel_matrix(list(texts[perm[j * k:(j + 1) * k]])), seed)[0]
-                  for j in (0, 1)]
-        r.add_metric("homogenization_rougel_ceiling", float(np.mean(halves)), f"the same on two disjoint seeded "
-                     f"samples of {k} human texts (what human text shows; the range of the two is the interval)",
-                     ci=(min(halves), max(halves)), n=2 * k, group="diversity")
-        floor = 1.0  # a side made of one text repeated
-        c, x = r.metrics["homogenization_rougel_ceiling"].value, r.metrics["homogenization_rougel_llm"].value
-        if floor > c:
-            r.add_metric("homogenization_rougel_position", (x - c) / (floor - c), "how far the LLM side is from "
-                         "the human ceiling (0) to the floor (1: one text repeated) in ROUGE-L homogenization",
-                         n=2 * k, group="diversity")
+        pick = np.sort(rng.choice(n, min(n, BLEU_SAMPLE), replace=False))
+        per = D.self_bleu_per_text([t[i] for i in pick])
+        ok = np.isfinite(per)
+        acc = BootstrapSums(seed)
+        acc.add(hash_keys(pick[ok]), {"n": np.ones(int(ok.sum())), "b": per[ok]})
+        b = acc.ratio("b", "n")
+        r.add_metric(f"self_bleu_{name}", b[0], f"Self-BLEU of {len(pick)} {name} texts: mean corpus BLEU (HF "
+                     "evaluate's, 13a tokens, no smoothing) of all other texts against each one, as the diversity "
+                     "package's homogenization_score('bleu') before its extra division by n-1; higher = more "
+                     "alike; interval: bootstrap over texts", ci=b[1:], n=len(pick), group="diversity")
 
 
-def add_embeddings(r, df, is_llm, groups, seed, max_embed, device=None):
-    from ...text.embeddings import embed
-    rng = np.random.default_rng(seed)
-    pick = []
-    for side in (False, True):
-        idx = np.flatnonzero(is_llm == side)
-        pick.append(np.sort(rng.choice(idx, max_embed, replace=False)) if len(idx) > max_embed else idx)
-    idx = np.concatenate(pick)
-    E = embed(df["text"].to_numpy()[idx].tolist(), device=device)
+def add_embeddings(r, E, idx, is_llm, groups, seed):
+    """Embedding diversity, homogenization and Vendi per side, and the embedding AUC, on the embedded
+    rows ``idx`` (``E``: their MiniLM vectors, from the audit's one embedding call)."""
     y = is_llm[idx]
     div = {}
     for name, side in (("human", False), ("llm", True)):
@@ -179,6 +192,26 @@ def add_embeddings(r, df, is_llm, groups, seed, max_embed, device=None):
     P = PCA(2, random_state=seed).fit_transform(E[sub])
     r.add_figure("scatter", "MiniLM embeddings, first two principal components, coloured by source",
                  points={"human": P[~y[sub]].round(4).tolist(), "llm": P[y[sub]].round(4).tolist()})
+
+
+def add_mauve(r, E, y, seed, seeds: int = 3):
+    """MAUVE (Pillutla et al. 2021, the ``mauve-text`` package) between the human and the LLM MiniLM
+    embeddings of the embedded sample (the package clusters the pooled vectors with faiss k-means, about
+    n/10 buckets, and compares the two cluster histograms). MAUVE has no sampling interval of its own; the
+    one given is the range over ``seeds`` k-means seeds (quantisation variability only)."""
+    try:
+        import mauve
+    except ImportError:
+        r.add_finding("info", "mauve skipped: the mauve-text package is not installed")
+        return
+    p, q = E[~y].astype(np.float32), E[y].astype(np.float32)
+    if min(len(p), len(q)) < 20:
+        return
+    reps = [float(mauve.compute_mauve(p_features=p, q_features=q, seed=seed + 1 + k, verbose=False).mauve)
+            for k in range(seeds)]
+    r.add_metric("mauve", reps[0], f"MAUVE between the human and LLM texts' MiniLM embeddings ({len(p)} and "
+                 f"{len(q)} texts; 1 = the same distribution, near 0 = far apart; mauve-text; interval: the range "
+                 f"over {seeds} k-means seeds)", ci=(min(reps), max(reps)), n=len(E), group="diversity")
 
 
 def add_distinct(r, df, is_llm, seed):
@@ -230,7 +263,7 @@ def add_examples(r, df, oof, reasons, is_llm, F):
                            "reasons": [reasons[i]] if reasons[i] else []})
 
 
-def write_flags(path, df, F, oof, flag, reasons):
+def write_flags(path, df, F, oof, flag, reasons, phrase=None):
     import pyarrow as pa
     from ...io.writers import RowWriter
     cols = {"row": pa.array(df["row"].to_numpy()), "source": pa.array(df["source"].tolist()),
@@ -238,6 +271,9 @@ def write_flags(path, df, F, oof, flag, reasons):
             "domain": pa.array(df["domain"].tolist(), type=pa.string()), "text": pa.array(df["text"].tolist()),
             "llm_style": pa.array(flag), "llm_style_score": pa.array(oof),
             "llm_style_reason": pa.array([x if f else None for x, f in zip(reasons, flag)], type=pa.string())}
+    if phrase is not None:
+        cols.update({"llm_phrase": pa.array(phrase[1]), "llm_phrase_score": pa.array(phrase[0]),
+                     "llm_phrase_reason": pa.array(phrase[2], type=pa.string())})
     cols.update({f"f_{k}": pa.array(v) for k, v in F.items()})
     with RowWriter(path) as w:
         w.write(pa.RecordBatch.from_pydict(cols))

@@ -19,6 +19,8 @@ class TextOptions:
     source: str = "source"
     pair: str = "pair_id"
     domain: str = "domain"
+    model: str = "model"
+    group: str | None = None
     embeddings: bool = True
     max_embed: int = 3000
     tagger_words: int = 25_000
@@ -41,11 +43,12 @@ class TextAudit(Audit):
     @classmethod
     def options_from_args(cls, a):
         return TextOptions(human=a.human, llm=a.llm, text=a.text, source=a.source, pair=a.pair, domain=a.domain,
-                           embeddings=not a.no_embeddings, max_embed=a.max_embed)
+                           model=a.model, group=a.group, embeddings=not a.no_embeddings, max_embed=a.max_embed)
 
     def compute(self, data, o: TextOptions, ctx):
         r = ctx.run
         return audit_text(data, human=o.human, llm=o.llm, text=o.text, source=o.source, pair=o.pair, domain=o.domain,
                           seed=r.seed, engine=ctx.engine("text"), batch_size=r.batch_size, encoding=r.encoding,
                           flags_path=r.flags, embeddings=o.embeddings, max_embed=o.max_embed,
-                          tagger_words=o.tagger_words, quiet=r.quiet, device=ctx.device)
+                          tagger_words=o.tagger_words, quiet=r.quiet, device=ctx.device, model=o.model,
+                          group=o.group)
