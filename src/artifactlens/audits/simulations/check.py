@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...engine.base import Check, MapOutput
+from ...plain import state_type
 from ...stats import BootstrapSums, hash_keys
 from ...text.embeddings import embed
 from . import digression as dg
@@ -87,6 +88,7 @@ def _key(s: str) -> int:
     return zlib.crc32(s.encode("utf-8", "replace"))
 
 
+@state_type("simulations.SimState")
 @dataclass
 class SimState:
     acc: BootstrapSums
