@@ -89,4 +89,4 @@ class LabelsAudit(Audit):
                             human_annotations=o.human_annotations, llm_annotations=o.llm_annotations,
                             label_type=o.label_type, alt_epsilon=o.alt_epsilon, alt_alpha=o.alt_alpha,
                             alt_metric=o.alt_metric, gold_sample=o.gold_sample, gold_id=o.gold_id,
-                            gold_label=o.gold_label, annotator_quality=o.annotator_quality)
+                            gold_label=o.gold_label, annotator_quality=o.annotator_quality, device=ctx.device)

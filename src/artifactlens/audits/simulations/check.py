@@ -58,6 +58,7 @@ class SimulationConfig:
     judge: object = None  # an LLMJudge, or None (default: nothing leaves the machine)
     embeddings: str | None = None  # "minilm", "static", or None (embed()'s default)
     embeddings_kind: str = "minilm"  # what actually scores
+    device: str | None = None  # where MiniLM runs (--device)
 
 
 def _bin(n: int) -> str:
@@ -140,12 +141,12 @@ class SimulationCheck(Check):
         return a.merge(b)
 
 
-def _turn_vectors(convs: list[Conversation], embeddings):
+def _turn_vectors(convs: list[Conversation], embeddings, device=None):
     texts = [dg.clean_for_embedding(t.text) for c in convs for t in c.turns]
     tasks = [dg.clean_for_embedding(c.task, dg.TASK_MAX_WORDS) for c in convs]
     uniq = list(dict.fromkeys(texts + tasks))
     pos = {t: i for i, t in enumerate(uniq)}
-    vecs = embed(uniq, kind=embeddings) if uniq else np.zeros((0, 1), dtype=np.float32)
+    vecs = embed(uniq, kind=embeddings, device=device) if uniq else np.zeros((0, 1), dtype=np.float32)
     return vecs, [pos[t] for t in texts], [pos[t] for t in tasks], texts
 
 
@@ -205,7 +206,7 @@ def _content_words(step: str) -> list[str]:
 
 def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, SimState]:
     """Per-turn flag columns for a batch of conversations, and the batch's partial state."""
-    vecs, tpos, kpos, cleaned = _turn_vectors(convs, cfg.embeddings)
+    vecs, tpos, kpos, cleaned = _turn_vectors(convs, cfg.embeddings, cfg.device)
     rows: dict[str, list] = {f.name: [] for f in FLAG_SCHEMA}
     vals: list[dict] = []
     st = SimState(BootstrapSums(cfg.seed))
