@@ -96,12 +96,12 @@ import polars as pl
 from artifactlens.audits.instructions.detectors import REGISTRY
 from artifactlens.audits.instructions.detectors.following import TRIGGER
 pats = [TRIGGER] + [c.PATTERN for c in REGISTRY.values() if getattr(c, "PATTERN", "")]
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 df = pl.read_parquet(sys.argv[1], columns=["instruction"])
 low = df.get_column("instruction").str.to_lowercase()
 hits = [int(low.str.contains(p).sum()) for p in pats]
-dt = time.perf_counter() - t
-print(len(df), dt, 0, len(pats))
+dt, cpu = time.perf_counter() - t, time.process_time() - c  # (process_time counts every Polars thread)
+print(len(df), dt, len(pats), cpu)
 """
 
 
@@ -120,10 +120,11 @@ def speed(sizes, emb_rows, arith_share):
                 txt.write_text("".join(json.dumps(x) + "\n" for x in pq.read_table(p).column("output").to_pylist()))
                 prow, pdt, prss, _ = run(PEER, txt, OutputRefusal.PATTERN, python=PEER_PY)
                 line += (f"   | datatrove RegexFilter (1 regex): {prow / pdt:>9,.0f} rows/s, RSS {prss:.0f} MiB;"
-                         f" ratio ours/peer {(rows / dt) / (prow / pdt):.2f} (ours runs 17 detectors + dedupe)")
-            prow, pdt, _, npat = run(POLARS, p)
+                         f" ratio ours/peer {(rows / dt) / (prow / pdt):.2f} (ours runs every detector + dedupe)")
+            prow, pdt, npat, pcpu = run(POLARS, p)
             line += (f"\n    polars pass of the same {int(npat)} instruction regexes (TRIGGER + every detector's PATTERN, "
-                     f"one thread pool, read included): {prow / pdt:>9,.0f} rows/s; ours/polars {(rows / dt) / (prow / pdt):.2f}")
+                     f"one thread pool, read included): {prow / pdt:>9,.0f} rows/s wall, {prow / pcpu:>9,.0f} rows/CPU-s; "
+                     f"ours/polars {(rows / dt) / (prow / pdt):.2f} wall, {(rows / cpu) / (prow / pcpu):.2f} per CPU-s")
             print(line, flush=True)
         if not emb_rows:
             return

@@ -40,3 +40,10 @@ def run_cli(capsys):
         out = capsys.readouterr()
         return code, out.out, out.err
     return _run
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory):
+    """`artifactlens demo` once per session (every registered audit)."""
+    from artifactlens.demo import run_demo
+    return run_demo(tmp_path_factory.mktemp("demo"), seed=0, quiet=True)

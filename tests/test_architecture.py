@@ -101,3 +101,26 @@ def test_imports_run_one_way(layer, forbidden):
     bad = [(m, t) for m, ts in import_graph().items() if m == layer or m.startswith(layer + ".")
            for t in ts if any(t == f or t.startswith(f + ".") for f in forbidden)]
     assert not bad, bad
+
+
+TESTS = Path(__file__).resolve().parent
+NOT_MIRRORED = {"support", "fixtures"}  # shared test helpers and data files
+
+
+def test_test_folders_mirror_src():
+    """tests/<path>/ holds the tests of src/artifactlens/<path>/ (cross-cutting suites stay at the top)."""
+    folders = [p for p in TESTS.rglob("*") if p.is_dir() and "__pycache__" not in p.parts
+               and not NOT_MIRRORED & set(p.relative_to(TESTS).parts)]
+    assert folders, "no test folders found"
+    for d in folders:
+        assert (SRC / d.relative_to(TESTS)).is_dir(), f"tests/{d.relative_to(TESTS)} mirrors no src folder"
+
+
+def test_test_modules_never_import_each_other():
+    """What two test modules share lives in tests/support/ (or is a conftest fixture)."""
+    for p in TESTS.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            bad = [n for n in names if n.split(".")[-1].startswith("test_") or n.startswith("tests")]
+            assert not bad, f"{p.relative_to(TESTS)} imports the test module {bad[0]}"

@@ -12,7 +12,7 @@ from artifactlens.audits.common import progress
 from artifactlens.contract import RunOptions, add_run_arguments
 from artifactlens.outputs import OutputOptions, add_output_arguments, write_outputs
 from artifactlens.cli import build_parser, completion_script
-from test_report_samples import labels_result, prefs_result
+from support.samples import labels_result, prefs_result
 
 COMMANDS = ["audit", "demo", "report", "datasheet", "check", "history", "diff", "completion", "sample", "llm", "generate"]
 

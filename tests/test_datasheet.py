@@ -7,8 +7,8 @@ import re
 import pytest
 
 from artifactlens.datasheet import _num, render_datasheet
-from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
-from test_report_samples import labels_result, prefs_result
+from support.samples import demo_results
+from support.samples import labels_result, prefs_result
 
 
 def _front_matter(md: str) -> dict:

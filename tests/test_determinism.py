@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from test_bad_input import SPECS, built, write  # tests/ is on sys.path (pytest rootdir insertion)
+from support.bad_input import SPECS, built, write
 
 CREATED = re.compile(r'\n\s*"created": "[^"]*",?')
 

@@ -8,8 +8,7 @@ import duckdb
 import pytest
 
 from artifactlens.history import HistoryStore, compare, diff_metrics, result_metrics
-from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
-from test_report_samples import labels_result, prefs_result
+from support.samples import labels_result, prefs_result
 
 
 def test_two_runs_survive_and_diff(run_cli, tmp_path):

@@ -15,7 +15,7 @@ from artifactlens.api import registry
 from artifactlens.engine import BatchContext, Check, LocalEngine, MapOutput
 from artifactlens.engine.checkpoint import STATE_FILE, CheckpointStore, ResumableEngine, checkpoint_key
 from artifactlens.io.writers import RowWriter, atomic_write_text
-from test_bad_input import SPECS, write  # tests/ is on sys.path (pytest rootdir insertion)
+from support.bad_input import SPECS, write
 
 
 def row_hashes(rows: list[dict], cols) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 
 import pytest
 
-from test_bad_input import SPECS, built, write  # tests/ is on sys.path (pytest rootdir insertion)
+from support.bad_input import SPECS, built, write
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "artifactlens"
 PAYLOADS = ["<script>alert('xss1')</script>", "<img src=x onerror=alert('xss2')>",

@@ -3,7 +3,8 @@
     artifactlens audit KIND FILE [options]   # KIND: labels, preferences, instructions, simulations, text
     artifactlens demo [--out DIR]            # every audit on the demo data shipped in the package
     artifactlens report RESULT.json... -o report.html
-    artifactlens datasheet RESULT.json... -o DATASHEET.md --model NAME --prompt TEXT --date DATE
+    artifactlens datasheet RESULT.json... -o DATASHEET.md --model NAME --prompt TEXT --date DATE [--croissant C.json]
+    artifactlens review RESULT.json -o queue.csv [--n 200] [--html queue.html]   # rows to check by hand
     artifactlens check CONFIG.toml           # the CI gate: exit 0 pass, 1 breach, 2 bad config
     artifactlens history [--store DB]        # runs stored with --store
     artifactlens diff RUN RUN [--store DB]   # which metrics moved beyond their intervals
@@ -118,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--prompt", help="the generation prompt, as you state it (text, or @FILE to read it)")
     ds.add_argument("--date", help="when the data was generated, as you state it")
     ds.add_argument("--license", help="the data set's license (YAML front matter)")
+    ds.add_argument("--croissant", metavar="OUT.json", help="also a Croissant 1.1 record (JSON-LD) with the "
+                    "Responsible-AI fields filled from the results")
     _talk(ds)
 
     chk = _sub(sub, "check", "CI gate: run the audits a TOML config names and hold metrics to thresholds",
@@ -157,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .models.cli import add_subcommands as add_model_subcommands
     add_model_subcommands(sub)  # artifactlens llm serve, artifactlens generate labels|judgments|roleplay
+    from .review import add_subcommands as add_review_subcommands
+    add_review_subcommands(sub)  # artifactlens review RESULT.json -o queue.csv
 
     comp = _sub(sub, "completion", "print a shell completion script",
                 '  eval "$(artifactlens completion bash)"            # in ~/.bashrc\n'
@@ -255,9 +260,13 @@ def cmd_datasheet(args) -> int:
         if not pp.is_file():
             raise InputError("no such prompt file", path=pp, expected="--prompt TEXT or --prompt @FILE")
         prompt = pp.read_text(encoding="utf-8")
-    write_datasheet(load_results(args.results), args.out, name=args.name, model=args.model, prompt=prompt,
-                    date=args.date, license=args.license)
-    _say(args, f"wrote {args.out}")
+    results = load_results(args.results)
+    stated = dict(name=args.name, model=args.model, prompt=prompt, date=args.date, license=args.license)
+    write_datasheet(results, args.out, **stated)
+    if args.croissant:
+        from .croissant import write_croissant
+        write_croissant(results, args.croissant, **stated)
+    _say(args, f"wrote {args.out}" + (f" and {args.croissant}" if args.croissant else ""))
     return 0
 
 

@@ -33,6 +33,13 @@ GENERAL_LIMITS = [
 ]
 
 
+def result_sha256(r: AuditResult) -> str:
+    """The sha256 of a result's JSON as artifactlens writes it (``to_json`` plus a newline): the sha256 of
+    the result file it was read from, so a card or a Croissant record names the results it came from."""
+    import hashlib
+    return hashlib.sha256((r.to_json() + "\n").encode("utf-8")).hexdigest()
+
+
 def _md(s) -> str:
     """Text safe inside a Markdown table cell or line."""
     return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
@@ -78,6 +85,8 @@ def render_datasheet(results: Sequence[AuditResult], name: str | None = None, mo
            f"Written by artifactlens {__version__} from {len(results)} audit result"
            f"{'s' if len(results) != 1 else ''}, after \"Datasheets for Datasets\" (Gebru et al., 2021). "
            "Figures are point estimates with 95% bootstrap intervals.", "",
+           "Results (sha256 of each result JSON): " + ", ".join(f"{_md(r.kind)} `{result_sha256(r)}`"
+                                                                for r in results) + ".", "",
            "## How the data was generated", "",
            "_As stated by whoever ran the audit; artifactlens cannot check these._", "",
            f"- **Model:** {_md(model) if model else stated}",

@@ -5,7 +5,7 @@ Instructions, Alpaca, chat sets), the four error types of "Under the Surface" (D
 Modules: :mod:`.layouts` (input layouts), :mod:`.detectors` (one class per flag), :mod:`.recompute`
 (mechanical re-execution), :mod:`.dedupe` (exact/near duplicates), :mod:`.tags` (open/closed),
 :mod:`.check` (map/combine), :mod:`.audit` (API), :mod:`.report` (rendering), :mod:`.finetune`
-(second-order harness).
+(second-order harness), :mod:`.revisions` (raw rows against their revisions, McNemar).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   artifactlens audit instructions data.parquet --flags flags.parquet --embeddings
   artifactlens sample instructions r.json --n 200 -o to_check.csv     # check them, then:
   artifactlens audit instructions data.parquet --checked to_check.csv
+  artifactlens audit instructions alpaca_raw.json --revised alpaca_revised.json --pair-on id
   artifactlens audit instructions chats.jsonl --threshold output_irrelevant=0.05 --threshold duplicate=0.9
 detectors: """ + ", ".join([*REGISTRY, "duplicate"])
 
@@ -33,6 +34,9 @@ def add_arguments(p) -> None:
     p.add_argument("--no-embeddings", action="store_true", help="the default (kept for old command lines)")
     p.add_argument("--checked", metavar="FILE", help="hand-checked rows (row, wrong, optional error_type): the error "
                    "rate with a prediction-powered interval, and each detector's precision/recall on them")
+    p.add_argument("--revised", metavar="FILE", help="the same rows revised (e.g. by experts): flag rates on both "
+                   "sides and McNemar's exact test, raw flagged more often than revised (paired by position)")
+    p.add_argument("--pair-on", metavar="COL", help="with --revised: pair rows on this id column instead of by position")
     p.add_argument("--no-near-duplicates", action="store_true", help="exact duplicates only (no MinHash-LSH)")
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=X", help="a detector's threshold")
     p.add_argument("--detectors", metavar="NAMES", help="comma-separated detectors to run (default: all)")

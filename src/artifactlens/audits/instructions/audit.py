@@ -26,6 +26,7 @@ from .detectors import ERROR_TYPES, REGISTRY
 from .checked import read_checked
 from .detectors.completeness import fit_sample
 from .report import add_checked, build_result
+from .revisions import add_revisions, compare, first_rows, key_column, pair_rows
 from .layouts import detect_layout, normalise
 
 ERROR_RATE_LIGHTS = {"warn": 0.10, "bad": 0.25, "higher_is_worse": True}
@@ -133,7 +134,7 @@ def _batches(src, spec: dict, info=None, originals: bool = False):
 
 def audit_instructions(path, *, instruction: str | None = None, input: str | None = None, output: str | None = None,
                        embeddings: bool = False, near_duplicates: bool = True, thresholds: dict | None = None,
-                       detectors=None, clean=None, checked=None, extra_detectors=(),
+                       detectors=None, clean=None, checked=None, extra_detectors=(), revised=None, pair_on=None,
                        common: CommonOptions | None = None, **common_kw) -> AuditResult:
     """Audit an instruction set (Alpaca, Self-Instruct, Unnatural Instructions, prompt/completion or chat
     ``messages`` layout, recognised from the column names; or name the columns).
@@ -141,12 +142,17 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     ``embeddings=True`` adds the MiniLM relevance detector (opt-in: ~150 rows/s on a CPU). ``thresholds``
     overrides detector thresholds by name. ``clean`` writes every row with its flags and ``keep`` and,
     beside it (``X.kept.EXT``), only the kept rows. ``checked`` (a file of hand-checked rows: row, wrong,
-    error_type) gives the error rate with a PPI interval (:mod:`.checked`). ``extra_detectors``: more
+    error_type) gives the error rate with a PPI interval (:mod:`.checked`). ``revised`` (a file of the same
+    rows revised, paired by position or by the column ``pair_on``) adds the flag rates on both sides and
+    McNemar's exact test (:mod:`.revisions`). ``extra_detectors``: more
     :class:`~artifactlens.engine.Detector` objects scored from elsewhere (``model_checks.model_detectors``),
     recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused. Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
+    if pair_on and not revised:
+        raise InputError("--pair-on pairs rows with their revisions: it needs --revised FILE", column=pair_on,
+                         expected="--revised FILE --pair-on COL, or neither")
     src = open_source(path, encoding=common.encoding, batch_size=common.batch_size)
     first = next(iter(src.batches()), None)
     spec = detect_layout(first.schema.names, instruction, input, output, path=src.path)
@@ -179,9 +185,12 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     if flags_path:
         Path(flags_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".artifactlens-", dir=Path(flags_path).parent if flags_path else None) as tmpd:
-        tmp = Path(tmpd) / "pass.parquet" if flags_path else None
+        tmp = Path(tmpd) / "pass.parquet" if flags_path or revised else None
         out = engine.run(batches, [check], flags_path=tmp)
         written = write_outputs(tmp, names, common.flags, clean) if flags_path else {}
+        if revised:
+            pairs = _revised_pass(src, revised, tmp, Path(tmpd) / "revised.parquet", dets, common, kw,
+                                  (instruction, input, output), pair_on)
     skipped = dict(info.rows_skipped)
     result.input = input_info(src)
     for k, v in skipped.items():
@@ -200,7 +209,36 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
         result.params["clean"] = written
     build_result(result, out[check.name], dets + [dedupe])
     add_checked(result, out[check.name], labels, dets + [dedupe])
+    if revised:
+        add_revisions(result, *pairs, pair_on)
+        result.params["revised"] = {"path": str(revised), "pair_on": pair_on}
     return result
+
+
+def _revised_pass(src, revised, raw_flags, rev_flags, dets, common, kw, columns, pair_on):
+    """Score the revised rows with the same (fitted) detectors on the same kind of engine, pair them with
+    the audited rows, and compare every flag: ``(table rows, (unpaired raw, unpaired revised))``."""
+    rsrc = open_source(revised, encoding=common.encoding, batch_size=common.batch_size)
+    rfirst = next(iter(rsrc.batches()), None)
+    if rfirst is None:
+        raise InputError("the revised file has no rows", path=rsrc.path, expected="the revisions of the audited rows")
+    rspec = detect_layout(rfirst.schema.names, *columns, path=rsrc.path)
+    engine = get_engine(common.engine, seed=common.seed, quiet=True, label="instructions (revised)", **kw)
+    engine.run(_batches(rsrc, rspec), [InstructionCheck(dets, None, seed=common.seed)], flags_path=rev_flags)
+    names = [d.name for d in dets] + list(ERROR_TYPES) + ["error"]
+    raw_rows, raw = first_rows(raw_flags, names)
+    rev_rows, rev = first_rows(rev_flags, names)
+    if pair_on:
+        i, j = pair_rows([key_column(src.path, pair_on, common.encoding)[k] for k in raw_rows],
+                         [key_column(rsrc.path, pair_on, common.encoding)[k] for k in rev_rows],
+                         src.path, rsrc.path, pair_on)
+    else:
+        i, j = pair_rows(raw_rows, rev_rows, src.path, rsrc.path, None)
+    if not len(i):
+        raise InputError("no audited row has a revision", path=rsrc.path,
+                         expected=f"rows paired {'on ' + repr(pair_on) if pair_on else 'by position'}")
+    rows = compare({k: v[i] for k, v in raw.items()}, {k: v[j] for k, v in rev.items()}, names)
+    return rows, (len(raw_rows) - len(i), len(rev_rows) - len(j))
 
 
 def kept_path(clean) -> Path:

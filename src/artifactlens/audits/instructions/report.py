@@ -64,7 +64,8 @@ def add_checked(r: AuditResult, state: dict, checked: dict | None, detectors) ->
         return
     y = np.array([checked[i][0] for i in rows])
     pred = np.array([seen[i]["error"] for i in rows])
-    est = ppi_error_rate(y, pred, n, int(round(state["acc"].point().get("error", 0))))
+    est = ppi_error_rate(y, pred, n, int(round(state["acc"].point().get("error", 0))),
+                         weights=np.array([checked[i][2] for i in rows]))
     r.add_metric("error_rate_checked", est["estimate"], "dataset error rate from the checked sample and the flags "
                  f"(prediction-powered inference, ppi-python; {len(rows)} rows checked)", est["ci"], n, "errors")
     r.params["checked"] = {**est, "rows_missing": len(missing)}

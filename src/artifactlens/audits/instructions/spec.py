@@ -22,6 +22,8 @@ class InstructionOptions:
     detectors: list | None = None
     clean: str | None = None
     checked: str | None = None
+    revised: str | None = None
+    pair_on: str | None = None
     title: str | None = None
 
 
@@ -50,6 +52,7 @@ class InstructionsAudit(Audit):
         return InstructionOptions(instruction=a.instruction, input=a.input_col, output=a.output_col,
                                   embeddings=a.embeddings and not a.no_embeddings, near_duplicates=not a.no_near_duplicates,
                                   thresholds=_thresholds(a.threshold), clean=a.clean, checked=a.checked,
+                                  revised=a.revised, pair_on=a.pair_on,
                                   detectors=a.detectors.split(",") if a.detectors else None)
 
     def compute(self, data, o: InstructionOptions, ctx):
@@ -61,4 +64,4 @@ class InstructionsAudit(Audit):
         return audit_instructions(data, instruction=o.instruction, input=o.input, output=o.output,
                                   embeddings=o.embeddings, near_duplicates=o.near_duplicates, thresholds=o.thresholds,
                                   detectors=o.detectors, clean=o.clean, checked=o.checked,
-                                  common=common)
+                                  revised=o.revised, pair_on=o.pair_on, common=common)

@@ -14,6 +14,7 @@ from ...result import AuditResult, InputInfo
 from ..common import input_info
 from . import codings, load, locality, metrics, reward, stylefit
 from .family import parse_family_map
+from .ratings import audit_ratings
 from .report import build_result
 
 REWARD_SEEDS = (0, 1, 2, 3, 4)
@@ -37,7 +38,11 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                       embeddings: bool = True, seed: int = 0, flags=None, engine="local",
                       batch_size: int = 8192, encoding: str = "utf-8", quiet: bool = True,
                       judge_prob: str | None = None, judge_prob_swapped: str | None = None,
-                      family_map=None, style_control: bool = True, device: str | None = None) -> AuditResult:
+                      family_map=None, style_control: bool = True, ratings: bool = False,
+                      item: str | None = None, judge_score: str | None = None, human_score: str | None = None,
+                      response: str | None = None, response_length: str | None = None,
+                      generator: str | None = None, judge_column: str | None = None, judge_range=None,
+                      human_range=None, device: str | None = None) -> AuditResult:
     """Audit pairwise preferences (a judge against people) from ``path`` (pairs) or ``rankings``.
 
     Choices are read with :func:`artifactlens.io.conventions.parse_choice` (``codes`` such as
@@ -48,8 +53,30 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     ``engine``: ``"local"``/``"ray"``, an engine object, or a callable ``label -> engine`` (one engine per
     pass over the data: the style-control pass, then the main pass). ``style_control``: fit
     :mod:`.stylefit` for the judge and for people (one extra pass; debiased labels go to the flags).
+
+    ``ratings=True``: pointwise ratings instead of pairs (:mod:`.ratings`: ``item``, ``judge_score``,
+    ``human_score``, and optionally ``response``, ``response_length``, ``generator``, ``judge_column``,
+    ``judge_range``/``human_range`` as ``"LO,HI"``); one section per judge.
     """
     fmap = parse_family_map(family_map)
+    rating_opts = {"--item": item, "--judge-score": judge_score, "--human-score": human_score,
+                   "--response": response, "--response-length": response_length, "--generator": generator,
+                   "--judge-column": judge_column, "--judge-range": judge_range, "--human-range": human_range}
+    if ratings:
+        pair_opts = {"--human": human, "--judge": judge, "--judge-swapped": judge_swapped, "--rankings": rankings}
+        clash = [k for k, v in pair_opts.items() if v]
+        if clash:
+            raise InputError(f"{clash[0]} is for pairs, not --ratings", path=path,
+                             expected="--ratings with --item/--judge-score/--human-score, or pairs without --ratings")
+        return audit_ratings(path, item=item, judge_score=judge_score, human_score=human_score, response=response,
+                             response_length=response_length, generator=generator, judge_column=judge_column,
+                             judge_range=judge_range, human_range=human_range, judge_model=judge_model,
+                             family_map=fmap, seed=seed, engine_for=_engines(engine, seed, quiet),
+                             encoding=encoding, batch_size=batch_size, flags=flags)
+    stray = [k for k, v in rating_opts.items() if v]
+    if stray:
+        raise InputError(f"{stray[0]} needs --ratings (pointwise scores)", path=path,
+                         expected="--ratings --item COL --judge-score COL --human-score COL")
     try:
         code_map = parse_codes(codes)
     except ValueError as e:

@@ -24,6 +24,7 @@ from ...errors import InputError
 from ...io.conventions import parse_choice
 
 TIE_LIKE = {"tie", "inconsistent"}
+VOTE_CLASSES = ("a", "b", "tie")
 
 
 @dataclass
@@ -49,7 +50,9 @@ class PairSpec:
 
     def roles(self) -> dict[str, str | None]:
         out = {f"--{f.name.replace('_', '-')}": getattr(self, f.name) for f in fields(self)
-               if f.name not in self.MULTI}
+               if f.name not in self.MULTI and f.name != "human"}
+        hum = [c.strip() for c in (self.human or "").split(",") if c.strip()]  # several annotators: a comma list
+        out |= {"--human": self.human} if len(hum) < 2 else {f"--human ({i + 1})": c for i, c in enumerate(hum)}
         for name in self.MULTI:
             flag = "--nli-column" if name == "nli" else f"--{name.replace('_', '-')}"
             for i, c in enumerate((getattr(self, name) or "").split(",")):
@@ -80,6 +83,7 @@ class PairView:
     margin_human: np.ndarray | None = None
     prob: np.ndarray | None = None  # judge's preference for A as a margin (P - 0.5, or score A - score B)
     prob_swapped: np.ndarray | None = None
+    votes: list | None = None  # several annotators (--human A1,A2,...): one choice array each; human = majority
 
 
 def _col(batch: pa.RecordBatch, name: str | None):
@@ -115,9 +119,12 @@ def view(batch: pa.RecordBatch, spec: PairSpec, codes: dict | None = None) -> Pa
         else:
             nli_gap = _floats(_col(batch, parts[0]))
     text = lambda c: None if (v := _col(batch, c)) is None else ["" if x is None else str(x) for x in v]  # noqa
-    return PairView(
+    hum = [c.strip() for c in (spec.human or "").split(",") if c.strip()]
+    votes = [_choices(_col(batch, c), codes) for c in hum] if len(hum) > 1 else None
+    human = _choices(_col(batch, spec.human), codes) if votes is None else majority(votes)[0]
+    return PairView(votes=votes,
         a=text(spec.a), b=text(spec.b),
-        judge=_choices(_col(batch, spec.judge), codes), human=_choices(_col(batch, spec.human), codes),
+        judge=_choices(_col(batch, spec.judge), codes), human=human,
         swapped=_choices(_col(batch, spec.judge_swapped), codes),
         prompt=text(spec.prompt), reference=text(spec.reference), group=_col(batch, spec.group),
         model_a=_col(batch, spec.model_a), model_b=_col(batch, spec.model_b),
@@ -145,6 +152,22 @@ def _margin(batch, spec: str | None) -> np.ndarray | None:
 def three_way(choices: np.ndarray) -> np.ndarray:
     """``inconsistent`` counts as a tie (the 3-class reading); None stays None."""
     return np.array([("tie" if c in TIE_LIKE else c) for c in choices], dtype=object)
+
+
+def majority(votes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(verdict, majority share, split, valid votes)`` per pair from 3-class vote arrays (None = no vote).
+    A split (no single most-voted class) is a tie; no valid vote gives None."""
+    V = [three_way(v) for v in votes]
+    counts = np.stack([sum((v == c).astype(int) for v in V) for c in VOTE_CLASSES], axis=1)  # (n, 3)
+    nvalid = counts.sum(axis=1)
+    top = counts.max(axis=1)
+    winners = (counts == top[:, None]).sum(axis=1)
+    split = (nvalid > 0) & (winners > 1)
+    verdict = np.array(VOTE_CLASSES, dtype=object)[counts.argmax(axis=1)]
+    verdict = np.where(nvalid == 0, None, np.where(split, "tie", verdict)).astype(object)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(nvalid > 0, top / np.maximum(nvalid, 1), np.nan)
+    return verdict, share, split, nvalid
 
 
 def combined_verdict(first: np.ndarray, swapped: np.ndarray | None) -> np.ndarray:

@@ -37,7 +37,7 @@ from ...engine import BatchContext, Check, MapOutput
 from ...stats import BootstrapSums, hash_keys
 from collections import Counter
 
-from . import style
+from . import style, votes
 from .codings import count_raw
 from .load import PairSpec, combined_verdict, three_way, view
 
@@ -200,6 +200,11 @@ class PairCheck(Check):
         val, cols = row_values(v, self.judge_model, self.positional, fa, fb, ov)
         n = batch.num_rows
         cols["chars_a"], cols["chars_b"] = fa["chars"], fb["chars"]
+        if v.votes is not None:  # several annotators: the judge's verdict against each, and the vote shares
+            verdict = combined_verdict(three_way(v.judge), three_way(v.swapped) if v.swapped is not None else None) \
+                if v.judge is not None else None
+            val |= votes.values(v.votes, verdict)
+            cols |= votes.row_columns(v.votes)
         if self.style_fit is not None and v.judge is not None:
             from .stylefit import content_term, flip_probability, style_term
             verdict = three_way(v.judge)  # the choice as shown: position is one of the style terms
@@ -224,7 +229,7 @@ class PairCheck(Check):
         acc.add(keys, val)
         out = {}
         for k, x in cols.items():
-            if k.endswith("_choice") or k in ("judge_verdict", "judge_debiased"):
+            if k.endswith("_choice") or k in ("judge_verdict", "judge_debiased", "human_votes"):
                 out[k] = pa.array(x, type=pa.string())
             elif k == "judge_human_disagree":
                 out[k] = pa.array(list(x), type=pa.bool_())
@@ -236,7 +241,7 @@ class PairCheck(Check):
         rows = [] if dis is None else [int(ids[i]) for i in range(n) if dis[i] is True]
         conf = _confidence(v, cols, rows, ids)
         raw, nested = {}, {}
-        for c in (self.spec.judge, self.spec.judge_swapped, self.spec.human):
+        for c in (self.spec.judge, self.spec.judge_swapped, *votes.columns(self.spec.human)):
             if c and c in batch.schema.names:
                 raw[c], first = count_raw(batch.column(c).to_pylist())
                 if first is not None:

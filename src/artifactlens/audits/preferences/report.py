@@ -2,19 +2,22 @@
 (confusion heatmap, bias bars judge beside human, locality curves by decile, reward gap) and examples."""
 from __future__ import annotations
 
+from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, MetricSpec
 from ...result import AuditResult
-from . import load, metrics
+from . import load, metrics, votes
 from .locality import CUE_LABELS
 
-THRESHOLDS = {
-    "judge_human_agreement": {"warn": 0.7, "bad": 0.5, "higher_is_worse": False},
-    "cohen_kappa": {"warn": 0.4, "bad": 0.0, "higher_is_worse": False},
-    "position_inconsistency_rate": {"warn": 0.1, "bad": 0.25, "higher_is_worse": True},
-    "judge_invalid_rate": {"warn": 0.01, "bad": 0.05, "higher_is_worse": True},
-    "reward_model_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
-}
 HEADLINE = ["judge_human_agreement", "cohen_kappa", "position_inconsistency_rate", "judge_first_pick_rate",
             "judge_prefers_longer_rate", "self_preference_gap", "reward_model_gap"]
+# The lit metrics: their warn/bad marks declared once (rows of the audit's metric table; the findings below
+# ask them for the level).
+LIGHTS = {s.name: s for s in (
+    MetricSpec("judge_human_agreement", worse=LOWER_IS_WORSE, warn=0.7, bad=0.5, headline=True),
+    MetricSpec("cohen_kappa", worse=LOWER_IS_WORSE, warn=0.4, bad=0.0, headline=True),
+    MetricSpec("position_inconsistency_rate", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
+    MetricSpec("judge_invalid_rate", worse=HIGHER_IS_WORSE, warn=0.01, bad=0.05),
+    MetricSpec("reward_model_gap", worse=HIGHER_IS_WORSE, warn=0.02, bad=0.05, headline=True),
+)}
 BIAS_BARS = [("first pick", "judge_first_pick_rate", "human_first_pick_rate"),
              ("prefers longer", "judge_prefers_longer_rate", "human_prefers_longer_rate"),
              ("self-preference win", "self_preference_judge_win_rate", "self_preference_human_win_rate"),
@@ -33,7 +36,7 @@ def _fmt(t) -> str:
 def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None), flags=None,
                  engine_rows=0, style=None) -> AuditResult:
     r = AuditResult(kind="preferences", title="Preferences: LLM judge against people", params=params, input=info)
-    params["thresholds"] = THRESHOLDS
+    params["thresholds"] = {name: spec.thresholds_entry() for name, spec in LIGHTS.items()}
     acc = pref_state["acc"]
     pt = acc.point()
     info.rows_read = info.rows_read or engine_rows
@@ -79,6 +82,8 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
                              "human": [list(_ci(b[2]) or [None, None]) if b[2] else None for b in bars]},
                      y_label="rate", y_max=1.0)
     _baselines(r, m, acc)
+    if len(names := votes.columns((params.get("columns") or {}).get("human"))) > 1:
+        _votes(r, acc, names)
     _style(r, style or {}, acc)
     _locality(r, loc)
     _reward(r, rm)
@@ -88,6 +93,7 @@ def build_result(pref_state, loc, rm, rows, info, params, rankings=(None, None),
         r.flags = {"path": str(flags), "rows": engine_rows,
                    "columns": ["judge_choice", "judge_verdict", "human_choice", "judge_human_disagree",
                                "position_inconsistent", "words_a", "words_b", "chars_a", "chars_b",
+                               "human_votes", "human_majority_share",
                                "style_flip_prob", "judge_debiased", "cue_*"],
                    "counts": {"judge_human_disagree": int(pt.get("both", 0) - pt.get("agree", 0)),
                               "position_inconsistent": int(pt.get("pi", 0))}}
@@ -108,7 +114,7 @@ def _findings_first_order(r, m) -> None:
         r.add_finding("warning", f"Position bias: the judge picks the response shown first in {_fmt(fp)} of its "
                       f"non-tie choices (favours the {side}; 0.5 = no bias{vs}).", "judge_first_pick_rate")
     pi = m.get("position_inconsistency_rate")
-    if pi and pi[0] > THRESHOLDS["position_inconsistency_rate"]["warn"]:
+    if pi and LIGHTS["position_inconsistency_rate"].light(pi[0]) in ("warn", "bad"):
         r.add_finding("warning", f"The judge changes its choice when the order is swapped in {_fmt(pi)} of pairs.",
                       "position_inconsistency_rate")
     for name, what in (("prefers_longer_gap", "the longer response"), ("self_preference_gap", "its own model's responses")):
@@ -278,3 +284,42 @@ def _examples(r, disagree, rows, k: int = 10) -> None:
         fields["response A"], fields["response B"] = rows["a"][row][:600], rows["b"][row][:600]
         r.examples.append({"row": row, "title": f"judge chose {j}, people chose {h}", "fields": fields,
                            "reasons": ["judge and people disagree confidently"]})
+
+
+def _votes(r, acc, names: list[str]) -> None:
+    """Metrics, the per-annotator table and findings on the result ``r`` from the bootstrap sums ``acc``."""
+    pt = acc.point()
+    if not pt.get("vt_pairs"):
+        return
+    got = {}
+    for name, (num, den, desc) in votes.RATES.items():
+        if pt.get(den, 0) > 0 and num in pt:
+            t = acc.ratio(num, den)
+            got[name] = t
+            r.add_metric(name, t[0], desc, ci=_ci(t), n=int(round(pt[den])), group="human votes")
+    rows = []
+    for k, col in enumerate(names):
+        ja = acc.ratio(f"ja{k}_agree", f"ja{k}_n") if pt.get(f"ja{k}_n") else None
+        kp = acc.interval(lambda s, k=k: metrics.kappa(s, f"ak{k}")) if pt.get(f"ja{k}_n") else None
+        hh = acc.ratio(f"hh{k}_agree", f"hh{k}_n") if pt.get(f"hh{k}_n") else None
+        if ja is not None:
+            r.add_metric(f"judge_annotator_agreement[{col}]", ja[0], f"the judge's verdict matches annotator {col}'s "
+                         "vote (3-class)", ci=_ci(ja), n=int(round(pt[f"ja{k}_n"])), group="human votes")
+        row = [col, int(round(pt.get(f"ja{k}_n", 0))), *(ja or (None,) * 3), *(kp or (None,) * 3),
+               int(round(pt.get(f"hh{k}_n", 0))), *(hh or (None,) * 3)]
+        rows.append(row)
+    r.add_table("annotators", ["annotator", "pairs_with_judge", "judge_agreement", "lo", "hi", "judge_kappa",
+                               "kappa_lo", "kappa_hi", "vote_pairs_with_others", "agreement_with_others", "lo",
+                               "hi"], rows,
+                "Each annotator: the judge's agreement with their vote (3-class, Cohen's kappa) and their own "
+                "agreement with the other annotators' votes")
+    n_split = int(round(pt.get("vt_split", 0)))
+    r.add_finding("info", f"People's verdict is the majority of {len(names)} vote columns ({', '.join(names)}); "
+                  f"{n_split} of {int(round(pt['vt_pairs']))} pairs have no single most-voted choice and count as a "
+                  "tie (human_majority_split_rate).", "human_majority_split_rate")
+    if "judge_annotator_agreement" in got and "human_human_agreement" in got:
+        d = acc.interval(lambda s: s["ja_agree"] / s["ja_n"] - s["hh_agree"] / s["hh_n"])
+        if d[1] is not None and d[2] < 0:
+            r.add_finding("warning", f"The judge agrees with a single annotator less often "
+                          f"({_fmt(got['judge_annotator_agreement'])}) than annotators agree with each other "
+                          f"({_fmt(got['human_human_agreement'])}; difference {_fmt(d)}).", "judge_annotator_agreement")

@@ -1,12 +1,14 @@
 """The preferences audit's contract face: options, metric table, CLI flags and ``compute``."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
-from .report import HEADLINE, THRESHOLDS
+from .report import HEADLINE, LIGHTS
+from .votes import RATES as VOTE_RATES
 
 
 @dataclass
@@ -38,6 +40,21 @@ class PreferenceOptions:
     family_map: str | None = None
     style_control: bool = True
     title: str | None = None
+    # pointwise ratings (.ratings)
+    ratings: bool = False
+    item: str | None = None
+    judge_score: str | None = None
+    human_score: str | None = None
+    response: str | None = None
+    response_length: str | None = None
+    generator: str | None = None
+    judge_column: str | None = None
+    judge_range: str | None = None
+    human_range: str | None = None
+
+
+RATING_OPTIONS = ("ratings", "item", "judge_score", "human_score", "response", "response_length", "generator",
+                  "judge_column", "judge_range", "human_range")
 
 
 @register
@@ -50,11 +67,17 @@ class PreferencesAudit(Audit):
                                   "judge_swapped": "judge_swapped", "prompt": "prompt", "reference": "reference",
                                   "model_a": "model_a", "model_b": "model_b", "judge_model": "gpt-4"})
     metrics = MetricTable((
-        *(MetricSpec.from_light(name, light, headline=name in HEADLINE) for name, light in THRESHOLDS.items()),
-        *(MetricSpec(name, headline=True) for name in HEADLINE if name not in THRESHOLDS),
-        MetricSpec.from_light("judge_human_agreement_first_order", THRESHOLDS["judge_human_agreement"]),
+        *LIGHTS.values(),
+        *(MetricSpec(name, headline=True) for name in HEADLINE if name not in LIGHTS),
+        dataclasses.replace(LIGHTS["judge_human_agreement"], name="judge_human_agreement_first_order", headline=False),
         MetricSpec("style_flip_share", worse=HIGHER_IS_WORSE, warn=0.1, bad=0.25, headline=True),
         MetricSpec("style_debiased_agreement"),
+        # pointwise ratings (.ratings): per judge, in sections and as name[judge] at the top
+        *(MetricSpec(name, group="ratings", headline=name in ("judge_human_spearman", "self_bias"))
+          for name in ("judge_human_spearman", "judge_human_pearson", "mean_residual", "self_bias",
+                       "family_bias", "self_bias_length_controlled")),
+        # several human votes per pair (.votes)
+        *(MetricSpec(name, group="human votes") for name in VOTE_RATES),
     ))
 
     @classmethod
@@ -69,7 +92,8 @@ class PreferencesAudit(Audit):
             judge_model=a.judge_model, lexicon=a.lexicon, nli_column=a.nli_column, nli_model=a.nli_model,
             rankings=a.rankings, human_rankings=a.human_rankings, reward_model=not a.no_reward_model,
             embeddings=not a.no_embeddings, judge_prob=a.judge_prob, judge_prob_swapped=a.judge_prob_swapped,
-            family_map=a.family_map, style_control=a.style_control)
+            family_map=a.family_map, style_control=a.style_control,
+            **{k: getattr(a, k) for k in RATING_OPTIONS})
 
     def compute(self, data, o: PreferenceOptions, ctx):
         r = ctx.run

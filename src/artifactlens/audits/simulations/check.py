@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ...engine.base import Check, MapOutput
 from ...plain import state_type
-from ...stats import BootstrapSums, hash_keys
+from ...stats import BootstrapSums, GroupedSums, hash_keys
 from ...text.embeddings import embed
 from . import digression as dg
 from .attribution import attribute, baselines, responsible, same_agent
@@ -93,6 +93,7 @@ def _key(s: str) -> int:
 @dataclass
 class SimState:
     acc: BootstrapSums
+    by_length: GroupedSums = None  # task outcome per length bin of the conversation (turns)
     lengths: Counter = field(default_factory=Counter)
     rule_turns: Counter = field(default_factory=Counter)
     rule_convs: Counter = field(default_factory=Counter)
@@ -103,7 +104,7 @@ class SimState:
     long_traces: int = 0
 
     def merge(self, o: "SimState") -> "SimState":
-        return SimState(self.acc.merge(o.acc), self.lengths + o.lengths, self.rule_turns + o.rule_turns,
+        return SimState(self.acc.merge(o.acc), self.by_length.merge(o.by_length), self.lengths + o.lengths, self.rule_turns + o.rule_turns,
                         self.rule_convs + o.rule_convs, _keep_examples(self.examples + o.examples),
                         sorted(self.timelines + o.timelines, key=lambda t: t[:2])[:TIMELINES],
                         sorted(self.attribution + o.attribution, key=lambda t: t[0])[:ATTRIBUTION_ROWS],
@@ -209,7 +210,7 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
     vecs, tpos, kpos, cleaned = _turn_vectors(convs, cfg.embeddings, cfg.device)
     rows: dict[str, list] = {f.name: [] for f in FLAG_SCHEMA}
     vals: list[dict] = []
-    st = SimState(BootstrapSums(cfg.seed))
+    st = SimState(BootstrapSums(cfg.seed), GroupedSums(cfg.seed))
     pos = 0
     for c in convs:
         n = len(c.turns)
@@ -314,6 +315,9 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
     keys = hash_keys([c.group or c.id for c in convs])
     names = sorted({k for v in vals for k in v})
     st.acc.add(keys, {k: np.array([float(v.get(k, 0.0)) for v in vals]) for k in names})
+    known = [c.outcome is not None for c in convs]
+    st.by_length.add([_bin(len(c.turns)) if k else None for c, k in zip(convs, known)], keys,
+                     {"has": np.ones(len(convs)), "out": np.array([float(c.outcome or 0.0) for c in convs])})
     cols = {k: pa.array(v, type=FLAG_SCHEMA.field(k).type) for k, v in rows.items()}
     return cols, st
 
@@ -341,8 +345,6 @@ def _conv_values(c, s, digr, flags, conv_rules, det_flags, detectors, cfg, judge
          "has_drift": not np.isnan(d), "dig_turns": int(digr.sum()), "scored_turns": int(np.isfinite(s).sum())}
     for k, x in a.items():
         v[k], v[f"{k}_has"], v[f"{k}_out"] = x, x and has, out if x else 0.0
-    b = _bin(n)
-    v[f"len{b}_has"], v[f"len{b}_out"] = has, out if has else 0.0
     for d_ in detectors:
         hit = bool(det_flags[d_.name].any())
         v[f"det_{d_.name}"] = hit

@@ -5,6 +5,7 @@ bootstrap sums, so its 95% interval resamples whole conversations (grouped by so
 """
 from __future__ import annotations
 
+from ...contract import HIGHER_IS_WORSE, MetricSpec
 from ...result import AuditResult
 from . import digression as dg
 from .check import ARTIFACTS, BASELINES, FLAG_SCHEMA, LENGTH_BINS, NANO, SimulationCheck, _bin
@@ -12,8 +13,11 @@ from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
 from .features import WINDOW
 from .rules import FLIP_RULES, INTERRUPTION_RULES
 
-THRESHOLDS = {"role_flip_rate": (0.05, 0.2), "interruption_rate": (0.1, 0.3), "digression_rate": (0.1, 0.3),
-              "loop_rate": (0.05, 0.2), "unterminated_rate": (0.1, 0.3)}
+# The lit metrics: the one declaration of their warn/bad marks (the audit's metric table holds these rows,
+# the findings below ask them for the level).
+LIGHTS = tuple(MetricSpec(m, worse=HIGHER_IS_WORSE, warn=w, bad=b, headline=True) for m, (w, b) in (
+    ("role_flip_rate", (0.05, 0.2)), ("interruption_rate", (0.1, 0.3)), ("digression_rate", (0.1, 0.3)),
+    ("loop_rate", (0.05, 0.2)), ("unterminated_rate", (0.1, 0.3))))
 
 RATES = {  # metric: (numerator, denominator, description)
     "mean_turns": ("turns", "n", "mean number of turns per conversation"),
@@ -71,10 +75,10 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                        n=int(pt[f"det_{name}_has"]), group="outcomes")
         for lo_, hi_ in LENGTH_BINS:
             b = _bin(lo_)
-            if pt.get(f"len{b}_has"):
-                _ratio(r, acc, f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", f"len{b}_out",
-                       f"len{b}_has", f"task accuracy of conversations with {b} turns", n=int(pt[f"len{b}_has"]),
-                       group="outcomes")
+            if b in state.by_length:
+                _ratio(r, state.by_length[b], f"accuracy_turns_{b.replace('-', '_').replace('+', 'plus')}", "out",
+                       "has", f"task accuracy of conversations with {b} turns",
+                       n=int(state.by_length[b].point()["has"]), group="outcomes")
     _attribution(r, acc, pt)
     if cfg.judge is not None:
         _ratio(r, acc, "judge_digression_rate", "judge_dig", "n", "share of conversations the LLM judge finds "
@@ -90,7 +94,7 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                 "length_bins": [_bin(lo) for lo, _ in LENGTH_BINS], "seed": cfg.seed,
                 "bootstrap": "Poisson, 200 replicates, resampling conversations (by source record)",
                 "llm_judge": getattr(cfg.judge, "url", None),
-                "thresholds": {m: {"warn": w, "bad": b, "higher_is_worse": True} for m, (w, b) in THRESHOLDS.items()},
+                "thresholds": {spec.name: spec.thresholds_entry() for spec in LIGHTS},
                 "detectors": {n: {**c().config(), "mast": MAST.get(c.family)} for n, c in DETECTORS.items()},
                 "semantic_repetition_threshold": next(d.threshold for d in _detectors(cfg) if
                                                       d.name == "semantic_repetition"),
@@ -115,11 +119,12 @@ def _ratio(r, acc, name, num, den, desc, n=None, group=None):
 
 
 def _findings(r: AuditResult, artifacts: dict) -> None:
-    for name, t in r.params["thresholds"].items():
-        warn, bad, v = t["warn"], t["bad"], r.metrics.get(name)
-        if v is not None and v.value is not None and v.value >= warn:
-            sev = "critical" if v.value >= bad else "warning"
-            r.add_finding(sev, f"{name} = {v.value:.1%} (warn at {warn:.0%}, bad at {bad:.0%})", name)
+    for spec in LIGHTS:
+        v = r.metrics.get(spec.name)
+        level = spec.light(None if v is None else v.value)
+        if level in ("warn", "bad"):
+            r.add_finding("critical" if level == "bad" else "warning",
+                          f"{spec.name} = {v.value:.1%} (warn at {spec.warn:.0%}, bad at {spec.bad:.0%})", spec.name)
     for a, label in artifacts.items():
         g = r.metrics.get(f"accuracy_gap_{a}")
         if g is not None and g.ci and g.ci[0] > 0:

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...contract import HIGHER_IS_WORSE, LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...contract import LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from ...errors import InputError
 from ...io.readers import file_sha256
 from ...result import InputInfo
@@ -21,7 +21,7 @@ from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
 from .inputs import ConversationSource
 from .judge import LLMJudge
 from .parsers import FORMATS
-from .report import THRESHOLDS, build_result
+from .report import LIGHTS, build_result
 from .rules import LOOP_THRESHOLD
 
 HELP = ("role flips, loops, termination, resets, ignored input, tool-error loops and digression in multi-agent "
@@ -96,7 +96,7 @@ class SimulationsAudit(Audit):
     metrics = MetricTable((
         MetricSpec("n_conversations", headline=True),
         MetricSpec("task_accuracy", headline=True),
-        *(MetricSpec(m, worse=HIGHER_IS_WORSE, warn=w, bad=b, headline=True) for m, (w, b) in THRESHOLDS.items()),
+        *LIGHTS,
         MetricSpec("failure_attribution_agent_accuracy", "share of labelled failed traces whose blamed agent the "
                    "detectors guess", _ATTR, worse=LOWER_IS_WORSE, headline=True),
         MetricSpec("failure_attribution_step_accuracy", "share of labelled failed traces whose decisive step the "

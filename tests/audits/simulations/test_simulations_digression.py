@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from artifactlens.audits.simulations import digression as dg
+from support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "simulations_digression_labels.jsonl"
+FIXTURE = FIXTURES / "simulations_digression_labels.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ The table is built once per machine into the artifactlens cache (~1 CPU-minute) 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,9 @@ from artifactlens.audits.simulations import audit_simulations
 from artifactlens.audits.simulations import digression as dg
 from artifactlens.text import static_embeddings as se
 from artifactlens.text.embeddings import embed
+from support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "simulations_digression_labels.jsonl"
+FIXTURE = FIXTURES / "simulations_digression_labels.jsonl"
 ROWS = [json.loads(x) for x in FIXTURE.read_text().splitlines()]
 
 

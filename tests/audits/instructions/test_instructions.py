@@ -144,12 +144,12 @@ def test_real_self_instruct_precision_recall():
         from artifactlens.audits.instructions.detectors import REGISTRY
         paper = [n for n, c in REGISTRY.items() if c.family != "not_following"]
         old, new = audit_instructions(p, detectors=paper), audit_instructions(p)
-    for res in (old, new):
+    for res, (lo, hi) in ((old, (0.70, 0.80)), (new, (0.95, 1.0))):
         recall = res["error_rate[source=gpt3]"]
         false_alarm = res["error_rate[source=human]"]
         precision = recall / (recall + false_alarm)
-        assert 0.70 <= recall <= 0.80, recall  # measured 0.738 (old), 0.742 (new)
-        assert false_alarm <= 0.02, false_alarm  # measured 0.008 (2 of 252), both
+        assert lo <= recall <= hi, recall  # measured 0.738 (old), 0.980 (new: items_repeated finds the loops)
+        assert false_alarm <= 0.02, false_alarm  # measured 0.008 (2 of 252, old), 0.012 (3 of 252, new)
         assert precision >= 0.97, precision
     assert old["error_rate[source=gpt3]"] * 252 == pytest.approx(186)  # bench/RESULTS.md: unchanged
     assert new["error_rate[source=gpt3]"] > old["error_rate[source=gpt3]"]

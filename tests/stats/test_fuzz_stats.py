@@ -152,8 +152,7 @@ def _prefs_ok(rows) -> bool:
 
 def _prefs_built():
     from artifactlens.api import registry
-    if "preferences" not in registry():
-        pytest.skip("the preferences audit is not built yet")
+    assert "preferences" in registry(), "the preferences audit is not registered"
 
 
 @API

@@ -147,6 +147,35 @@ CASES = {
          ("1. Define photosynthesis.\n2. Name the gas plants release.", "", "Photosynthesis makes sugar; they release oxygen gas."),
          ("Why is the sky blue?", "", "Because of Rayleigh scattering."),
          ("What is AI? Who coined it?", "", "ok")]),
+    "too_few_items": (
+        [("Write a few interview questions for a barista.", "", "What is your favourite coffee?",
+          "('a few interview questions'); output: one item of 5 word(s)"),
+         ("Come up with some names for a bakery.", "", "Crumbs", "('some names')"),
+         ("Think of as many captions as you can for a snow photo.", "", "First snow seen from the office window",
+          "as many captions")],
+        [("Write a few interview questions for a barista.", "", "What is your favourite coffee?\nWhy this cafe?"),
+         ("Come up with some names for a bakery.", "", "Crumbs, Rise and Shine, Loaf"),
+         ("Given some reviews, classify the sentiment as positive or negative.", "Great!", "Positive"),
+         ("Suggest some ways to save money.", "", "Cook at home and cancel the subscriptions you do not use.")]),
+    "explanation_missing": (
+        [("Select the correct option and explain the meaning of the word.", "A) loud\nB) quiet", "(a)",
+          "asked: 'explain'; output: '(a)' (1 word(s))"),
+         ("Based on the facts provided, prove the following statement.", "k^2 + 2k + 1 >= 0", "True", "'prove'"),
+         ("Solve it step by step.", "3x = 12", "x = 4", "'step by step'")],
+        [("Select the correct option and explain the meaning of the word.", "A) loud\nB) quiet",
+          "A. Cacophony means a harsh mixture of loud sounds."),
+         ("Explain in one word how you feel.", "", "Happy"),
+         ("Answer true or false, no explanation needed.", "2 + 2 = 4", "True")]),
+    "items_repeated": (
+        [("Suggest shows like Squid Game.", "", "Alice in Borderland, " + "Rick and Morty, " * 8, "('rick and morty' x8)"),
+         ("Give words that rhyme with instruct.", "", "instruct, respect, rest, test, vest, west, best, test, fest, fest, "
+          "west, test", "of 12 list items repeat"),
+         ("List conversation starters about the weather.", "",
+          "\n".join(["- Nice day?"] + ["- How much volcanic ash is in the air right now?"] * 6), "x6")],
+        [("List some rivers.", "", "Nile, Amazon, Danube, Rhine, Volga, Mekong, Thames"),
+         ("Write a function.", "", "def f(x):\n    if x:\n        return 1\n    return 2\n}\n}\n}\n}"),
+         ("Give two examples.", "", "Example 1: In: 10 Out: 4\nExample 2: In: 3 Out: 4\nExample 3: In: 7 Out: 4"),
+         ("Name three fruits.", "", "apple, apple")]),
 }
 
 
@@ -182,7 +211,7 @@ def test_leaves_near_misses(name):
 
 def test_every_following_detector_is_in_the_family_and_tested():
     fam = {n for n, c in REGISTRY.items() if c.family == "not_following"}
-    assert fam - {"output_too_short"} == set(CASES)
+    assert fam - {"output_too_short"} == set(CASES)  # output_too_short: test_too_short_learns_the_range_per_task_type
     for n in fam:
         assert "Tests:" in REGISTRY[n].__doc__
 

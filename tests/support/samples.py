@@ -6,8 +6,6 @@ Every figure type, a nested section, thresholds for the traffic lights, a plante
 """
 from __future__ import annotations
 
-import pytest
-
 from artifactlens.result import AuditResult, InputInfo
 
 PLANTED = ("<script>window.__planted = 1; document.title = 'pwned'</script>"
@@ -96,22 +94,6 @@ def long_text_result(n: int = 10_000) -> AuditResult:
     return r
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory):
-    """`artifactlens demo` once per session (every audit that has landed); skips while none has."""
-    from artifactlens.api import registry as available
-    from artifactlens.demo import run_demo
-    if not available():
-        pytest.skip("no audit module has landed yet")
-    return run_demo(tmp_path_factory.mktemp("demo"), seed=0, quiet=True)
-
-
 def demo_results(demo_dir) -> list[AuditResult]:
+    """The demo's results (``demo_dir`` is the session fixture in conftest.py)."""
     return [AuditResult.from_json(p) for p in sorted(demo_dir.glob("*.json"))]
-
-
-def test_samples_round_trip():
-    for r in (labels_result(), prefs_result(), many_classes_result(), long_text_result()):
-        back = AuditResult.from_json(r.to_json())
-        assert back.to_dict()["metrics"] == r.to_dict()["metrics"]
-        assert back.headline == r.headline

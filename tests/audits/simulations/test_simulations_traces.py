@@ -14,8 +14,9 @@ from artifactlens.audits.simulations.parsers import Skip, chatdev_records, parse
 from artifactlens.contract import RunOptions
 from artifactlens.result import InputInfo
 from conftest import shared_path
+from support.paths import FIXTURES
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = FIXTURES
 
 
 def convs(path, **kw):

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from artifactlens.report.html import write_report
-from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
-from test_report_samples import labels_result, long_text_result, many_classes_result, prefs_result
+from support.samples import demo_results
+from support.samples import labels_result, long_text_result, many_classes_result, prefs_result
+from support.paths import ROOT as PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("ARTIFACTLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

@@ -10,8 +10,8 @@ import pytest
 from artifactlens.report import svg
 from artifactlens.report.html import _fmt, light_for, render_report, render_section, threshold_text, write_report
 from artifactlens.result import AuditResult
-from test_report_samples import demo_dir, demo_results  # noqa: F401 (a fixture)
-from test_report_samples import labels_result, long_text_result, many_classes_result, prefs_result
+from support.samples import demo_results
+from support.samples import labels_result, long_text_result, many_classes_result, prefs_result
 
 
 class _Tags(HTMLParser):

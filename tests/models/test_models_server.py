@@ -18,11 +18,12 @@ import pytest
 from artifactlens.errors import InputError
 from artifactlens.models import ChatClient, ModelOptions
 from artifactlens.models.cli import main as models_main
+from support.paths import ROOT as PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
                                                    reason="llama-cpp-python is not installed: pip install "
                                                    "'artifactlens[llm]' (make test installs it)")]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEMO = ROOT / "src" / "artifactlens" / "data" / "demo"
 
 
