@@ -268,7 +268,7 @@ def test_a_hand_made_tree_builds_no_class_it_does_not_name(tree, why):
         plain.loads(_tree(tree))
 
 
-def test_deep_nesting_in_a_checkpoint_is_refused_not_a_crash():
+def test_deep_nesting_in_a_checkpoint_is_refused_not_a_crash(_raw_json_trees):
     from artifactlens import plain
     deep = "[" * 100_000 + "]" * 100_000
     with pytest.raises(plain.NotPlain):
@@ -284,7 +284,7 @@ class json_raw(str):
     """A tree that json.dumps cannot make (100,000 levels): written by hand as the tree member's text."""
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _raw_json_trees(monkeypatch):
     from artifactlens import plain
     real = plain.dumps_tree
@@ -386,6 +386,23 @@ def test_arrow_values_and_registered_states_round_trip():
     later = pa.RecordBatch.from_pydict({"instruction": ["say HI!", "Count to four"], "input": ["", ""]})
     assert np.array_equal(back["dedupe"].find(back["dedupe"].prepare(later), np.arange(3, 5))[0],
                           d.find(d.prepare(later), np.arange(3, 5))[0])  # the seen keys came back
+
+
+def test_a_state_that_is_not_plain_data_stops_the_snapshots_not_the_run(tmp_path, capsys):
+    from artifactlens.engine.checkpoint import STATE_FILE, ResumableEngine
+
+    class Opaque(_SumCheck):
+        def map(self, batch, ctx):
+            out = super().map(batch, ctx)
+            out.state["opaque"] = SimpleNamespace(n=1)  # not a registered state type
+            return out
+
+        def merge(self, a, b):
+            return {**super().merge(a, b), "opaque": a["opaque"]}
+    got = ResumableEngine(tmp_path, "k", state_every_s=0).run(_batches(), [Opaque()])
+    assert got["sum"]["sum"] == EXPECTED["sum"] and not (tmp_path / "k" / STATE_FILE).exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot save this pass's state" in err, err
 
 
 def test_an_unregistered_object_is_not_written():

@@ -184,6 +184,7 @@ class ResumableEngine(LocalEngine):
         self.store = CheckpointStore(root, key)
         self.state_every_s = STATE_EVERY_S if state_every_s is None else state_every_s
         self.resumed_batches = 0
+        self.snapshots = True  # False once a state could not be written as plain data
 
 
     def run(self, source, checks: Sequence[Check], flags_path=None, keep_input_columns: bool = True,
@@ -222,13 +223,23 @@ class ResumableEngine(LocalEngine):
                 ctx = BatchContext(batch_index=acc.batches, row_offset=acc.rows, seed=self.seed)
                 acc.add(batch, map_batch(checks, batch, ctx))
                 self.store.save_part(acc.batches - 1, tee.last if tee.last is not None else batch.slice(0, 0))
-                if time.monotonic() - last >= self.state_every_s:
-                    self.store.save_state(acc, checks)
+                if self.snapshots and time.monotonic() - last >= self.state_every_s:
+                    self._snapshot(acc, checks)
                     last = time.monotonic()
         self.rows = acc.rows
         out = acc.results()
         self.store.remove()
         return out
+
+    def _snapshot(self, acc: Accumulator, checks: Sequence[Check]) -> None:
+        """Save the states; a state that is not plain data stops the snapshots of this pass (said once:
+        its flags parts are kept, a rerun maps it again) instead of the run."""
+        try:
+            self.store.save_state(acc, checks)
+        except plain.NotPlain as e:
+            self.snapshots = False
+            print(safe_text(f"artifactlens: --resume cannot save this pass's state ({e}); an interrupted run "
+                            "will map it again", newlines=False), file=sys.stderr)
 
     def _usable(self, saved: dict | None, checks: Sequence[Check]) -> dict | None:
         """The loaded state with its check attributes verified (``saved["attrs"]``), or None (said once)."""
