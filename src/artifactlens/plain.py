@@ -34,6 +34,8 @@ import numpy as np
 
 FORMAT = 1
 _FACTORIES: dict[str, Callable] = {"int": int, "float": float, "list": list, "dict": dict, "set": set}
+_LEAVES = (str, int, bool, type(None))  # written as they are (a float needs its finite check)
+_JSON_LEAVES = (str, int, bool, float, type(None))
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,120}$")
 MAX_DEPTH = 200  # nesting of a decoded tree (JSON itself recurses): deeper is refused, not a RecursionError
 
@@ -96,7 +98,7 @@ class _Encoder:
             return x if np.isfinite(x) else {"$": "float", "v": repr(x)}
         d = depth + 1
         if t is list:
-            return [self.enc(v, d) for v in x]
+            return [v if type(v) in _LEAVES else self.enc(v, d) for v in x]
         if isinstance(x, np.ndarray):
             if x.dtype.hasobject:
                 return {"$": "ndobj", "shape": list(x.shape), "v": [self.enc(v, d) for v in x.reshape(-1).tolist()]}
@@ -106,11 +108,12 @@ class _Encoder:
                 raise NotPlain("a numpy object scalar")
             return {"$": "npscalar", "i": self.array(np.asarray(x))}
         if t is tuple:
-            return {"$": "tuple", "v": [self.enc(v, d) for v in x]}
+            return {"$": "tuple", "v": [v if type(v) in _LEAVES else self.enc(v, d) for v in x]}
         if t in (set, frozenset):
             return {"$": t.__name__, "v": [self.enc(v, d) for v in x]}
         if t in (dict, Counter, OrderedDict):
-            return {"$": t.__name__, "v": [[self.enc(k, d), self.enc(v, d)] for k, v in x.items()]}
+            return {"$": t.__name__, "v": [[k if type(k) in _LEAVES else self.enc(k, d),
+                                            v if type(v) in _LEAVES else self.enc(v, d)] for k, v in x.items()]}
         if t is defaultdict:
             f = next((n for n, fn in _FACTORIES.items() if x.default_factory is fn), None)
             if f is None:
@@ -194,7 +197,8 @@ class _Decoder:
     def pairs(self, v, d):
         if type(v) is not list or not all(type(p) is list and len(p) == 2 for p in v):
             raise NotPlain("a mapping that is not a list of pairs")
-        return [(self.dec(k, d), self.dec(x, d)) for k, x in v]
+        return [(k if type(k) in _JSON_LEAVES else self.dec(k, d), x if type(x) in _JSON_LEAVES else self.dec(x, d))
+                for k, x in v]
 
     def dec(self, x, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -204,7 +208,7 @@ class _Decoder:
             return x
         d = depth + 1
         if t is list:
-            return [self.dec(v, d) for v in x]
+            return [v if type(v) in _JSON_LEAVES else self.dec(v, d) for v in x]
         if t is not dict or "$" not in x:
             raise NotPlain("an object without a type tag")
         tag, v = x["$"], x.get("v")
@@ -213,7 +217,7 @@ class _Decoder:
                 raise NotPlain(f"not a special float: {v!r}")
             return float(v)
         if tag == "nd":
-            return self.array(x.get("i")).copy()
+            return self.array(x.get("i"))  # each occurrence has its own member: no aliasing
         if tag == "npscalar":
             a = self.array(x.get("i"))
             if a.ndim != 0:
@@ -264,7 +268,7 @@ class _Decoder:
     def _list(self, v, d) -> list:
         if type(v) is not list:
             raise NotPlain("a sequence that is not a list")
-        return [self.dec(e, d) for e in v]
+        return [e if type(e) in _JSON_LEAVES else self.dec(e, d) for e in v]
 
     def _obj(self, name, v, d):
         spec = _REGISTRY.get(name) if type(name) is str else None

@@ -45,6 +45,7 @@ from ..errors import safe_text
 from ..io.writers import atomic_write_bytes
 
 STATE_EVERY_S = 30.0  # seconds between state snapshots (flags parts are saved for every batch)
+SAVE_SHARE_INVERSE = 10  # ... or 10x the time the last snapshot took, whichever is longer
 STATE_FILE = "state.npz"
 
 
@@ -218,14 +219,20 @@ class ResumableEngine(LocalEngine):
                 acc.states, acc.rows, acc.batches = saved["states"], saved["rows"], done
                 for c, attrs in zip(checks, saved["attrs"]):
                     vars(c).update(attrs)
-            last = time.monotonic()
+            last, every = time.monotonic(), self.state_every_s
             for batch in todo:
                 ctx = BatchContext(batch_index=acc.batches, row_offset=acc.rows, seed=self.seed)
                 acc.add(batch, map_batch(checks, batch, ctx))
                 self.store.save_part(acc.batches - 1, tee.last if tee.last is not None else batch.slice(0, 0))
-                if self.snapshots and time.monotonic() - last >= self.state_every_s:
+                if self.snapshots and time.monotonic() - last >= every:
+                    took = time.monotonic()
                     self._snapshot(acc, checks)
                     last = time.monotonic()
+                    # a large state (a labels run keeps 200,000 items) costs seconds to write: snapshot
+                    # no more often than every 10 such writes, so they take at most ~10% of the run
+                    # (state_every_s=0: after every batch, as asked)
+                    if self.state_every_s:
+                        every = max(self.state_every_s, SAVE_SHARE_INVERSE * (last - took))
         self.rows = acc.rows
         out = acc.results()
         self.store.remove()
