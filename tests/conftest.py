@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,17 @@ def demo_dir(tmp_path_factory):
     """`artifactlens demo` once per session (every registered audit)."""
     from artifactlens.demo import run_demo
     return run_demo(tmp_path_factory.mktemp("demo"), seed=0, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray instance (2 CPUs) for a test module, shut down at its end; skips without Ray."""
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra artifactlens[ray]")
+    # Ray workers import the checks by module (support.toy): let them find tests/ and the package
+    here = str(Path(__file__).resolve().parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join([here, *sys.path[:3], os.environ.get("PYTHONPATH", "")])
+    if ray.is_initialized():  # another test module's audit left a Ray running: start ours with this path
+        ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()

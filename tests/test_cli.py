@@ -14,7 +14,8 @@ from artifactlens.outputs import OutputOptions, add_output_arguments, write_outp
 from artifactlens.cli import build_parser, completion_script
 from support.samples import labels_result, prefs_result
 
-COMMANDS = ["audit", "demo", "report", "datasheet", "check", "history", "diff", "completion", "sample", "llm", "generate"]
+COMMANDS = ["audit", "demo", "report", "datasheet", "check", "history", "diff", "completion", "sample", "llm", "generate",
+            "mitigate"]
 
 
 @pytest.mark.parametrize("cmd", [[]] + [[c] for c in COMMANDS])

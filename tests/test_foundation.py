@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from artifactlens.engine import BatchContext, Check, Detector, DetectorCheck, LocalEngine, MapOutput, RowScores
+from artifactlens.engine import Check, Detector, DetectorCheck, LocalEngine, MapOutput, RowScores
 from artifactlens.io import read_table
 from artifactlens.result import AuditResult
 from artifactlens.stats import BootstrapSums, bootstrap_rate, hash_keys, poisson_weights

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pyarrow as pa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from artifactlens.errors import InputError

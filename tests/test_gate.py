@@ -4,7 +4,6 @@ the gate runs end to end without depending on the real audits; a last test uses 
 from __future__ import annotations
 
 import csv
-import sys
 from dataclasses import dataclass
 
 import pytest

@@ -5,6 +5,7 @@
     artifactlens report RESULT.json... -o report.html
     artifactlens datasheet RESULT.json... -o DATASHEET.md --model NAME --prompt TEXT --date DATE [--croissant C.json]
     artifactlens review RESULT.json -o queue.csv [--n 200] [--html queue.html]   # rows to check by hand
+    artifactlens mitigate KIND FILE --result RESULT.json -o OUT [--json A.json]  # apply a fix, audit again
     artifactlens check CONFIG.toml           # the CI gate: exit 0 pass, 1 breach, 2 bad config
     artifactlens history [--store DB]        # runs stored with --store
     artifactlens diff RUN RUN [--store DB]   # which metrics moved beyond their intervals
@@ -162,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_subcommands(sub)  # artifactlens llm serve, artifactlens generate labels|judgments|roleplay
     from .review import add_subcommands as add_review_subcommands
     add_review_subcommands(sub)  # artifactlens review RESULT.json -o queue.csv
+    from .mitigate.cli import add_subcommands as add_mitigate_subcommands
+    add_mitigate_subcommands(sub)  # artifactlens mitigate KIND FILE --result RESULT.json -o OUT
 
     comp = _sub(sub, "completion", "print a shell completion script",
                 '  eval "$(artifactlens completion bash)"            # in ~/.bashrc\n'

@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from .mitigate import attach_recommendations
 from .result import AuditResult
 
 
@@ -45,6 +46,7 @@ def write_outputs(result: AuditResult, out: OutputOptions | None = None, log=Non
     """Write ``result`` where ``out`` (or the keywords json=, html=, store=, title=) says; returns it."""
     out = out or OutputOptions(**kw)
     say = log or (lambda m: None)
+    attach_recommendations(result, out.json)  # a one-line "what to do" (and the mitigate command) per finding
     if out.title:
         result.title = out.title
     if out.json:
@@ -67,6 +69,8 @@ def write_results(results, json_dir=None, html=None, store=None, title: str = "a
     """Several results: each as JSON in ``json_dir`` (named by ``names`` or ``NN-kind.json``), one merged
     report at ``html``, every result appended to ``store``."""
     say = log or (lambda m: None)
+    for r in results:
+        attach_recommendations(r)
     if json_dir:
         d = Path(json_dir)
         d.mkdir(parents=True, exist_ok=True)

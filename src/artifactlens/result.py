@@ -82,10 +82,20 @@ class Finding:
     message: str
     metric: str | None = None
     evidence_rows: list = field(default_factory=list)
+    recommendation: str | None = None  # what to do about it (one line; a command where one applies)
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["recommendation"] is None:
+            del d["recommendation"]  # results without recommendations keep their earlier form
+        return d
+
+
+_FINDING_FIELDS = ("severity", "message", "metric", "evidence_rows", "recommendation")
 
 
 @dataclass
@@ -155,7 +165,7 @@ class AuditResult:
             "input": asdict(self.input),
             "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
             "headline": self.headline,
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "tables": self.tables,
             "figures": self.figures,
             "examples": self.examples,
@@ -179,7 +189,8 @@ class AuditResult:
                    for k, m in d.get("metrics", {}).items()}
         return cls(kind=d["kind"], title=d.get("title", ""), params=d.get("params", {}),
                    input=InputInfo(**d.get("input", {})), metrics=metrics, headline=d.get("headline", []),
-                   findings=[Finding(**f) for f in d.get("findings", [])], tables=d.get("tables", {}),
+                   findings=[Finding(**{k: v for k, v in f.items() if k in _FINDING_FIELDS})
+                             for f in d.get("findings", [])], tables=d.get("tables", {}),
                    figures=d.get("figures", []), examples=d.get("examples", []), flags=d.get("flags", {}),
                    sections=[cls.from_dict(s) for s in d.get("sections", [])], created=d.get("created", ""),
                    version=d.get("tool", {}).get("version", ""))

@@ -13,7 +13,7 @@ import artifactlens as al
 from artifactlens.api import registry
 from artifactlens.contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, RunOptions, register
 from artifactlens.contract.base import _REGISTRY
-from artifactlens.demo import demo_path, run_one_demo
+from artifactlens.demo import demo_path
 from artifactlens.errors import InputError
 
 KINDS = list(registry())

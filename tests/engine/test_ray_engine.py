@@ -2,9 +2,6 @@
 local engine. One local Ray instance (2 CPUs) for the whole module, shut down at the end."""
 from __future__ import annotations
 
-import os
-import sys
-
 import pyarrow.parquet as pq
 import pytest
 
@@ -12,7 +9,6 @@ ray = pytest.importorskip("ray", reason="Ray is the optional extra artifactlens[
 
 from artifactlens.engine import LocalEngine, get_engine  # noqa: E402
 from artifactlens.io import open_source  # noqa: E402
-from support.paths import TESTS  # noqa: E402
 from support.toy import Stateful, assert_same_results, toy_checks, write_toy  # noqa: E402
 
 
@@ -130,18 +126,6 @@ def test_quiet_ray_prints_no_warning_and_leaves_logging_as_it_was(capfd):
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    # Ray workers import the checks by module (support.toy): let them find tests/ and the package
-    here = str(TESTS)
-    os.environ["PYTHONPATH"] = os.pathsep.join([here, *sys.path[:3], os.environ.get("PYTHONPATH", "")])
-    if ray.is_initialized():  # another test module's audit left a Ray running: start ours with this path
-        ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     return write_toy(tmp_path_factory.mktemp("toy") / "toy.jsonl", n=2000)
 
@@ -204,33 +188,3 @@ def test_ray_equals_local_on_the_instructions_audit_check(local_ray, tmp_path):
     assert a["verbs"] == b["verbs"] and a["templates"] == b["templates"] and a["examples"] == b["examples"]
     fa, fb = pq.read_table(tmp_path / "l.parquet").to_pandas(), pq.read_table(tmp_path / "r.parquet").to_pandas()
     assert len(fa) > 20 and fa.equals(fb)  # NaN scores (detector not applicable) compare equal here
-
-
-def test_ray_equals_local_on_every_instruction_follows_check(local_ray, tmp_path):
-    """The "output does not follow" detectors (IFEval-style checks, completeness, the revision-derived
-    too_few_items / explanation_missing / items_repeated) and the fitted output_too_short, on rows each of
-    them flags (the case tables of test_instructions_following.py, with rows of a long-output task type to
-    fit on), through the audit with --engine ray: every flag, score and reason as on the local engine,
-    every detector flagging, and the --revised comparison the same."""
-    import json
-    from artifactlens.audits.instructions import audit_instructions
-    from artifactlens.audits.instructions.detectors import REGISTRY
-    from test_instructions_following import CASES, STORY
-    rows = [{"instruction": a, "input": b, "output": c} for flag, miss in CASES.values() for a, b, c, *_ in flag + miss]
-    rows += [{"instruction": f"Write a story about fox number {i}.", "input": "", "output": STORY} for i in range(40)]
-    rows.append({"instruction": "Write a story about a lazy fox.", "input": "", "output": "A fox slept."})
-    data = tmp_path / "follow.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    rev = tmp_path / "rev.jsonl"
-    rev.write_text("".join(json.dumps({**r, "output": r["output"] + " (revised)"}) + "\n" for r in rows), encoding="utf-8")
-    kw = dict(near_duplicates=False, quiet=True, batch_size=40, revised=rev)
-    local = audit_instructions(data, flags=str(tmp_path / "l.parquet"), **kw)
-    remote = audit_instructions(data, flags=str(tmp_path / "r.parquet"), engine="ray", **kw)
-    a, b = pq.read_table(tmp_path / "l.parquet"), pq.read_table(tmp_path / "r.parquet")
-    assert a.num_rows == len(rows) and a.to_pandas().equals(b.to_pandas())  # (NaN scores compare equal here)
-    fam = [n for n, c in REGISTRY.items() if c.family == "not_following"]
-    assert {"too_few_items", "explanation_missing", "items_repeated", "output_too_short"} <= set(fam)
-    assert [n for n in fam if not any(a.column(n).to_pylist())] == []  # every one of them flags here
-    assert local.tables["revisions"] == remote.tables["revisions"]
-    assert repr({k: (m.value, m.ci) for k, m in local.metrics.items()}) == \
-        repr({k: (m.value, m.ci) for k, m in remote.metrics.items()})

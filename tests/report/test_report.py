@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from artifactlens.report import svg
-from artifactlens.report.html import _fmt, light_for, render_report, render_section, threshold_text, write_report
+from artifactlens.report.html import _fmt, light_for, render_report, threshold_text, write_report
 from artifactlens.result import AuditResult
 from support.samples import demo_results
 from support.samples import labels_result, long_text_result, many_classes_result, prefs_result

@@ -64,7 +64,7 @@ overflow-x:auto}.al figure.wide{grid-column:1/-1}.al figure svg{display:block;he
 .al figcaption{font-weight:600;margin-bottom:4px}
 .al .finding{border-left:4px solid var(--line);padding:4px 8px;margin:4px 0;background:var(--card)}
 .al .finding.critical{border-color:var(--bad)}.al .finding.warning{border-color:var(--warn)}
-.al .finding.info{border-color:#0072B2}
+.al .finding.info{border-color:#0072B2}.al .finding .rec{font-size:.9em;margin-top:2px;color:var(--muted)}
 .al .ex{border:1px solid var(--line);border-radius:6px;padding:6px 8px;margin:6px 0;break-inside:avoid}
 .al pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0;max-height:12em;overflow:auto;font-size:12px;
 background:#fbfbfb}
@@ -252,7 +252,10 @@ def render_section(r: "AuditResult", standalone: bool = False, level: int = 2, g
         parts.append(f'<div class="grid">{"".join(_headline_cards(r, gate))}</div>')
     if r.findings:
         parts.append("".join(f'<div class="finding {escape(f.severity)}"><b>{escape(f.severity)}</b> '
-                             f'{_text(f.message, 1000)}</div>' for f in r.findings))
+                             f'{_text(f.message, 1000)}'
+                             + (f'<div class="rec">what to do: {_text(rec, 1000)}</div>'
+                                if (rec := getattr(f, "recommendation", None)) else "")
+                             + '</div>' for f in r.findings))
     if r.metrics:
         rows = "".join(f'<tr><td>{_text(k, 200)}</td><td class="num">{_fmt(m.value)}</td><td class="num">{_ci(m)}'
                        f'</td><td>{_text(m.description, 500)}</td></tr>' for k, m in r.metrics.items())

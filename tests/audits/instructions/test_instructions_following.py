@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from artifactlens.audits.instructions.detectors import REGISTRY, Features
@@ -239,3 +240,32 @@ def test_too_short_learns_the_range_per_task_type():
     assert np.isnan(rs.score[2]) and np.isnan(rs.score[3])  # short-answer type and "other": not scored
     assert OutputTooShort().score_features(Features(_batch(test))).score.tolist() != [0, 0, 0, 0]  # unfitted: NaN
     assert task_types(Features(_batch(test))).tolist() == [0, 0, 2, 6]
+
+
+def test_ray_equals_local_on_every_instruction_follows_check(local_ray, tmp_path):
+    """The "output does not follow" detectors (IFEval-style checks, completeness, the revision-derived
+    too_few_items / explanation_missing / items_repeated) and the fitted output_too_short, on rows each of
+    them flags (the case tables above, with rows of a long-output task type to
+    fit on), through the audit with --engine ray: every flag, score and reason as on the local engine,
+    every detector flagging, and the --revised comparison the same."""
+    import json
+    from artifactlens.audits.instructions import audit_instructions
+    from artifactlens.audits.instructions.detectors import REGISTRY
+    rows = [{"instruction": a, "input": b, "output": c} for flag, miss in CASES.values() for a, b, c, *_ in flag + miss]
+    rows += [{"instruction": f"Write a story about fox number {i}.", "input": "", "output": STORY} for i in range(40)]
+    rows.append({"instruction": "Write a story about a lazy fox.", "input": "", "output": "A fox slept."})
+    data = tmp_path / "follow.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rev = tmp_path / "rev.jsonl"
+    rev.write_text("".join(json.dumps({**r, "output": r["output"] + " (revised)"}) + "\n" for r in rows), encoding="utf-8")
+    kw = dict(near_duplicates=False, quiet=True, batch_size=40, revised=rev)
+    local = audit_instructions(data, flags=str(tmp_path / "l.parquet"), **kw)
+    remote = audit_instructions(data, flags=str(tmp_path / "r.parquet"), engine="ray", **kw)
+    a, b = pq.read_table(tmp_path / "l.parquet"), pq.read_table(tmp_path / "r.parquet")
+    assert a.num_rows == len(rows) and a.to_pandas().equals(b.to_pandas())  # (NaN scores compare equal here)
+    fam = [n for n, c in REGISTRY.items() if c.family == "not_following"]
+    assert {"too_few_items", "explanation_missing", "items_repeated", "output_too_short"} <= set(fam)
+    assert [n for n in fam if not any(a.column(n).to_pylist())] == []  # every one of them flags here
+    assert local.tables["revisions"] == remote.tables["revisions"]
+    assert repr({k: (m.value, m.ci) for k, m in local.metrics.items()}) == \
+        repr({k: (m.value, m.ci) for k, m in remote.metrics.items()})

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from artifactlens.audits.preferences import audit_preferences
+from support.llmbar import llmbar_jsonl as _llmbar_jsonl
 
 FAST = dict(embeddings=False, reward_model=False)
 
@@ -62,19 +63,6 @@ def test_p2c_inverted_coding_fires(tmp_path, shared_data):
     assert r["judge_human_agreement"] == pytest.approx((g.target == h.target).mean(), abs=1e-3)
     crit = [f for f in r.findings if f.severity == "critical"]
     assert crit and "opposite codings" in crit[0].message and crit[0].metric == "cohen_kappa"
-
-
-def _llmbar_jsonl(tmp_path, name, shared_data, judge="GPT-4"):
-    src = shared_data("llmbar", f"{name}.{judge}_Vanilla_NoRules.result.json")
-    rows = json.loads(src.read_text())
-    p = tmp_path / f"{name}.jsonl"
-    with open(p, "w") as f:
-        for r in rows:
-            res = r["results"][0]
-            f.write(json.dumps({"input": r["input"], "output_1": r["output_1"], "output_2": r["output_2"],
-                                "gold": r["label"], "judge": res["swap = False"]["winner"],
-                                "judge_swapped": res["swap = True"]["winner"]}) + "\n")
-    return p, rows
 
 
 def test_llmbar_position_inconsistency(tmp_path, shared_data):

@@ -9,7 +9,6 @@ Modules: :mod:`.layouts` (input layouts), :mod:`.detectors` (one class per flag)
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from .audit import audit_instructions, build_detectors
 from .detectors import ERROR_TYPES, REGISTRY

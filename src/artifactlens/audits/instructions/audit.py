@@ -25,11 +25,10 @@ from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, REGISTRY
 from .checked import read_checked
 from .detectors.completeness import fit_sample
-from .report import add_checked, build_result
+from .report import LIGHTS, add_checked, build_result
 from .revisions import add_revisions, compare, first_rows, key_column, pair_rows
 from .layouts import detect_layout, normalise
 
-ERROR_RATE_LIGHTS = {"warn": 0.10, "bad": 0.25, "higher_is_worse": True}
 
 
 def build_detectors(embeddings: bool = False, thresholds: dict | None = None, only=None):
@@ -199,8 +198,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     result.params = {"layout": spec, "embeddings": embeddings, "near_duplicates": near_duplicates, "seed": common.seed,
                      "detectors": {d.name: d.config() for d in [*dets, dedupe]},
                      "bootstrap": {"replicates": REPLICATES, "buckets": BUCKETS},
-                     "thresholds": {"error_rate": ERROR_RATE_LIGHTS, "duplicate_rate": {"warn": 0.05, "bad": 0.2,
-                                                                                        "higher_is_worse": True}}}
+                     "thresholds": {n: LIGHTS[n].thresholds_entry() for n in ("error_rate", "duplicate_rate")}}
     if flags_path:
         result.flags = {"path": str(flags_path), "rows": result.input.rows_used,
                         "columns": [d.name for d in dets] + ["duplicate", *ERROR_TYPES, "error", "keep", "qa_type",

@@ -5,8 +5,19 @@ import math
 
 import numpy as np
 
+from ...contract import HIGHER_IS_WORSE, MetricSpec
 from ...result import AuditResult
 from .detectors import ERROR_TYPES, FAMILY_TITLES as TYPE_TITLES
+
+# The lit metrics: their warn/bad marks declared once (rows of the audit's metric table, written to
+# params['thresholds'], and asked for the level by the findings below).
+LIGHTS = {s.name: s for s in (
+    MetricSpec("error_rate", worse=HIGHER_IS_WORSE, warn=0.10, bad=0.25),
+    MetricSpec("duplicate_rate", worse=HIGHER_IS_WORSE, warn=0.05, bad=0.2),
+    MetricSpec("not_following_rate", worse=HIGHER_IS_WORSE, warn=0.10, bad=0.25),
+    MetricSpec("error_rate_checked", worse=HIGHER_IS_WORSE, warn=0.10, bad=0.25),
+)}
+SEVERITY = {"bad": "critical", "warn": "warning"}
 
 
 def _rate(acc, key):
@@ -125,7 +136,7 @@ def _tables_and_figures(r, state, names):
 def _findings(r, names):
     m = r.metrics
     er = m["error_rate"].value or 0.0
-    sev = "critical" if er >= 0.25 else "warning" if er >= 0.10 else "info"
+    sev = SEVERITY.get(LIGHTS["error_rate"].light(er), "info")
     worst = sorted(ERROR_TYPES, key=lambda t: -(m[f"{t}_rate"].value or 0))[0]
     r.add_finding(sev, f"{er:.1%} of rows carry an error flag; the commonest type is {TYPE_TITLES[worst]} "
                        f"({m[f'{worst}_rate'].value:.1%})", "error_rate")
@@ -133,8 +144,9 @@ def _findings(r, names):
     if top and (m[f"{top[0]}_rate"].value or 0) > 0:
         r.add_finding("info", "most frequent flags: " + ", ".join(f"{k} {m[f'{k}_rate'].value:.1%}" for k in top))
     dr = m["duplicate_rate"].value or 0
-    if dr >= 0.05:
-        r.add_finding("warning" if dr < 0.2 else "critical", f"{dr:.1%} of rows repeat an earlier task", "duplicate_rate")
+    if LIGHTS["duplicate_rate"].light(dr) in SEVERITY:
+        r.add_finding(SEVERITY[LIGHTS["duplicate_rate"].light(dr)], f"{dr:.1%} of rows repeat an earlier task",
+                      "duplicate_rate")
 
 
 def _examples(r, state, detectors):

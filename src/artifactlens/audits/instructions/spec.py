@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...contract import Audit, MetricTable, register
 from ..common import CommonOptions
 from . import EXAMPLES, HELP, _thresholds, add_arguments as _add_arguments
-from .audit import ERROR_RATE_LIGHTS, audit_instructions
+from .audit import audit_instructions
+from .report import LIGHTS
 
 
 @dataclass
@@ -35,12 +36,7 @@ class InstructionsAudit(Audit):
     Options = InstructionOptions
     demo = ("instructions.jsonl", {"clean": "{out}/instructions_clean.jsonl", "embeddings": True})
     metrics = MetricTable((
-        MetricSpec("error_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"], bad=ERROR_RATE_LIGHTS["bad"]),
-        MetricSpec("duplicate_rate", worse=HIGHER_IS_WORSE, warn=0.05, bad=0.2),
-        MetricSpec("not_following_rate", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"],
-                   bad=ERROR_RATE_LIGHTS["bad"]),
-        MetricSpec("error_rate_checked", worse=HIGHER_IS_WORSE, warn=ERROR_RATE_LIGHTS["warn"],
-                   bad=ERROR_RATE_LIGHTS["bad"]),
+        *LIGHTS.values(),
     ))
 
     @classmethod

@@ -284,7 +284,8 @@ def _findings(r, state):
                       "minority_erasure_rate", [x["row"] for x in r.examples])
     d = m.get("entropy_drop_bits")
     if d and d.value is not None and d.ci and d.ci[0] > 0 and state["max_l"] >= 2:
-        r.add_finding("warning" if d.value < THRESHOLDS["entropy_drop_bits"]["bad"] else "critical",
+        lights = THRESHOLDS["entropy_drop_bits"]  # below its warn mark a real drop is info: the light is green
+        r.add_finding("critical" if d.value >= lights["bad"] else "warning" if d.value >= lights["warn"] else "info",
                       f"LLM labels are less diverse than human labels: entropy drops by {d.value:.2f} bits per item",
                       "entropy_drop_bits")
     drifts = [(k, x) for k, x in m.items() if k.startswith("class_drift[") and x.ci and (x.ci[0] > 0 or x.ci[1] < 0)]
