@@ -212,6 +212,10 @@ class _Decoder:
         if t is not dict or "$" not in x:
             raise NotPlain("an object without a type tag")
         tag, v = x["$"], x.get("v")
+        if tag == "tuple":  # the commonest tags first
+            return tuple(self._list(v, d))
+        if tag == "dict":
+            return dict(self.pairs(v, d))
         if tag == "float":
             if v not in ("nan", "inf", "-inf"):
                 raise NotPlain(f"not a special float: {v!r}")
@@ -230,14 +234,10 @@ class _Decoder:
             out = np.empty(len(v), dtype=object)
             out[:] = [self.dec(e, d) for e in v] if v else []
             return out.reshape(shape)
-        if tag == "tuple":
-            return tuple(self._list(v, d))
         if tag == "set":
             return set(self._list(v, d))
         if tag == "frozenset":
             return frozenset(self._list(v, d))
-        if tag == "dict":
-            return dict(self.pairs(v, d))
         if tag == "Counter":
             return Counter(dict(self.pairs(v, d)))
         if tag == "OrderedDict":
