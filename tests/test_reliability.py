@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from artifactlens.api import registry
 from artifactlens.engine import BatchContext, Check, LocalEngine, MapOutput
-from artifactlens.engine.checkpoint import CheckpointStore, ResumableEngine, checkpoint_key, safe_loads
+from artifactlens.engine.checkpoint import STATE_FILE, CheckpointStore, ResumableEngine, checkpoint_key
 from artifactlens.io.writers import RowWriter, atomic_write_text
 from support.bad_input import SPECS, write
 
@@ -179,7 +179,7 @@ def test_resume_without_flags_and_with_sparse_snapshots(tmp_path):
     key = checkpoint_key("x", {}, [CountCheck()])
     with pytest.raises(KeyboardInterrupt):  # no snapshot yet (every 1 h): resume starts over
         ResumableEngine(tmp_path, key, state_every_s=3600).run(batches(), [CountCheck(fail_at=4)])
-    assert not (tmp_path / key / "state.json").exists()
+    assert not (tmp_path / key / STATE_FILE).exists()
     c = CountCheck()
     assert ResumableEngine(tmp_path, key).run(batches(), [c]) == expected
     assert c.calls == 10
@@ -193,28 +193,9 @@ def test_checkpoint_key_depends_on_input_and_params():
                 checkpoint_key("a", {"seed": 0}, c, 4096)}) == 4
 
 
-class _Evil:
-    def __reduce__(self):
-        return (os.system, ("touch PWNED",))
-
-
-def test_tampered_checkpoint_runs_no_code_and_is_ignored(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    store = CheckpointStore(tmp_path / "ckpt", "k")
-    blob = pickle.dumps({"states": _Evil(), "checks": []})
-    (store.dir / "state.pkl").write_bytes(blob)
-    (store.dir / "state.json").write_text(json.dumps({"batches": 0, "rows": 0,
-                                                      "sha256": hashlib.sha256(blob).hexdigest()}))
-    assert store.load_state() is None
-    with pytest.raises(pickle.UnpicklingError):
-        safe_loads(blob)
-    c = CountCheck()
-    ResumableEngine(tmp_path / "ckpt", "k").run(batches(), [c])
-    assert c.calls == 10 and not (tmp_path / "PWNED").exists()
-
-
 def test_real_audit_check_state_survives_a_checkpoint(tmp_path):
-    """The labels check's state (Counters, bootstrap sums, arrays) round-trips the restricted unpickler."""
+    """The labels check's state (Counters, bootstrap sums, arrays, tuple keys) round-trips the plain-data
+    checkpoint (:mod:`artifactlens.plain`)."""
     from artifactlens.audits.labels.check import LabelCheck
     rows = _label_rows(60)
     data = [pa.RecordBatch.from_pylist(rows[i:i + 16]) for i in range(0, 60, 16)]
@@ -286,6 +267,52 @@ def test_cli_resume_goes_on_after_an_interruption(tmp_path, run_cli, monkeypatch
     assert got == clean
     assert pq.read_table(tmp_path / "f.parquet").equals(pq.read_table(tmp_path / "clean.parquet"))
     assert list((tmp_path / "ck").iterdir()) == []  # finished: nothing left to resume
+
+
+#: options that skip the model-heavy passes of a demo run (kinds not named run their demo as it is)
+_LIGHT = {"labels": {"second_order": False}, "preferences": {"embeddings": False, "reward_model": False},
+          "text": {"embeddings": False, "tagger_words": 2000}, "instructions": {"embeddings": False}}
+
+
+@pytest.mark.parametrize("kind", sorted(registry()))
+def test_every_audit_resumes_from_a_plain_data_checkpoint_to_the_same_figures(kind, tmp_path, monkeypatch):
+    """Each audit's real check states (bootstrap sums, Counters, tuple-keyed dicts, the deduplicator's seen
+    keys, SimState) go through the plain-data checkpoint: interrupted after its second snapshot, the run
+    resumes from it (maps only the rest) and gives the uninterrupted run's every metric and interval."""
+    import artifactlens as al
+    from artifactlens.contract import RunOptions
+    from artifactlens.demo import demo_path
+    from artifactlens.engine import checkpoint as ck
+    cls = registry()[kind]
+    name, opts = cls.demo
+    opts = {k: v.format(out=tmp_path) if isinstance(v, str) else v for k, v in opts.items()}
+    opts.update({k: v for k, v in _LIGHT.get(kind, {}).items() if k in cls.Options.__dataclass_fields__})
+    figures = lambda r: {k: (m.value, m.ci) for k, m in r.metrics.items()}  # noqa: E731
+    clean = figures(al.audit(kind, demo_path(name), run=RunOptions(batch_size=64), **opts))
+
+    monkeypatch.setattr(ck, "STATE_EVERY_S", 0.0)
+    real_save, snapshots = ck.CheckpointStore.save_state, []
+
+    def save_then_stop(self, acc, checks):
+        real_save(self, acc, checks)
+        snapshots.append(acc.batches)
+        if len(snapshots) == 2:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(ck.CheckpointStore, "save_state", save_then_stop)
+    run = RunOptions(batch_size=64, resume=str(tmp_path / "ck"))
+    with pytest.raises(KeyboardInterrupt):
+        al.audit(kind, demo_path(name), run=run, **opts)
+    monkeypatch.setattr(ck.CheckpointStore, "save_state", real_save)
+    resumed, real_run = [], ck.ResumableEngine.run
+
+    def recording_run(self, *a, **k):
+        out = real_run(self, *a, **k)
+        resumed.append(self.resumed_batches)
+        return out
+    monkeypatch.setattr(ck.ResumableEngine, "run", recording_run)
+    got = figures(al.audit(kind, demo_path(name), run=run, **opts))
+    assert resumed[0] == 2, f"{kind}: did not resume from its checkpoint ({resumed})"
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(clean, sort_keys=True, default=str)
 
 
 def test_csv_field_longer_than_the_read_block_after_many_rows(tmp_path):

@@ -7,8 +7,13 @@ text itself is checked: the planted markup appears only escaped.
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+from collections import Counter, OrderedDict, defaultdict
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
 
 import pytest
 
@@ -103,9 +108,323 @@ def test_no_eval_exec_or_unpickling_of_user_input():
     assert not found, "eval/exec/unpickling outside the reviewed places:\n" + "\n".join(found)
 
 
-def test_checkpoint_unpickler_is_restricted():
-    text = (SRC / "engine" / "checkpoint.py").read_text(encoding="utf-8")
-    assert "def find_class" in text and "pickle.loads(" not in text and "pickle.load(" not in text
+def test_checkpoints_are_plain_data_never_pickles():
+    """``--resume`` states are a JSON tree plus .npy arrays (artifactlens.plain): no pickle module in the
+    checkpoint code, and every ``np.load`` in the package refuses pickled object arrays."""
+    for rel in ("engine/checkpoint.py", "plain.py"):
+        text = (SRC / rel).read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(c?pickle|dill|cloudpickle|shelve|marshal)\b", text, re.M), rel
+    loads = [(p.relative_to(SRC).as_posix(), line.strip()) for p in sorted(SRC.rglob("*.py"))
+             for line in p.read_text(encoding="utf-8").splitlines() if re.search(r"\bnp\.load\s*\(", line)]
+    assert loads and all("allow_pickle=False" in line for _, line in loads), loads
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a tampered or foreign --resume checkpoint runs no code and is never trusted
+# ---------------------------------------------------------------------------------------------------------
+class _Planted:
+    """Unpickling this creates a folder at ``path``: it calls an ``artifactlens`` class (the checkpoint
+    store, whose constructor makes its folder), which the former restricted unpickler allowed."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        from artifactlens.engine.checkpoint import CheckpointStore
+        return (CheckpointStore, (self.path, "made-by-unpickling"))
+
+
+class _SumCheck:
+    """A check whose state is a dict of a sum, a Counter and an array, with a count kept on the check
+    itself (in ``sequential``), like the deduplicator's seen keys."""
+
+    name = "sum"
+    pure_map = True
+    expands_rows = False
+
+    def __init__(self):
+        self.seen = 0
+        self.mapped = SimpleNamespace(n=0)  # not plain data: not saved, so it counts this run's maps only
+
+    def setup(self):
+        pass
+
+    def map(self, batch, ctx):
+        from artifactlens.engine import MapOutput
+        self.mapped.n += 1
+        x = batch.column("x").to_numpy()
+        return MapOutput(None, {"sum": int(x.sum()), "parity": Counter(int(v) % 3 for v in x), "hist": np.bincount(x % 4, minlength=4)})
+
+    def sequential(self, batch, out, ctx):
+        self.seen += batch.num_rows
+        return out
+
+    def merge(self, a, b):
+        return {"sum": a["sum"] + b["sum"], "parity": a["parity"] + b["parity"], "hist": a["hist"] + b["hist"]}
+
+    def finalize(self, s):
+        return {"sum": s["sum"], "parity": dict(s["parity"]), "hist": s["hist"].tolist(), "seen": self.seen}
+
+
+def _batches(n=10, size=7):
+    import pyarrow as pa
+    return [pa.RecordBatch.from_pydict({"x": np.arange(i * size, (i + 1) * size)}) for i in range(n)]
+
+
+def _interrupted(root, key, after=6):
+    """A real checkpoint: the run stops (KeyboardInterrupt) after ``after`` batches."""
+    from artifactlens.engine.checkpoint import ResumableEngine
+
+    class Stop(_SumCheck):
+        def map(self, batch, ctx):
+            if ctx.batch_index == after:
+                raise KeyboardInterrupt
+            return super().map(batch, ctx)
+
+    with pytest.raises(KeyboardInterrupt):
+        ResumableEngine(root, key, state_every_s=0).run(_batches(), [Stop()])
+
+
+def _resume(root, key, capsys):
+    from artifactlens.engine.checkpoint import ResumableEngine
+    c = _SumCheck()
+    eng = ResumableEngine(root, key, state_every_s=0)
+    got = eng.run(_batches(), [c])
+    return got, c.mapped.n, eng.resumed_batches, capsys.readouterr().err
+
+
+EXPECTED = {"sum": sum(range(70)), "parity": {0: 24, 1: 23, 2: 23}, "hist": [18, 18, 17, 17], "seen": 70}
+
+
+def test_checkpoint_resumes_from_plain_data(tmp_path, capsys):
+    from artifactlens.engine.checkpoint import STATE_FILE
+    _interrupted(tmp_path, "k")
+    assert (tmp_path / "k" / STATE_FILE).exists()
+    got, calls, resumed, err = _resume(tmp_path, "k", capsys)
+    assert (got["sum"], calls, resumed, err) == (EXPECTED, 4, 6, "")
+    assert got["sum"]["seen"] == 70  # the count kept on the check came back too
+
+
+def _pickled_npz(obj) -> bytes:
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, tree=np.array([obj], dtype=object))  # numpy pickles object arrays into the .npy
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("shape", ["raw pickle", "pickle inside the npz", "legacy state.pkl"])
+def test_a_pickled_checkpoint_creates_no_file_and_is_recomputed(tmp_path, capsys, shape):
+    import hashlib
+    import json
+    import pickle
+    from artifactlens import plain
+    from artifactlens.engine.checkpoint import STATE_FILE, CheckpointStore
+    planted = tmp_path / "PLANTED"
+    store = CheckpointStore(tmp_path, "k")
+    for i, b in enumerate(_batches()[:6]):
+        store.save_part(i, b.slice(0, 0))
+    blob = pickle.dumps({"states": _Planted(planted), "checks": [], "batches": 6, "rows": 42})
+    assert not planted.exists()
+    if shape == "raw pickle":
+        (store.dir / STATE_FILE).write_bytes(blob)
+    elif shape == "pickle inside the npz":
+        (store.dir / STATE_FILE).write_bytes(_pickled_npz(_Planted(planted)))
+        with pytest.raises(plain.NotPlain):
+            plain.loads((store.dir / STATE_FILE).read_bytes())
+    else:  # what the pickle-based version wrote
+        (store.dir / "state.pkl").write_bytes(blob)
+        (store.dir / "state.json").write_text(json.dumps({"batches": 6, "rows": 42,
+                                                          "sha256": hashlib.sha256(blob).hexdigest()}))
+    got, calls, resumed, err = _resume(tmp_path, "k", capsys)
+    assert not planted.exists(), "reading the checkpoint ran code"
+    assert (got["sum"], calls, resumed) == (EXPECTED, 10, 0)
+    if shape != "legacy state.pkl":  # an old-format file is not read at all
+        assert err.count("\n") == 1 and "ignoring the checkpoint" in err and "starting over" in err, err
+
+
+def _tree(inner):
+    """A plain-data archive whose tree is ``inner`` (hand-made, as an attacker would)."""
+    from artifactlens import plain
+    return plain.dumps_tree(inner, [])
+
+
+@pytest.mark.parametrize("tree,why", [
+    ({"$": "obj", "type": "builtins.open", "v": {}}, "not a registered state type"),
+    ({"$": "obj", "type": "os.system", "v": {}}, "not a registered state type"),
+    ({"$": "obj", "type": "artifactlens.engine.checkpoint.CheckpointStore", "v": {}}, "not a registered state type"),
+    ({"$": "obj", "type": "stats.BootstrapSums", "v": {"dir": "/tmp"}}, "has no field 'dir'"),
+    ({"$": "obj", "type": "stats.BootstrapSums", "v": {"__class__": 1}}, "malformed fields"),
+    ({"$": "obj", "type": "simulations.SimState", "v": {"path": "x"}}, "has no field 'path'"),
+    ({"$": "reduce", "v": ["os.system", ["touch x"]]}, "unknown tag"),
+    ({"$": "defaultdict", "f": "os.system", "v": []}, "factory that is not allowed"),
+    ({"$": "nd", "i": 3}, "out of range"),
+    ({"module": "os", "name": "system"}, "without a type tag"),
+    ({"$": "float", "v": "1e400"}, "not a special float"),
+])
+def test_a_hand_made_tree_builds_no_class_it_does_not_name(tree, why):
+    pytest.importorskip("artifactlens.audits.simulations.check")  # registers SimState
+    from artifactlens import plain
+    with pytest.raises(plain.NotPlain, match=why):
+        plain.loads(_tree(tree))
+
+
+def test_deep_nesting_in_a_checkpoint_is_refused_not_a_crash(_raw_json_trees):
+    from artifactlens import plain
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(plain.NotPlain):
+        plain.loads(_tree(json_raw(deep)))
+    nested = {"$": "tuple", "v": []}
+    for _ in range(plain.MAX_DEPTH + 5):
+        nested = {"$": "tuple", "v": [nested]}
+    with pytest.raises(plain.NotPlain, match="deeper"):
+        plain.loads(_tree(nested))
+
+
+class json_raw(str):
+    """A tree that json.dumps cannot make (100,000 levels): written by hand as the tree member's text."""
+
+
+@pytest.fixture
+def _raw_json_trees(monkeypatch):
+    from artifactlens import plain
+    real = plain.dumps_tree
+
+    def dumps_tree(tree, arrays):
+        if not isinstance(tree, json_raw):
+            return real(tree, arrays)
+        import io
+        buf = io.BytesIO()
+        np.savez(buf, tree=np.frombuffer(('{"format":%d,"tree":%s}' % (plain.FORMAT, tree)).encode(), dtype=np.uint8))
+        return buf.getvalue()
+    monkeypatch.setattr(plain, "dumps_tree", dumps_tree)
+
+
+def _rewrite(path, change):
+    """Decode a real checkpoint, let ``change`` alter the decoded state, write it back (valid format)."""
+    from artifactlens import plain
+    saved = plain.loads(path.read_bytes())
+    change(saved)
+    path.write_bytes(plain.dumps(saved))
+
+
+@pytest.mark.parametrize("alter,why", [
+    ("foreign", "belongs to another run"),
+    ("rows", "covers 43 rows in 6 batches, the input has 42 rows"),
+    ("batches", "covers 42 rows in 12 batches"),
+    ("attribute type", "has no attribute 'seen' of type str"),
+    ("new attribute", "has no attribute 'path'"),
+    ("checks", "holds 2 checks, this run has 1"),
+    ("missing part", "flags part of batch 3 is missing"),
+    ("truncated", "not a plain-data archive"),
+])
+def test_a_foreign_or_altered_checkpoint_is_refused_in_one_line_and_recomputed(tmp_path, capsys, alter, why):
+    from artifactlens.engine.checkpoint import STATE_FILE
+    key = "k2" if alter == "foreign" else "k"
+    _interrupted(tmp_path, "k")
+    state = tmp_path / "k" / STATE_FILE
+    if alter == "foreign":  # another run's checkpoint copied under this run's key
+        shutil.copytree(tmp_path / "k", tmp_path / "k2")
+    elif alter == "rows":
+        _rewrite(state, lambda s: s.update(rows=s["rows"] + 1))
+    elif alter == "batches":
+        _rewrite(state, lambda s: s.update(batches=12))
+        for i in range(6, 12):
+            shutil.copy(tmp_path / "k" / "part-0000000.parquet", tmp_path / "k" / f"part-{i:07d}.parquet")
+    elif alter == "attribute type":
+        _rewrite(state, lambda s: s["checks"][0].update(seen="70"))
+    elif alter == "new attribute":
+        _rewrite(state, lambda s: s["checks"][0].update(path="/etc/passwd"))
+    elif alter == "checks":
+        _rewrite(state, lambda s: s["checks"].append({}))
+    elif alter == "missing part":
+        (tmp_path / "k" / "part-0000003.parquet").unlink()
+    else:
+        state.write_bytes(state.read_bytes()[:200])
+    capsys.readouterr()
+    got, calls, resumed, err = _resume(tmp_path, key, capsys)
+    assert (got["sum"], calls, resumed) == (EXPECTED, 10, 0)
+    assert err.count("\n") == 1 and why in err and "starting over" in err, err
+
+
+@pytest.mark.parametrize("value", [
+    {("source", "a"): 1.5, ("qa_type", None): -0.0, 3: "x", None: [1, 2], 2**80: True, "": float("nan")},
+    Counter({("h", 1): 3, (None, "b"): 2}),
+    OrderedDict([("b", 1), ("a", 2)]),
+    defaultdict(list, {"a": [1]}),
+    [(1, (2, "three")), {4, 5}, frozenset({"z"}), b"\x00\xff", 1 + 2j, float("inf"), float("-inf")],
+    {"f64": np.float64(0.1), "i64": np.int64(-2**63), "u64": np.uint64(2**64 - 1), "b": np.bool_(True),
+     "s": np.str_("é"), "f32": np.float32(1 / 3), "dt": np.datetime64("2024-01-02T03:04")},
+    {"a": np.arange(12, dtype=np.uint16).reshape(3, 4), "e": np.zeros((0, 5)), "u": np.array(["a", "é"]),
+     "o": np.array([None, "x", 3, (1, 2)], dtype=object), "bool": np.array([True, False])},
+    Path("/some/where"),
+])
+def test_plain_data_round_trips_exactly(value):
+    from artifactlens import plain
+    back = plain.loads(plain.dumps(value))
+    assert type(back) is type(value) and _same(back, value)
+
+
+def test_arrow_values_and_registered_states_round_trip():
+    import pyarrow as pa
+    from artifactlens import plain
+    from artifactlens.audits.instructions.dedupe import Deduplicator
+    from artifactlens.stats import BootstrapSums, hash_keys
+    acc = BootstrapSums(seed=3, buckets=64)
+    acc.add(hash_keys(np.arange(50)), {"x": np.arange(50) % 2, "n": np.ones(50)})
+    rows = BootstrapSums(seed=1)
+    rows.add(hash_keys(np.arange(20)), {"x": np.arange(20) % 3 == 0, "n": np.ones(20)})
+    d = Deduplicator()
+    batch = pa.RecordBatch.from_pydict({"instruction": ["Say hi", "Say hi", "Count to three"], "input": ["", "", ""]})
+    d.find(d.prepare(batch), np.arange(3))
+    value = {"bucketed": acc, "rows": rows, "dedupe": d, "arr": pa.array([1, None, 3]),
+             "batch": batch, "table": pa.table({"s": ["a", None]}), "chunked": pa.chunked_array([[1], [2, 3]])}
+    back = plain.loads(plain.dumps(value))
+    for k in ("bucketed", "rows"):
+        assert back[k].interval(lambda s: s["x"] / s["n"]) == value[k].interval(lambda s: s["x"] / s["n"])
+    assert back["batch"].equals(batch) and back["table"].equals(value["table"]) and back["arr"].equals(value["arr"])
+    assert back["chunked"].equals(value["chunked"])
+    later = pa.RecordBatch.from_pydict({"instruction": ["say HI!", "Count to four"], "input": ["", ""]})
+    assert np.array_equal(back["dedupe"].find(back["dedupe"].prepare(later), np.arange(3, 5))[0],
+                          d.find(d.prepare(later), np.arange(3, 5))[0])  # the seen keys came back
+
+
+def test_a_state_that_is_not_plain_data_stops_the_snapshots_not_the_run(tmp_path, capsys):
+    from artifactlens.engine.checkpoint import STATE_FILE, ResumableEngine
+
+    class Opaque(_SumCheck):
+        def map(self, batch, ctx):
+            out = super().map(batch, ctx)
+            out.state["opaque"] = SimpleNamespace(n=1)  # not a registered state type
+            return out
+
+        def merge(self, a, b):
+            return {**super().merge(a, b), "opaque": a["opaque"]}
+    got = ResumableEngine(tmp_path, "k", state_every_s=0).run(_batches(), [Opaque()])
+    assert got["sum"]["sum"] == EXPECTED["sum"] and not (tmp_path / "k" / STATE_FILE).exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot save this pass's state" in err, err
+
+
+def test_an_unregistered_object_is_not_written():
+    from artifactlens import plain
+    with pytest.raises(plain.NotPlain, match="not a registered state type"):
+        plain.dumps({"x": _SumCheck()})
+    with pytest.raises(plain.NotPlain, match="factory"):
+        plain.dumps(defaultdict(lambda: 0))
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and all(_same(x, y) for x, y in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist()))
+    if isinstance(a, dict):
+        return type(a) is type(b) and list(a) == list(b) and all(_same(a[k], b[k]) and type(a[k]) is type(b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) and type(x) is type(y) for x, y in zip(a, b))
+    if isinstance(a, float) and np.isnan(a):
+        return isinstance(b, float) and np.isnan(b)
+    if isinstance(a, float):
+        return a == b and str(a) == str(b)  # -0.0 stays -0.0
+    return a == b and type(a) is type(b)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -12,6 +12,119 @@ from artifactlens.io import open_source  # noqa: E402
 from support.toy import Stateful, assert_same_results, toy_checks, write_toy  # noqa: E402
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Ray that cannot start fails in bounded time with one line (no Ray is started by these tests)
+# ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def no_ray_running(monkeypatch):
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    started = []
+    monkeypatch.setattr(ray, "init", lambda *a, **k: started.append(k))
+    return started
+
+
+def test_the_loopback_probe_passes_here_and_names_a_refused_connection(monkeypatch):
+    import errno
+    import socket
+    from artifactlens.engine import ray_engine
+    assert ray_engine.loopback_problem() is None
+
+    def down(self, addr):
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
+    monkeypatch.setattr(socket.socket, "connect", down)
+    why = ray_engine.loopback_problem()
+    assert "127.0.0.1" in why and "Network is unreachable" in why and "loopback" in why
+
+
+def test_a_connection_that_never_comes_times_out_in_the_probe(monkeypatch):
+    import socket
+    import time
+    from artifactlens.engine import ray_engine
+
+    def hang(self, addr):  # a loopback that swallows packets: connect() waits out its timeout
+        time.sleep(self.gettimeout())
+        raise socket.timeout("timed out")
+    monkeypatch.setattr(socket.socket, "connect", hang)
+    t = time.monotonic()
+    assert "timed out" in ray_engine.loopback_problem(timeout=0.3)
+    assert time.monotonic() - t < 2
+
+
+def test_ray_with_the_loopback_down_is_one_input_error_before_ray_init(monkeypatch, no_ray_running):
+    from artifactlens.engine import ray_engine
+    from artifactlens.errors import InputError
+    monkeypatch.setattr(ray_engine, "loopback_problem", lambda *a, **k: "no local connection on 127.0.0.1 (x)")
+    with pytest.raises(InputError, match=r"^Ray cannot start: no local connection on 127\.0\.0\.1 .*--engine local"):
+        ray_engine.ensure_ray()
+    assert no_ray_running == [], "ray.init was called although the loopback is down"
+
+
+def test_a_hanging_ray_init_stops_in_bounded_time(monkeypatch, no_ray_running):
+    import signal
+    import time
+    from artifactlens.engine import ray_engine
+    from artifactlens.errors import InputError
+    monkeypatch.setattr(ray, "init", lambda *a, **k: time.sleep(600))
+    monkeypatch.setattr(ray, "shutdown", lambda *a, **k: None)
+    before = signal.getsignal(signal.SIGALRM)
+    t = time.monotonic()
+    with pytest.raises(InputError, match=r"^Ray cannot start: starting a local Ray took more than 0\.5 s"):
+        ray_engine.ensure_ray(init_timeout_s=0.5)
+    assert time.monotonic() - t < 5
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_ctrl_c_reaches_a_hanging_ray_init_even_if_sigint_was_ignored(monkeypatch, no_ray_running):
+    import signal
+    import time
+    from artifactlens.engine import ray_engine
+
+    def hang(*a, **k):
+        signal.raise_signal(signal.SIGINT)
+        time.sleep(600)
+    monkeypatch.setattr(ray, "init", hang)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        t = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            ray_engine.ensure_ray(init_timeout_s=30)
+        assert time.monotonic() - t < 5
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # put back as it was
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def test_cli_engine_ray_with_the_loopback_down_is_exit_2_in_one_line(monkeypatch, no_ray_running, run_cli, tmp_path):
+    from artifactlens.audits.common import demo_path
+    from artifactlens.engine import ray_engine
+    monkeypatch.setattr(ray_engine, "loopback_problem", lambda *a, **k: "no local connection on 127.0.0.1 (x)")
+    code, out, err = run_cli("audit", "labels", demo_path("labels.csv"), "--human", "human", "--llm", "llm", "--engine", "ray",
+                             "--no-second-order", "--json", tmp_path / "r.json", "--quiet")
+    assert code == 2 and err.count("\n") == 1 and "Ray cannot start" in err and "Traceback" not in err, err
+    assert not (tmp_path / "r.json").exists() and no_ray_running == []
+
+
+def test_quiet_ray_prints_no_warning_and_leaves_logging_as_it_was(capfd):
+    """--quiet with --engine ray: Ray's own warnings (deprecations, "Progress bars disabled") are not
+    printed during the run; the loggers' levels and the warning filters are unchanged after it."""
+    import logging
+    import warnings
+    from ray.util.annotations import RayDeprecationWarning
+    from artifactlens.engine.ray_engine import ray_output
+    import ray.data  # noqa: F401  (sets up its loggers, as a run does)
+    lg = logging.getLogger("ray.data")
+    level, filters = lg.level, list(warnings.filters)
+    with ray_output(quiet=True):
+        warnings.warn("`ray_remote_args` is deprecated", RayDeprecationWarning)
+        logging.getLogger("ray.data._internal.progress").warning("Progress bars disabled.")
+        logging.getLogger("ray").warning("Token authentication is enabled for this Ray cluster.")
+    assert capfd.readouterr().err == ""
+    assert lg.level == level and warnings.filters == filters
+    with ray_output(quiet=False):
+        logging.getLogger("ray.data._internal.progress").warning("Progress bars disabled.")
+    assert "Progress bars disabled" in capfd.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
     return write_toy(tmp_path_factory.mktemp("toy") / "toy.jsonl", n=2000)

@@ -54,3 +54,76 @@ def test_relevance_cuts_texts_and_ranks_related_output_higher():
     tail = " Unrelated trailing text about cars and engines."
     assert E.relevance([task], [related[:40] + tail], max_chars=40)[0] == pytest.approx(
         E.relevance([task], [related[:40]])[0], abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# --device reaches every MiniLM call of every audit (issue 15: labels, preferences and simulations
+# called embed() without it)
+# ---------------------------------------------------------------------------------------------------------
+#: the options under which each audit embeds with MiniLM (its demo file is the input)
+EMBEDDING_OPTIONS = {"labels": {"second_order": True, "features": "minilm"},
+                     "preferences": {"embeddings": True, "reward_model": True},
+                     "simulations": {"embeddings": "minilm"},
+                     "instructions": {"embeddings": True},
+                     "text": {"embeddings": True, "max_embed": 200, "tagger_words": 2000}}
+
+
+class _FakeMiniLM:
+    """Stands in for the packaged MiniLM: deterministic unit vectors from each text's hash (fast; the
+    test is about where the model runs, not about the figures)."""
+
+    def encode(self, texts, batch_size=None, normalize_embeddings=True, show_progress_bar=False,
+               convert_to_numpy=True):
+        out = np.stack([np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(E.DIM) for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+RESOLVED = "cuda:7"
+
+
+@pytest.fixture
+def device_calls(monkeypatch):
+    """Every device an embed() call asked for (whichever module imported embed, it resolves its device
+    through the embeddings module), with MiniLM replaced by :class:`_FakeMiniLM` and the cache off.
+    "auto" resolves to the marker RESOLVED (no such GPU is used: the model is fake), so a device passed on
+    after resolving is told apart from a dropped one (None) or one written in (cpu)."""
+    asked = []
+
+    def resolve(want=None):
+        asked.append(want)
+        return RESOLVED
+    monkeypatch.setattr(E, "resolve_device", resolve)
+    monkeypatch.setattr(E, "load_minilm", lambda dev=None: _FakeMiniLM())
+    monkeypatch.setattr(E, "_CACHE", {})
+    monkeypatch.setattr(E, "_CACHE_MAX", 0)
+    monkeypatch.setattr(E, "static_folder", lambda: None)  # MiniLM, not a static table named by a variable
+    return asked
+
+
+def test_the_fake_model_sees_every_call(device_calls):
+    E.embed(["a", "b"], device="auto")
+    E.relevance(["a"], ["b"], device="auto")
+    assert device_calls and set(device_calls) == {"auto", RESOLVED}
+    E.embed(["c"])
+    assert device_calls[-1] is None
+
+
+@pytest.mark.parametrize("kind", sorted(EMBEDDING_OPTIONS))
+def test_every_audit_passes_its_device_to_minilm(kind, device_calls, tmp_path):
+    import artifactlens as al
+    from artifactlens.api import registry
+    from artifactlens.contract import RunOptions
+    from artifactlens.demo import demo_path
+    cls = registry()[kind]
+    name, opts = cls.demo
+    opts = {k: v.format(out=tmp_path) if isinstance(v, str) else v for k, v in opts.items()}
+    opts.update(EMBEDDING_OPTIONS[kind])
+    al.audit(kind, demo_path(name), run=RunOptions(device="auto"), **opts)
+    assert device_calls, f"{kind}: no MiniLM call under its embedding options (the test would prove nothing)"
+    dropped = [d for d in device_calls if d not in ("auto", RESOLVED)]
+    assert not dropped, f"{kind}: {len(dropped)} of {len(device_calls)} MiniLM calls ran without --device"
+
+
+def test_every_audit_is_covered():
+    from artifactlens.api import registry
+    assert set(EMBEDDING_OPTIONS) == set(registry()), "a new audit: say here how it embeds"

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .base import BatchContext, Check, MapOutput
 from ..io.writers import RowWriter
+from ..quiet import LIBRARY_LOGGERS
 
 PARALLEL_MIN_BYTES = 32 << 20  # below this the pool's start-up (~1-3 s per worker) does not pay
 
@@ -193,7 +194,8 @@ class LocalEngine:
         # worker (~1 s CPU each)
         mp_ctx.set_forkserver_preload(["__main__", *preload])
         _start_forkserver()
-        with ProcessPoolExecutor(workers, mp_context=mp_ctx, initializer=_worker_init, initargs=(blob, os.getpid())) as pool:
+        with ProcessPoolExecutor(workers, mp_context=mp_ctx, initializer=_worker_init,
+                                 initargs=(blob, os.getpid(), self.quiet)) as pool:
             pending: deque = deque()
             try:
                 for batch, ctx in self._contexts(batches):
@@ -252,9 +254,15 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="artifactlens-parent-watch", daemon=True).start()
 
 
-def _worker_init(blob: bytes, parent: int | None = None) -> None:
+def _worker_init(blob: bytes, parent: int | None = None, quiet: bool = False) -> None:
     if parent is not None:
         _exit_with_parent(parent)
+    if quiet:  # --quiet: a worker (which lives only for this run) prints no library warning or log line
+        import logging
+        import warnings
+        warnings.simplefilter("ignore")
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.update({k: os.environ.get(k, v) for k, v in _WORKER_ENV.items()})
     _WORKER_CHECKS[:] = pickle.loads(blob)
     for c in _WORKER_CHECKS:

@@ -16,9 +16,14 @@ with ``workers`` CPUs (default: all cores).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
+import signal
+import socket
+import threading
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -26,6 +31,7 @@ import pyarrow as pa
 
 from .base import BatchContext, Check
 from .local import Accumulator, has_sequential_step, map_batch
+from ..errors import InputError, MissingDependency
 
 _BATCH, _OFFSET, _OUT = "__al_batch", "__al_offset", "__al_out"
 
@@ -62,25 +68,124 @@ class _MapActor:
         return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
 
 
-def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bool = True):
-    """Connect to ``address`` or start a local Ray (``workers`` CPUs); reuse one already running."""
-    import ray
+#: seconds the loopback probe may take (bind, connect, accept on 127.0.0.1)
+LOOPBACK_TIMEOUT_S = 3.0
+#: seconds ``ray.init`` may take before the run stops with "Ray cannot start" (a local start takes ~15 s
+#: on two busy cores; joining a cluster less)
+INIT_TIMEOUT_S = 120.0
+
+
+def loopback_problem(timeout: float = LOOPBACK_TIMEOUT_S) -> str | None:
+    """Why a local TCP server on 127.0.0.1 cannot be bound and reached within ``timeout`` seconds (every
+    Ray process talks to the others over it), or None when it can. With the loopback interface down,
+    ``ray.init`` waits for its own processes forever."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+            srv.settimeout(timeout)
+            srv.bind(("127.0.0.1", 0))
+            srv.listen(1)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as cli:
+                cli.settimeout(timeout)
+                cli.connect(srv.getsockname())
+                conn, _ = srv.accept()
+                conn.close()
+    except OSError as e:  # socket.timeout is an OSError
+        why = "it timed out" if isinstance(e, socket.timeout) else (e.strerror or str(e) or type(e).__name__)
+        return f"no local connection on 127.0.0.1 ({why}): is the loopback interface down?"
+    return None
+
+
+class _StartTimeout(BaseException):
+    """Raised by the alarm inside ``ray.init`` (a BaseException, so Ray's ``except Exception`` keeps out)."""
+
+
+def _within(seconds: float, fn):
+    """``fn()``, stopped by :class:`_StartTimeout` after ``seconds`` (a SIGALRM timer, main thread only:
+    ``ray.init`` must run on the main thread). Ctrl-C interrupts it meanwhile (the default SIGINT
+    handler is put back for the call if something had set it to ignore)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return fn()
+
+    def alarm(signum, frame):
+        raise _StartTimeout
+
+    old_alarm = signal.signal(signal.SIGALRM, alarm)
+    old_int = signal.getsignal(signal.SIGINT)
+    if old_int in (signal.SIG_IGN, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_alarm)
+        if old_int in (signal.SIG_IGN, None):
+            signal.signal(signal.SIGINT, old_int if old_int is not None else signal.SIG_DFL)
+
+
+def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bool = True,
+               init_timeout_s: float | None = None):
+    """Connect to ``address`` or start a local Ray (``workers`` CPUs); reuse one already running.
+
+    Before starting, :func:`loopback_problem` checks the local network Ray needs; ``ray.init`` itself is
+    bounded by ``init_timeout_s``. Either failing is one :class:`InputError` ("Ray cannot start: ..."),
+    in bounded time, never a hang."""
+    try:
+        import ray
+    except ImportError as e:
+        raise MissingDependency("ray", extra="ray", purpose="--engine ray") from e
     if not ray.is_initialized():
+        init_timeout_s = INIT_TIMEOUT_S if init_timeout_s is None else init_timeout_s
+        problem = loopback_problem()
+        if problem:
+            raise InputError(f"Ray cannot start: {problem}", expected="a working loopback (ip link set lo up), "
+                             "or --engine local")
         kw = dict(include_dashboard=False, ignore_reinit_error=True, log_to_driver=not quiet,
-                  logging_level=logging.WARNING)
+                  logging_level=logging.ERROR if quiet else logging.WARNING)
         address = address or os.environ.get("RAY_ADDRESS")
-        if address:
-            ray.init(address=address, **kw)
-        else:
-            ray.init(num_cpus=workers or os.cpu_count(), **kw)
+        start = (lambda: ray.init(address=address, **kw)) if address else \
+            (lambda: ray.init(num_cpus=workers or os.cpu_count(), **kw))
+        try:
+            _within(init_timeout_s, start)
+        except _StartTimeout:
+            with contextlib.suppress(_StartTimeout, Exception):  # what it had started, bounded too
+                _within(10.0, ray.shutdown)
+            where = f"joining {address}" if address else "starting a local Ray"
+            raise InputError(f"Ray cannot start: {where} took more than {init_timeout_s:g} s",
+                             expected="a reachable Ray (check --ray-address and the network), or --engine local"
+                             ) from None
+        except ConnectionError as e:  # an address where no cluster answers
+            raise InputError(f"Ray cannot start: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+                             expected="a reachable Ray (check --ray-address), or --engine local") from None
     from ray.data import DataContext
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True
-    ctx.enable_progress_bars = not quiet
+    with ray_output(quiet):
+        ctx.enable_progress_bars = not quiet
     if hasattr(ctx, "print_on_execution_start"):
         ctx.print_on_execution_start = not quiet
-    logging.getLogger("ray.data").setLevel(logging.INFO if not quiet else logging.WARNING)
     return ray
+
+
+@contextlib.contextmanager
+def ray_output(quiet: bool):
+    """What Ray prints in this process during the block: with ``quiet`` nothing below an error (its
+    loggers at ERROR, its warnings ignored), else Ray Data's progress lines (INFO). The loggers' levels
+    and the warning filters are put back afterwards."""
+    with contextlib.suppress(ImportError):  # its import sets up its loggers and warning filters: first
+        import ray.data  # noqa: F401
+    loggers = [logging.getLogger(n) for n in ("ray", "ray.data")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR if quiet else logging.INFO if lg.name == "ray.data" else lg.level)
+    try:
+        with warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 class RayEngine:
@@ -104,9 +209,12 @@ class RayEngine:
             keep_input_columns: bool = True, total_rows: int | None = None) -> dict:
         impure = [c.name for c in checks if not c.pure_map]
         if impure:
-            from ..errors import InputError
             raise InputError(f"the check '{impure[0]}' keeps state from one batch to the next (pure_map=False), "
                              "so it cannot be spread over workers", expected="--engine local for this audit")
+        with ray_output(self.quiet):
+            return self._run(source, checks, flags_path, keep_input_columns)
+
+    def _run(self, source, checks, flags_path, keep_input_columns) -> dict:
         ray = ensure_ray(self.address, self.workers, self.quiet)
         batches = source.batches() if hasattr(source, "batches") else source
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -28,6 +28,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ..plain import state_type
+
 DEFAULT_REPLICATES = 200
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # Poisson(1) inverse CDF table: P(K <= k) for k = 0..19
@@ -70,6 +72,7 @@ def bucket_weights(seed: int, replicates: int, buckets: int) -> np.ndarray:
     return w
 
 
+@state_type("stats.BootstrapSums", fields=("seed", "replicates", "buckets", "point_sums", "_rep_sums", "bucket_sums"))
 class BootstrapSums:
     """Point and per-replicate weighted sums of named per-row values; mergeable by addition.
 
@@ -209,6 +212,7 @@ def bootstrap_rate(flags, keys=None, seed: int = 0, replicates: int = DEFAULT_RE
     return acc.ratio("x", "n", level)
 
 
+@state_type("stats.GroupedSums", fields=("seed", "replicates", "buckets", "groups"))
 class GroupedSums:
     """:class:`BootstrapSums` per stratum (a domain, a length bin, a level of a grouping column).
 

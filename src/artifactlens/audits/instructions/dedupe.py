@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...engine import Detector
+from ...plain import state_type
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SEED = 0x5EED
@@ -70,6 +71,7 @@ def _unique(keys: np.ndarray):
     return s[new], first, inverse
 
 
+@state_type("instructions.SeenKeys", fields=("runs",))
 class SeenKeys:
     """A set of uint64 keys with the row (or stream position) that first held each."""
 
@@ -107,6 +109,7 @@ class SeenKeys:
         return out
 
 
+@state_type("instructions.Store", fields=("data", "n"))
 class Store:
     """A growable ``(n, ...)`` array (amortised appends), indexed by stream position."""
 
@@ -125,6 +128,7 @@ class Store:
         return self.data[:self.n][idx]
 
 
+@state_type("instructions.Deduplicator")  # its seen keys are the state kept between batches (--resume)
 class Deduplicator:
     """``score(batch, rows) -> (score, reasons)``: 1.0 exact duplicate, 0.8 near duplicate, else 0.
     (``score`` = :meth:`prepare` then :meth:`lookup`.)"""

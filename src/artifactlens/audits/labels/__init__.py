@@ -51,7 +51,7 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
                  label_type: str = "auto", alt_epsilon: float = 0.15, alt_alpha: float = 0.05,
                  alt_metric: str | None = None, gold_sample=None, gold_id: str = "id", gold_label: str = "label",
                  annotator_quality: bool = True, llm_file=None, llm_id: str | None = None,
-                 multi_label: bool = False) -> AuditResult:
+                 multi_label: bool = False, device: str | None = None) -> AuditResult:
     """Audit LLM labels against human labels; returns an :class:`AuditResult` (one section per LLM when
     there are several).
 
@@ -134,7 +134,7 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     for m, chk in checks.items():
         st = out[chk.name]
         r = _one(st, m, layout, params, alpha_level, second_order and bool(text), features, seeds, test_size, seed,
-                 path, title or (f"Task labels · {m}" if several else "Task labels"))
+                 path, title or (f"Task labels · {m}" if several else "Task labels"), device)
         r.input = type(info)(**{**info.__dict__, "rows_skipped": dict(info.rows_skipped)})
         r.input.rows_used = st["used"]
         for reason, n in st["skips"].items():
@@ -274,7 +274,8 @@ def _alt_summary(top, results) -> None:
     top.headline = top.headline + [k for k in top.metrics if k.startswith("alt_test_winning_rate[")]
 
 
-def _one(st, model, layout, params, level, so_on, features, seeds, test_size, seed, path, title) -> AuditResult:
+def _one(st, model, layout, params, level, so_on, features, seeds, test_size, seed, path, title,
+         device=None) -> AuditResult:
     if st["used"] == 0:
         r = AuditResult(kind=KIND, title=title, params=dict(params))
         r.add_finding("critical", f"no item has both human and {model} labels")
@@ -286,7 +287,8 @@ def _one(st, model, layout, params, level, so_on, features, seeds, test_size, se
         raise InputError(str(e), path=path, expected="--alpha-level nominal for text labels") from None
     agree["level"] = level
     tests = distribution_tests(st["h_counts"], st["l_counts"], keys)
-    so = _so.run(st["items"], keys, features=features, seeds=seeds, test_size=test_size, seed=seed) if so_on else None
+    so = _so.run(st["items"], keys, features=features, seeds=seeds, test_size=test_size, seed=seed,
+                 device=device) if so_on else None
     r = build(st, agree, tests, so, params, title)
     r.params["item_sample"] = {"items": len(st["items"]), "of": st["n_items"], "rule": "smallest hash of the item id"}
     if st["n_items"] > len(st["items"]):

@@ -27,10 +27,10 @@ METRICS = ("accuracy", "macro_f1", "js")
 VARIANTS = ("hard", "soft")
 
 
-def _features(texts: list[str], kind: str):
+def _features(texts: list[str], kind: str, device: str | None = None):
     if kind == "minilm":
         from ...text.embeddings import embed
-        return embed(texts)
+        return embed(texts, device=device)
     from sklearn.feature_extraction.text import TfidfVectorizer
     vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=50_000, dtype=np.float32)
     try:
@@ -100,7 +100,7 @@ def corrected_interval(diffs, n_train: int, n_test: int, level: float = 0.95):
 
 
 def run(items, keys: list[str], features: str = "tfidf", seeds: int = 5, test_size: float = 0.3,
-        seed: int = 0) -> dict:
+        seed: int = 0, device: str | None = None) -> dict:
     """``items`` = [(row, text, human_counts, llm_counts)]; returns per-metric results and the raw splits.
 
     Result: ``{"n_items", "n_test", "n_train", "features", "seeds", "splits": [...],
@@ -111,7 +111,7 @@ def run(items, keys: list[str], features: str = "tfidf", seeds: int = 5, test_si
     if n < 10:
         return {"n_items": n, "skipped": "fewer than 10 items with text"}
     index = {k: j for j, k in enumerate(keys)}
-    X = _features([str(it[1]) for it in items], features)
+    X = _features([str(it[1]) for it in items], features, device)
     human = np.zeros((n, len(keys)))
     for i, it in enumerate(items):
         for l, c in it[2].items():

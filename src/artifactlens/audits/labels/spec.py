@@ -99,4 +99,4 @@ class LabelsAudit(Audit):
                             label_type=o.label_type, alt_epsilon=o.alt_epsilon, alt_alpha=o.alt_alpha,
                             alt_metric=o.alt_metric, gold_sample=o.gold_sample, gold_id=o.gold_id,
                             gold_label=o.gold_label, annotator_quality=o.annotator_quality, llm_file=o.llm_file,
-                            llm_id=o.llm_id, multi_label=o.multi_label)
+                            llm_id=o.llm_id, multi_label=o.multi_label, device=ctx.device)

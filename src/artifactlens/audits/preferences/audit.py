@@ -42,7 +42,7 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                       item: str | None = None, judge_score: str | None = None, human_score: str | None = None,
                       response: str | None = None, response_length: str | None = None,
                       generator: str | None = None, judge_column: str | None = None, judge_range=None,
-                      human_range=None) -> AuditResult:
+                      human_range=None, device: str | None = None) -> AuditResult:
     """Audit pairwise preferences (a judge against people) from ``path`` (pairs) or ``rankings``.
 
     Choices are read with :func:`artifactlens.io.conventions.parse_choice` (``codes`` such as
@@ -117,7 +117,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
         from ...text.lexicons import load_lexicon_tsv
         lex = load_lexicon_tsv(lexicon)
     cfg = locality.CueConfig(lexicon=lex, lexicon_name=f"lexicon_{Path(lexicon).stem}" if lexicon else "lexicon",
-                             nli_model=str(nli_model) if nli_model else None, embeddings=embeddings)
+                             nli_model=str(nli_model) if nli_model else None, embeddings=embeddings,
+                             device=device)
     engine_for = _engines(engine, seed, quiet)
     fits = {}
     if style_control:
@@ -152,8 +153,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     rm = None
     if rows is not None and reward_model and embeddings:
         from ...text.embeddings import embed
-        ea, eb = embed(rows["a"]), embed(rows["b"])
-        ep = embed(rows["prompt"]) if rows["prompt"] is not None else None
+        ea, eb = embed(rows["a"], device=device), embed(rows["b"], device=device)
+        ep = embed(rows["prompt"], device=device) if rows["prompt"] is not None else None
         X = reward.features(ea, eb, ep)
         groups = rows["group"] if rows["group"] is not None else np.arange(len(rows["a"]))
         rm = reward.reward_gap(X, rows["judge"], rows["human"], groups, seeds=tuple(reward_seeds), boot_seed=seed)

@@ -30,6 +30,7 @@ from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError, MissingDependency
 from ...stats import DEFAULT_REPLICATES, BootstrapSums, hash_keys, poisson_weights
 from ...text.lexicons import NRC_EMOTIONS, lexicon_score, nrc_emotions, vader_compound
+from ...text.minilm import resolve_device
 from .load import PairSpec, three_way, view
 
 CODE = {"a": 0.0, "b": 1.0, "tie": 2.0}  # the paper's coding
@@ -40,15 +41,17 @@ _SENT = re.compile(r"(?<=[.!?])\s+")
 class NLIScorer:
     """P(entailment) of a hypothesis (the reference) by a premise (the response), max over its sentences."""
 
-    def __init__(self, path: str, batch_size: int = 16, max_length: int = 256):
+    def __init__(self, path: str, batch_size: int = 16, max_length: int = 256, device: str | None = None):
         try:
             import torch  # noqa: F401
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
         except ImportError:
             raise MissingDependency("transformers", purpose="--nli-model") from None
+        self.device = resolve_device(device)
         try:
             self.tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True).eval()
+            self.model.to(self.device)
         except (OSError, ValueError) as e:
             raise InputError(f"cannot load an NLI model ({str(e).splitlines()[0]})", path=path,
                              expected="a local folder with a sequence-classification model and its tokenizer") from None
@@ -72,8 +75,9 @@ class NLIScorer:
             for k in range(0, len(pairs), self.batch_size):
                 chunk = pairs[k:k + self.batch_size]
                 enc = self.tok([c[0] for c in chunk], [c[1] for c in chunk], truncation=True, padding=True,
-                               max_length=self.max_length, return_tensors="pt")
-                probs[k:k + len(chunk)] = torch.softmax(self.model(**enc).logits, -1)[:, self.entail].numpy()
+                               max_length=self.max_length, return_tensors="pt").to(self.device)
+                p = torch.softmax(self.model(**enc).logits.float(), -1)[:, self.entail]
+                probs[k:k + len(chunk)] = p.cpu().numpy()
         out = np.zeros(len(premises))
         np.maximum.at(out, np.asarray(owner, dtype=np.int64), probs)
         return out
@@ -86,6 +90,7 @@ class CueConfig:
     nli_model: str | None = None
     embeddings: bool = True
     nrc: bool = True
+    device: str | None = None  # where MiniLM and the NLI model run (--device)
 
 
 def rouge_l(refs, texts) -> np.ndarray:
@@ -128,7 +133,8 @@ def cue_gaps(v, cfg: CueConfig, nli: NLIScorer | None = None) -> dict[str, np.nd
         out["rouge_l"] = d(_per_unique(lambda u: rouge_l([p[0] for p in u], [p[1] for p in u]), pairs))
         if cfg.embeddings:
             from ...text.embeddings import cosine_rows, embed
-            out["minilm_cosine"] = d(cosine_rows(embed(both), embed([p[0] for p in pairs])))
+            out["minilm_cosine"] = d(cosine_rows(embed(both, device=cfg.device),
+                                                   embed([p[0] for p in pairs], device=cfg.device)))
         if nli is not None:
             out["entailment"] = d(_per_unique(lambda u: nli.score([p[1] for p in u], [p[0] for p in u]), pairs))
     if v.nli_a is not None:
@@ -151,7 +157,7 @@ class LocalityCheck(Check):
 
     def setup(self) -> None:
         if self.cfg.nli_model and self.nli is None:
-            self.nli = NLIScorer(self.cfg.nli_model)
+            self.nli = NLIScorer(self.cfg.nli_model, device=self.cfg.device)
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
         v = view(batch, self.spec, self.codes)

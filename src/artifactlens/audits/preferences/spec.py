@@ -99,4 +99,4 @@ class PreferencesAudit(Audit):
         r = ctx.run
         opts = {k: v for k, v in vars(o).items() if k != "title"}
         return audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
-                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)
+                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, device=ctx.device)

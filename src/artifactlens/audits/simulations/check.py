@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...engine.base import Check, MapOutput
+from ...plain import state_type
 from ...stats import BootstrapSums, GroupedSums, hash_keys
 from ...text.embeddings import embed
 from . import digression as dg
@@ -57,6 +58,7 @@ class SimulationConfig:
     judge: object = None  # an LLMJudge, or None (default: nothing leaves the machine)
     embeddings: str | None = None  # "minilm", "static", or None (embed()'s default)
     embeddings_kind: str = "minilm"  # what actually scores
+    device: str | None = None  # where MiniLM runs (--device)
 
 
 def _bin(n: int) -> str:
@@ -87,6 +89,7 @@ def _key(s: str) -> int:
     return zlib.crc32(s.encode("utf-8", "replace"))
 
 
+@state_type("simulations.SimState")
 @dataclass
 class SimState:
     acc: BootstrapSums
@@ -139,12 +142,12 @@ class SimulationCheck(Check):
         return a.merge(b)
 
 
-def _turn_vectors(convs: list[Conversation], embeddings):
+def _turn_vectors(convs: list[Conversation], embeddings, device=None):
     texts = [dg.clean_for_embedding(t.text) for c in convs for t in c.turns]
     tasks = [dg.clean_for_embedding(c.task, dg.TASK_MAX_WORDS) for c in convs]
     uniq = list(dict.fromkeys(texts + tasks))
     pos = {t: i for i, t in enumerate(uniq)}
-    vecs = embed(uniq, kind=embeddings) if uniq else np.zeros((0, 1), dtype=np.float32)
+    vecs = embed(uniq, kind=embeddings, device=device) if uniq else np.zeros((0, 1), dtype=np.float32)
     return vecs, [pos[t] for t in texts], [pos[t] for t in tasks], texts
 
 
@@ -204,7 +207,7 @@ def _content_words(step: str) -> list[str]:
 
 def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, SimState]:
     """Per-turn flag columns for a batch of conversations, and the batch's partial state."""
-    vecs, tpos, kpos, cleaned = _turn_vectors(convs, cfg.embeddings)
+    vecs, tpos, kpos, cleaned = _turn_vectors(convs, cfg.embeddings, cfg.device)
     rows: dict[str, list] = {f.name: [] for f in FLAG_SCHEMA}
     vals: list[dict] = []
     st = SimState(BootstrapSums(cfg.seed), GroupedSums(cfg.seed))

@@ -129,7 +129,8 @@ class SimulationsAudit(Audit):
         path = Path(data)
         kind = o.embeddings or ("static" if static_folder() else "minilm")
         threshold = o.digression_threshold if o.digression_threshold is not None else dg.default_threshold(kind)
-        cfg = SimulationConfig(o.format, threshold, o.min_run, o.loop_threshold, r.seed, o.judge, o.embeddings, kind)
+        cfg = SimulationConfig(o.format, threshold, o.min_run, o.loop_threshold, r.seed, o.judge, o.embeddings, kind,
+                               device=ctx.device)
         info = InputInfo(path=str(path), sha256=file_sha256(path))
         src = ConversationSource(path, info, o.format, r.encoding, r.batch_size,
                                  label_fields=(o.mistake_agent, o.mistake_step))
