@@ -109,11 +109,7 @@ def test_an_audit_that_loads_minilm_prints_nothing_with_quiet(tmp_path):
     assert (tmp_path / "r.json").exists()
 
 
-NEEDS_PATCH = pytest.mark.xfail(strict=True, reason="Audit.run does not scope quiet_run yet: the contract/base.py "
-                                "hunk of the safety branch's patch (the integrator's file) does")
-
-
-@pytest.mark.parametrize("quiet", [pytest.param(True, marks=NEEDS_PATCH), False])
+@pytest.mark.parametrize("quiet", [True, False])
 def test_every_audit_run_with_quiet_lets_no_library_warning_through(quiet, monkeypatch):
     """Audit.run scopes quiet_run to the audit: a scikit-learn warning raised inside any audit's compute
     is not shown with quiet (and is without); the filters are as before after the call."""

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 from .._version import __version__
 from ..errors import InputError
+from ..quiet import quiet_run
 from ..result import AuditResult
 from .options import RUN_OPTION_NAMES, RunContext, RunOptions
 from .rules import MetricTable
@@ -135,7 +136,7 @@ class Audit(ABC):
         if not isinstance(run, RunOptions):
             raise InputError(f"run must be RunOptions, got {type(run).__name__}")
         opts = self.make_options(options, **kw)
-        with as_path(data, run) as path:
+        with as_path(data, run) as path, quiet_run(run.quiet):  # --quiet: no library warning, log line or bar
             ctx = RunContext(run=run, kind=self.kind, key=run_key(self.kind, path, opts, run))
             result = self.compute(path, opts, ctx)
         if getattr(opts, "title", None):  # an Options field ``title`` names the result (a merged report's sections)
