@@ -261,12 +261,9 @@ def test_cli_resume_goes_on_after_an_interruption(tmp_path, run_cli, monkeypatch
     assert seen == [5, 6, 7, 8, 9]
     clean = json.loads((tmp_path / "clean.json").read_text())
     got = json.loads((tmp_path / "r.json").read_text())
-    for r, name in ((clean, "clean.json"), (got, "r.json")):
+    for r in (clean, got):
         r.pop("created")
         r["flags"].pop("path", None)
-        for f in r["findings"]:  # the recommended command names the result file it was written to
-            if f.get("recommendation"):
-                f["recommendation"] = f["recommendation"].replace(str(tmp_path / name), "RESULT.json")
     assert any(f.get("recommendation") for f in got["findings"]) and got == clean
     assert pq.read_table(tmp_path / "f.parquet").equals(pq.read_table(tmp_path / "clean.parquet"))
     assert list((tmp_path / "ck").iterdir()) == []  # finished: nothing left to resume

@@ -46,7 +46,9 @@ def write_outputs(result: AuditResult, out: OutputOptions | None = None, log=Non
     """Write ``result`` where ``out`` (or the keywords json=, html=, store=, title=) says; returns it."""
     out = out or OutputOptions(**kw)
     say = log or (lambda m: None)
-    attach_recommendations(result, out.json)  # a one-line "what to do" (and the mitigate command) per finding
+    # a one-line "what to do" (and the mitigate command) per finding; the command says RESULT.json for the
+    # result file, so that a result never depends on where it was written (same input and seed, same bytes)
+    attach_recommendations(result)
     if out.title:
         result.title = out.title
     if out.json:
