@@ -3,9 +3,7 @@
 no request; a killed run resumed gives the output of an uninterrupted one; the model-backed detectors."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,37 +16,16 @@ import pytest
 from artifactlens.errors import InputError
 from artifactlens.models import ChatClient, ModelOptions
 from artifactlens.models.cli import main as models_main
+from fixtures_llm import needs_llama, requests_in, server  # noqa: F401  (server: a fixture)
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
-                                                   reason="llama-cpp-python is not installed: pip install "
-                                                   "'artifactlens[llm]' (make test installs it)")]
+pytestmark = [pytest.mark.slow, needs_llama]
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "src" / "artifactlens" / "data" / "demo"
-
-
-@pytest.fixture(scope="module")
-def server():
-    from artifactlens.models.serve import serve
-    srv = serve()
-    yield srv
-    srv.stop()
-    assert not srv.alive()
 
 
 def gen(server, cache, *argv) -> int:
     return models_main(["generate", *argv, "--llm-endpoint", server.url, "--llm-model", server.model,
                         "--llm-cache", str(cache), "--quiet"])
-
-
-def requests_in(cache: Path) -> int:
-    """Answers cached so far; 0 while the writer has created the file but not yet its table."""
-    with sqlite3.connect(cache / "llm-cache.sqlite") as db:
-        try:
-            return db.execute("SELECT count(*) FROM answers").fetchone()[0]
-        except sqlite3.OperationalError as e:
-            if "no such table" not in str(e):
-                raise
-            return 0
 
 
 def test_serves_on_loopback_and_names_a_wrong_model(server, tmp_path):

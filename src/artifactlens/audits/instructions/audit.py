@@ -18,6 +18,7 @@ from ...engine import LocalEngine, get_engine
 from ...errors import InputError
 from ...io.readers import open_source
 from ...io.writers import RowWriter
+from ...models.detectors import INVALID_FAMILY
 from ...result import AuditResult
 from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
@@ -143,7 +144,8 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     beside it (``X.kept.EXT``), only the kept rows. ``checked`` (a file of hand-checked rows: row, wrong,
     error_type) gives the error rate with a PPI interval (:mod:`.checked`). ``extra_detectors``: more
     :class:`~artifactlens.engine.Detector` objects scored from elsewhere (``model_checks.model_detectors``),
-    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused. Common options (``flags``, ``json``, ``html``,
+    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused, but for
+    the model's invalid answers (:data:`~artifactlens.models.detectors.INVALID_FAMILY`: counted, not an error). Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
@@ -155,7 +157,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
         if getattr(d, "needs_embeddings", False) and hasattr(d, "device"):
             d.device = common.device  # the run's --device reaches the detector as an argument
     thr = dict(thresholds or {})
-    bad = [d.name for d in dets if d.family not in ERROR_TYPES]
+    bad = [d.name for d in dets if d.family not in ERROR_TYPES and d.family != INVALID_FAMILY]
     if bad:
         raise InputError(f"detector {bad[0]!r} has no known family", expected=f"one of {', '.join(ERROR_TYPES)}")
     fit_detectors(dets, lambda: _batches(src, spec))

@@ -14,6 +14,7 @@ from ...result import AuditResult, InputInfo
 from ..common import input_info
 from . import codings, load, locality, metrics, reward, stylefit
 from .family import parse_family_map
+from .model_entailment import EntailmentCheck, add_entailment
 from .report import build_result
 
 REWARD_SEEDS = (0, 1, 2, 3, 4)
@@ -37,7 +38,7 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                       embeddings: bool = True, seed: int = 0, flags=None, engine="local",
                       batch_size: int = 8192, encoding: str = "utf-8", quiet: bool = True,
                       judge_prob: str | None = None, judge_prob_swapped: str | None = None,
-                      family_map=None, style_control: bool = True) -> AuditResult:
+                      family_map=None, style_control: bool = True, entailment=()) -> AuditResult:
     """Audit pairwise preferences (a judge against people) from ``path`` (pairs) or ``rankings``.
 
     Choices are read with :func:`artifactlens.io.conventions.parse_choice` (``codes`` such as
@@ -48,6 +49,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     ``engine``: ``"local"``/``"ray"``, an engine object, or a callable ``label -> engine`` (one engine per
     pass over the data: the style-control pass, then the main pass). ``style_control``: fit
     :mod:`.stylefit` for the judge and for people (one extra pass; debiased labels go to the flags).
+    ``entailment``: model-backed detectors (:func:`.model_entailment.entailment_detectors`) run on the main
+    pass as one more check (their columns in the flags, their rates and records in the result).
     """
     fmap = parse_family_map(family_map)
     try:
@@ -105,6 +108,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     checks = [metrics.PairCheck(spec, code_map, judge_model, seed, group_col, positional=rankings is None,
                                 family_map=fmap, style_fit=fits.get("judge")),
               locality.LocalityCheck(spec, cfg, code_map, group_col)]
+    if entailment:
+        checks.append(EntailmentCheck(entailment, seed))
     eng = engine_for("preferences")
     out = eng.run(reread(), checks, flags_path=flags)
     if info is None:
@@ -149,6 +154,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                                "family_rule": "--family-map, else family.name_rule"} if style_control else None
     result = build_result(out["preferences"], locality.summarise(out["locality"], seed), rm, rows, info, params,
                           rankings=(rj, rh), flags=flags, engine_rows=eng.rows, style=fits)
+    if entailment:
+        add_entailment(result, out["entailment"], entailment)
     for note in notes:
         result.add_finding("info", note)
     for who, key in (("judge", "j_valid"), ("human", "h_valid")):

@@ -1,16 +1,18 @@
 """The preferences audit's contract face: options, metric table, CLI flags and ``compute``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...models.options import ModelFields, add_model_arguments, model_fields_from_args
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
+from .model_entailment import entailment_detectors
 from .report import HEADLINE, THRESHOLDS
 
 
 @dataclass
-class PreferenceOptions:
+class PreferenceOptions(ModelFields):  # llm_*/nli_path: the entailment detectors of .model_entailment
     """The preferences audit's own options (CLI flags of the same names)."""
 
     a: str = "response_a"
@@ -40,6 +42,9 @@ class PreferenceOptions:
     title: str | None = None
 
 
+MODEL_FIELDS = {f.name for f in fields(ModelFields)}
+
+
 @register
 class PreferencesAudit(Audit):
     kind = "preferences"
@@ -60,6 +65,7 @@ class PreferencesAudit(Audit):
     @classmethod
     def add_arguments(cls, parser) -> None:
         _add_arguments(parser)
+        add_model_arguments(parser)
 
     @classmethod
     def options_from_args(cls, a):
@@ -69,10 +75,11 @@ class PreferencesAudit(Audit):
             judge_model=a.judge_model, lexicon=a.lexicon, nli_column=a.nli_column, nli_model=a.nli_model,
             rankings=a.rankings, human_rankings=a.human_rankings, reward_model=not a.no_reward_model,
             embeddings=not a.no_embeddings, judge_prob=a.judge_prob, judge_prob_swapped=a.judge_prob_swapped,
-            family_map=a.family_map, style_control=a.style_control)
+            family_map=a.family_map, style_control=a.style_control, **model_fields_from_args(a))
 
     def compute(self, data, o: PreferenceOptions, ctx):
         r = ctx.run
-        opts = {k: v for k, v in vars(o).items() if k != "title"}
+        opts = {k: v for k, v in vars(o).items() if k != "title" and k not in MODEL_FIELDS}
+        ent = entailment_detectors(o.model_options(), a=o.a, b=o.b, reference=o.reference, seed=r.seed)
         return audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
-                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet)
+                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, entailment=ent)
