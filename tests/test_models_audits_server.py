@@ -1,0 +1,103 @@
+"""The model-backed checks in the audits against the real shipped server (SmolLM2-135M-Instruct through
+llama-cpp-python on 127.0.0.1, real HTTP): end to end with a rerun that sends nothing, a killed audit
+resumed to the output of an uninterrupted one, and ``--engine ray`` (generation and checks) giving the
+rows of the local run. Few rows and short answers: the model is slow on 2 cores."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from artifactlens.models.cli import main as models_main
+from fixtures_llm import needs_llama, requests_in, server  # noqa: F401  (server: a fixture)
+
+pytestmark = [pytest.mark.slow, needs_llama]
+
+
+def real_rows(shared_data, tmp_path, n: int):
+    """The first ``n`` Self-Instruct (davinci) rows, as the instruction audit reads them."""
+    src = shared_data("self_instruct", "davinci_predictions.jsonl")
+    with open(src) as f:
+        lines = [next(f) for _ in range(n)]
+    p = tmp_path / "rows.jsonl"
+    p.write_text("".join(lines))
+    return p
+
+
+def llm(server, cache):
+    return ["--llm-endpoint", server.url, "--llm-model", server.model, "--llm-cache", str(cache)]
+
+
+def test_rubric_judge_end_to_end_and_a_rerun_sends_nothing(run_cli, server, tmp_path, shared_data):
+    rows = real_rows(shared_data, tmp_path, 3)
+    argv = ["audit", "instructions", rows, "--quiet", "--no-near-duplicates", *llm(server, tmp_path / "c")]
+    code, _, err = run_cli(*argv, "--json", tmp_path / "a.json", "--flags", tmp_path / "a.parquet")
+    assert code == 0, err
+    d = json.loads((tmp_path / "a.json").read_text())
+    rec = d["params"]["detectors"]["llm_incorrect_output"]
+    assert rec["llm_model"] == server.model and rec["llm_requests_sent"] == 3 and requests_in(tmp_path / "c") == 3
+    flags = pq.read_table(tmp_path / "a.parquet").to_pylist()
+    fams = ["llm_incomprehensible_instruction", "llm_inconsistent_input", "llm_inconsistent_output",
+            "llm_incorrect_output"]
+    for f in flags:  # each row: one error type, OK, or an invalid answer kept raw
+        assert sum(f[k] for k in fams) <= 1
+        assert not f["llm_rubric_invalid"] or "unparsed answer:" in f["reasons"]
+    code, _, err = run_cli(*argv, "--json", tmp_path / "b.json")
+    assert code == 0, err
+    d2 = json.loads((tmp_path / "b.json").read_text())
+    assert d2["params"]["detectors"]["llm_incorrect_output"]["llm_requests_sent"] == 0
+    assert {k: m["value"] for k, m in d2["metrics"].items()} == {k: m["value"] for k, m in d["metrics"].items()}
+
+
+def test_killed_audit_resumes_to_the_same_output(server, tmp_path, shared_data):
+    rows = real_rows(shared_data, tmp_path, 6)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def cmd(cache, resume, out):
+        return [sys.executable, "-m", "artifactlens", "audit", "instructions", str(rows), "--quiet",
+                "--no-near-duplicates", "--batch-size", "2", "--llm-concurrency", "1", "--resume", str(resume),
+                "--flags", str(out), *llm(server, cache)]
+
+    proc = subprocess.Popen(cmd(tmp_path / "k", tmp_path / "ckpt", tmp_path / "killed.parquet"), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and requests_in(tmp_path / "k") < 3:
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    done = requests_in(tmp_path / "k")
+    assert 3 <= done < 6 and not (tmp_path / "killed.parquet").exists()
+    assert subprocess.run(cmd(tmp_path / "k", tmp_path / "ckpt", tmp_path / "killed.parquet"), env=env).returncode == 0
+    assert requests_in(tmp_path / "k") == 6  # only the rows not answered before the kill were asked
+    assert subprocess.run(cmd(tmp_path / "fresh", tmp_path / "ckpt2", tmp_path / "whole.parquet"),
+                          env=env).returncode == 0
+    assert pq.read_table(tmp_path / "killed.parquet").to_pandas().equals(
+        pq.read_table(tmp_path / "whole.parquet").to_pandas())
+
+
+def test_engine_ray_gives_the_rows_of_the_local_run(run_cli, server, tmp_path, shared_data):
+    pytest.importorskip("ray")
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"text": t}) + "\n" for t in
+                             ["The match was great fun.", "What an awful, boring film.", "Fine, I guess."]))
+    gen = ["generate", "labels", str(items), "--labels", "positive,negative", "--quiet"]
+    assert models_main([*gen, "-o", str(tmp_path / "local.jsonl"), *llm(server, tmp_path / "c1")]) == 0
+    assert models_main([*gen, "-o", str(tmp_path / "ray.jsonl"), "--engine", "ray", "--workers", "1",
+                        "--params", str(tmp_path / "p.json"), *llm(server, tmp_path / "c2")]) == 0
+    assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 3  # sent from the Ray worker
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+    rows = real_rows(shared_data, tmp_path, 2)
+    audit = ["audit", "instructions", rows, "--quiet", "--no-near-duplicates"]
+    code, _, err = run_cli(*audit, "--flags", tmp_path / "l.parquet", *llm(server, tmp_path / "c3"))
+    assert code == 0, err
+    code, _, err = run_cli(*audit, "--flags", tmp_path / "r.parquet", "--engine", "ray", "--workers", "1",
+                           *llm(server, tmp_path / "c4"))
+    assert code == 0, err
+    assert requests_in(tmp_path / "c4") == 2  # the Ray actor's own client asked the server
+    assert pq.read_table(tmp_path / "r.parquet").to_pandas().equals(pq.read_table(tmp_path / "l.parquet").to_pandas())
