@@ -114,13 +114,11 @@ def on_off(prompt: str) -> str:
     return "OFF" if "football" in msg else "Hmm, hard to say" if "Belem" in msg else "ON"
 
 
-@pytest.mark.parametrize("alias", [False, True])
-def test_simulations_digression_judge_per_turn(run_cli, fake, tmp_path, alias):
+def test_simulations_digression_judge_per_turn(run_cli, fake, tmp_path):
     fake.default = ("fn", on_off)
     f = tmp_path / "sim.jsonl"
     f.write_text(json.dumps(SIM) + "\n")
-    opts = (["--judge-url", fake.url, "--judge-model", "tiny", "--llm-cache", tmp_path / "cache"] if alias
-            else model_args(fake, tmp_path))
+    opts = ["--judge-url", fake.url, "--judge-model", "tiny", "--llm-cache", tmp_path / "cache"]  # the old names
     code, _, err = run_cli("audit", "simulations", f, "--json", tmp_path / "s.json", "--flags",
                            tmp_path / "t.jsonl", "--quiet", *opts)
     assert code == 0, err
@@ -135,6 +133,18 @@ def test_simulations_digression_judge_per_turn(run_cli, fake, tmp_path, alias):
     assert rec["llm_model"] == "tiny" and rec["threshold"] == 0.5
     assert rec["llm_prompt_sha256"] == template_hash(DIGRESSION_PROMPT)
     assert d["params"]["llm_judge"] == fake.url
+
+
+def test_the_old_judge_flags_are_aliases_of_the_model_options():
+    import argparse
+    from artifactlens.audits.simulations.spec import SimulationsAudit
+    p = argparse.ArgumentParser()
+    SimulationsAudit.add_arguments(p)
+    old = SimulationsAudit.options_from_args(p.parse_args(["f", "--judge-url", "http://h/v1", "--judge-model", "m",
+                                                           "--judge-key-env", "K"]))
+    new = SimulationsAudit.options_from_args(p.parse_args(["f", "--llm-endpoint", "http://h/v1", "--llm-model", "m",
+                                                           "--llm-api-key-env", "K"]))
+    assert old == new and (old.llm_endpoint, old.llm_model, old.llm_api_key_env) == ("http://h/v1", "m", "K")
 
 
 PAIRS = [{"prompt": "Capital of France?", "reference": "The capital of France is Paris.",

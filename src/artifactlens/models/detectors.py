@@ -26,9 +26,11 @@ class ModelDetector(Detector):
         self.options, self.seed, self.max_tokens = options, seed, max_tokens
         self._client = None
 
-    def __getstate__(self):
+    def __getstate__(self):  # the client (sockets, the cache file) and the last batch stay behind
         d = dict(self.__dict__)
         d["_client"] = None
+        if "_last" in d:
+            d["_last"] = None
         return d
 
     def setup(self) -> None:

@@ -9,7 +9,10 @@
   (``--lm-path``, :mod:`transformers`, offline). IFD >= 1 means the instruction does not make the output
   any more likely: the output does not follow from it.
 
-Hook (the instruction audit's detector list): ``detectors += model_detectors(model_options, seed)``.
+The instruction audit adds :func:`model_detectors` to its detectors when its options name a model
+(``--llm-endpoint``/``--llm-model``, ``--lm-path``): their columns, rates, reasons and thresholds are
+recorded like the heuristics'; an invalid answer is the informational ``llm_rubric_invalid`` flag (its
+raw text in the reasons), never an error type.
 """
 from __future__ import annotations
 

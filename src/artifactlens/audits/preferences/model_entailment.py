@@ -48,7 +48,7 @@ class EntailmentDetector(ModelDetector):
         self._last = None
 
     def __getstate__(self):
-        return {**super().__getstate__(), "_nli": None, "_last": None}
+        return {**super().__getstate__(), "_nli": None}
 
     def last_parse(self, batch: pa.RecordBatch):
         """``(raw answers, parsed?)`` of the last scored batch (an NLI model's scores always parse)."""
