@@ -62,6 +62,14 @@ class _MapActor:
         return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
 
 
+def actor_pool(ray, size: int) -> dict:
+    """``map_batches`` keywords for a pool of ``size`` actors (``compute=``; ``concurrency=`` on older Ray)."""
+    try:
+        return {"compute": ray.data.ActorPoolStrategy(size=size)}
+    except (AttributeError, TypeError):  # older Ray
+        return {"concurrency": size}
+
+
 def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bool = True):
     """Connect to ``address`` or start a local Ray (``workers`` CPUs); reuse one already running."""
     import ray
@@ -131,11 +139,7 @@ class RayEngine:
         return acc.results()
 
     def _run_window(self, ray, refs, blob, workers, with_rows, acc: Accumulator) -> None:
-        size = min(workers, len(refs))
-        try:
-            pool = {"compute": ray.data.ActorPoolStrategy(size=size)}
-        except (AttributeError, TypeError):  # older Ray
-            pool = {"concurrency": size}
+        pool = actor_pool(ray, min(workers, len(refs)))
         ds = ray.data.from_arrow_refs(refs).map_batches(
             _MapActor, fn_constructor_args=(blob, self.seed, with_rows), batch_size=None, batch_format="pyarrow",
             zero_copy_batch=True, num_cpus=1, max_restarts=0, **pool)

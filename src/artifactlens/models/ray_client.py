@@ -3,7 +3,7 @@
 The driver keeps everything that makes a run safe and reproducible: the cache lookup, the request cap,
 the answers' order, the cache writes (each answer as it streams back), the counts. Only the requests that
 the cache does not answer go to Ray Data (``ray.data.from_items(...).map_batches(<actor class>,
-concurrency=N)``): each actor builds one plain ``ChatClient`` (no cache, no model check: the driver did
+compute=ActorPoolStrategy(size=N))``): each actor builds one plain ``ChatClient`` (no cache, no model check: the driver did
 it) against the user's endpoint and answers its batch with bounded concurrency. The API key is never
 shipped: each worker reads it from the variable ``--llm-api-key-env`` names (on a cluster, set it on the
 workers, e.g. Ray's ``runtime_env={"env_vars": ...}``).
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from ..engine.ray_engine import ensure_ray
+from ..engine.ray_engine import actor_pool, ensure_ray
 from ..errors import InputError, MissingDependency
 from .client import Answer, ChatClient
 
@@ -68,7 +68,7 @@ class RayChatClient(ChatClient):
         import ray.data
         n_actors = max(1, min(self.workers or 2, -(-len(items) // RAY_BATCH)))
         ds = ray.data.from_items(items).map_batches(
-            _Asker, batch_size=RAY_BATCH, concurrency=n_actors, batch_format="pandas",
+            _Asker, batch_size=RAY_BATCH, batch_format="pandas", max_restarts=0, **actor_pool(ray, n_actors),
             fn_constructor_kwargs=dict(endpoint=self.base, model=self.model, api_key_env=self._api_key_env,
                                        concurrency=self.concurrency, timeout=self.timeout, retries=self.retries,
                                        backoff=self.backoff))
