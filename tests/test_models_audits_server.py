@@ -55,25 +55,25 @@ def test_rubric_judge_end_to_end_and_a_rerun_sends_nothing(run_cli, server, tmp_
 
 
 def test_killed_audit_resumes_to_the_same_output(server, tmp_path, shared_data):
-    rows = real_rows(shared_data, tmp_path, 6)
+    rows = real_rows(shared_data, tmp_path, 4)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
     def cmd(cache, resume, out):
         return [sys.executable, "-m", "artifactlens", "audit", "instructions", str(rows), "--quiet",
-                "--no-near-duplicates", "--batch-size", "2", "--llm-concurrency", "1", "--resume", str(resume),
+                "--no-near-duplicates", "--batch-size", "1", "--llm-concurrency", "1", "--resume", str(resume),
                 "--flags", str(out), *llm(server, cache)]
 
     proc = subprocess.Popen(cmd(tmp_path / "k", tmp_path / "ckpt", tmp_path / "killed.parquet"), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and requests_in(tmp_path / "k") < 3:
+    while time.monotonic() < deadline and proc.poll() is None and requests_in(tmp_path / "k") < 2:
         time.sleep(0.1)
     proc.kill()
     proc.wait()
     done = requests_in(tmp_path / "k")
-    assert 3 <= done < 6 and not (tmp_path / "killed.parquet").exists()
+    assert 2 <= done < 4 and not (tmp_path / "killed.parquet").exists()
     assert subprocess.run(cmd(tmp_path / "k", tmp_path / "ckpt", tmp_path / "killed.parquet"), env=env).returncode == 0
-    assert requests_in(tmp_path / "k") == 6  # only the rows not answered before the kill were asked
+    assert requests_in(tmp_path / "k") == 4  # only the rows not answered before the kill were asked
     assert subprocess.run(cmd(tmp_path / "fresh", tmp_path / "ckpt2", tmp_path / "whole.parquet"),
                           env=env).returncode == 0
     assert pq.read_table(tmp_path / "killed.parquet").to_pandas().equals(
@@ -84,12 +84,12 @@ def test_engine_ray_gives_the_rows_of_the_local_run(run_cli, server, tmp_path, s
     pytest.importorskip("ray")
     items = tmp_path / "items.jsonl"
     items.write_text("".join(json.dumps({"text": t}) + "\n" for t in
-                             ["The match was great fun.", "What an awful, boring film.", "Fine, I guess."]))
+                             ["The match was great fun.", "What an awful, boring film."]))
     gen = ["generate", "labels", str(items), "--labels", "positive,negative", "--quiet"]
     assert models_main([*gen, "-o", str(tmp_path / "local.jsonl"), *llm(server, tmp_path / "c1")]) == 0
     assert models_main([*gen, "-o", str(tmp_path / "ray.jsonl"), "--engine", "ray", "--workers", "1",
                         "--params", str(tmp_path / "p.json"), *llm(server, tmp_path / "c2")]) == 0
-    assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 3  # sent from the Ray worker
+    assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 2  # sent from the Ray worker
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
     rows = real_rows(shared_data, tmp_path, 2)
