@@ -86,23 +86,28 @@ def test_killed_audit_resumes_to_the_same_output(run_cli, server, tmp_path, shar
 
 
 def test_engine_ray_gives_the_rows_of_the_local_run(run_cli, server, tmp_path, shared_data):
+    """Ray first (its workers ask the server), then the local run on the same answers (llama.cpp at
+    temperature 0 is not bit-for-bit repeatable across server states, so a second fresh cache could differ):
+    the same bytes, the same flags, and the local run asks nothing."""
     pytest.importorskip("ray")
     items = tmp_path / "items.jsonl"
     items.write_text("".join(json.dumps({"text": t}) + "\n" for t in
                              ["The match was great fun.", "What an awful, boring film."]))
-    gen = ["generate", "labels", str(items), "--labels", "positive,negative", "--quiet"]
-    assert models_main([*gen, "-o", str(tmp_path / "local.jsonl"), *llm(server, tmp_path / "c1")]) == 0
+    gen = ["generate", "labels", str(items), "--labels", "positive,negative", "--quiet", *llm(server, tmp_path / "c")]
     assert models_main([*gen, "-o", str(tmp_path / "ray.jsonl"), "--engine", "ray", "--workers", "1",
-                        "--params", str(tmp_path / "p.json"), *llm(server, tmp_path / "c2")]) == 0
-    assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 2  # sent from the Ray worker
+                        "--params", str(tmp_path / "p.json")]) == 0
+    assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 2  # from the Ray worker
+    assert models_main([*gen, "-o", str(tmp_path / "local.jsonl"), "--params", str(tmp_path / "q.json")]) == 0
+    assert json.loads((tmp_path / "q.json").read_text())["llm_requests_sent"] == 0
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
     rows = real_rows(shared_data, tmp_path, 2)
-    audit = ["audit", "instructions", rows, "--quiet", "--no-near-duplicates"]
-    code, _, err = run_cli(*audit, "--flags", tmp_path / "l.parquet", *llm(server, tmp_path / "c3"))
+    audit = ["audit", "instructions", rows, "--quiet", "--no-near-duplicates", *llm(server, tmp_path / "a")]
+    code, _, err = run_cli(*audit, "--flags", tmp_path / "r.parquet", "--engine", "ray", "--workers", "1")
     assert code == 0, err
-    code, _, err = run_cli(*audit, "--flags", tmp_path / "r.parquet", "--engine", "ray", "--workers", "1",
-                           *llm(server, tmp_path / "c4"))
+    assert requests_in(tmp_path / "a") == 2  # the Ray actor's own client asked the server
+    code, _, err = run_cli(*audit, "--flags", tmp_path / "l.parquet", "--json", tmp_path / "l.json")
     assert code == 0, err
-    assert requests_in(tmp_path / "c4") == 2  # the Ray actor's own client asked the server
+    assert json.loads((tmp_path / "l.json").read_text())["params"]["detectors"]["llm_incorrect_output"][
+        "llm_requests_sent"] == 0
     assert pq.read_table(tmp_path / "r.parquet").to_pandas().equals(pq.read_table(tmp_path / "l.parquet").to_pandas())

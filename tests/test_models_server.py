@@ -114,7 +114,11 @@ def test_killed_run_resumes_to_the_same_output(server, tmp_path):
     assert gen(server, tmp_path / "k", *argv, "-o", str(tmp_path / "killed.jsonl"),
                "--params", str(tmp_path / "p.json")) == 0
     assert json.loads((tmp_path / "p.json").read_text())["llm_requests_sent"] == 12 - done
-    assert gen(server, tmp_path / "fresh", *argv, "-o", str(tmp_path / "whole.jsonl")) == 0
+    # an uninterrupted run given the same answers (llama.cpp at temperature 0 is not bit-for-bit repeatable
+    # across server states: its prompt-prefix reuse changes the float sums, so a fresh cache may differ)
+    assert gen(server, tmp_path / "k", *argv, "-o", str(tmp_path / "whole.jsonl"),
+               "--params", str(tmp_path / "p2.json")) == 0
+    assert json.loads((tmp_path / "p2.json").read_text())["llm_requests_sent"] == 0
     assert (tmp_path / "killed.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
 
 
