@@ -5,82 +5,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from artifactlens.errors import InputError
 from artifactlens.models import ChatClient, ModelOptions, RequestCapReached, add_model_arguments
 from artifactlens.models.cache import AnswerCache, request_key
-
-
-class Fake:
-    """What the server does: ``script`` is a list of per-request behaviours consumed in order, then
-    ``default``. A behaviour: ("ok", text) | ("status", code) | ("sleep", s) | ("raw", body) | ("empty",)."""
-
-    def __init__(self):
-        self.script: list = []
-        self.default = ("echo",)
-        self.requests: list[dict] = []
-        self.headers: list[dict] = []
-        self.models = ["tiny"]
-        self.lock = threading.Lock()
-
-
-def _handler(fake: Fake):
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def _send(self, code, body: bytes, ctype="application/json", extra=()):
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in extra:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            if self.path.endswith("/models"):
-                self._send(200, json.dumps({"data": [{"id": m} for m in fake.models]}).encode())
-            else:
-                self._send(404, b"{}")
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with fake.lock:
-                fake.requests.append(body)
-                fake.headers.append(dict(self.headers))
-                step = fake.script.pop(0) if fake.script else fake.default
-            kind = step[0]
-            if kind == "sleep":
-                time.sleep(step[1])
-                kind = "echo"
-            if kind == "status":
-                return self._send(step[1], b'{"error": {"message": "busy"}}', extra=[("Retry-After", "0")])
-            if kind == "raw":
-                return self._send(200, step[1], "text/html")
-            text = {"ok": lambda: step[1], "empty": lambda: None,
-                    "echo": lambda: "echo " + body["messages"][-1]["content"]}[kind]()
-            out = {"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                   "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
-            self._send(200, json.dumps(out).encode())
-    return H
-
-
-@pytest.fixture
-def fake():
-    f = Fake()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _handler(f))
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    f.url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    yield f
-    srv.shutdown()
-    srv.server_close()
 
 
 def client(fake, tmp_path, **kw):

@@ -79,35 +79,6 @@ def test_no_model_no_model_detectors():
     assert entailment_detectors(ModelOptions(nli_path="x"), reference=None) == []
 
 
-@pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    """A 1-layer GPT-2 trained for a few steps on 'category item' pairs: it learns that 'colour' predicts
-    'red', 'animal' 'dog', 'fruit' 'apple', while the items alone are equally likely."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    words = ["[UNK]", "[BOS]", "colour", "animal", "fruit", "red", "dog", "apple"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="[BOS]", unk_token="[UNK]")
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    cfg = transformers.GPT2Config(vocab_size=len(words), n_positions=16, n_embd=32, n_layer=1, n_head=2,
-                                  bos_token_id=1, eos_token_id=1)
-    model = transformers.GPT2LMHeadModel(cfg)
-    data = torch.tensor([[1, 2, 5], [1, 3, 6], [1, 4, 7], [1, 5, 0], [1, 6, 0], [1, 7, 0]])
-    opt = torch.optim.Adam(model.parameters(), lr=0.02)
-    for _ in range(80):
-        opt.zero_grad()
-        model(input_ids=data[:3], labels=data[:3]).loss.backward()
-        model(input_ids=data[3:, :2], labels=data[3:, :2]).loss.backward()
-        opt.step()
-    path = tmp_path_factory.mktemp("tiny-lm")
-    model.save_pretrained(path)
-    fast.save_pretrained(path)
-    return str(path)
-
-
 def test_ifd_flags_outputs_the_instruction_does_not_predict(tiny_lm):
     d = IFDDetector(tiny_lm)
     batch = pa.RecordBatch.from_pydict({"instruction": ["colour", "animal", "colour", "fruit"],

@@ -123,6 +123,14 @@ def _within(seconds: float, fn):
             signal.signal(signal.SIGINT, old_int if old_int is not None else signal.SIG_DFL)
 
 
+def actor_pool(ray, size: int) -> dict:
+    """``map_batches`` keywords for a pool of ``size`` actors (``compute=``; ``concurrency=`` on older Ray)."""
+    try:
+        return {"compute": ray.data.ActorPoolStrategy(size=size)}
+    except (AttributeError, TypeError):  # older Ray
+        return {"concurrency": size}
+
+
 def ensure_ray(address: str | None = None, workers: int | None = None, quiet: bool = True,
                init_timeout_s: float | None = None):
     """Connect to ``address`` or start a local Ray (``workers`` CPUs); reuse one already running.
@@ -239,11 +247,7 @@ class RayEngine:
         return acc.results()
 
     def _run_window(self, ray, refs, blob, workers, with_rows, acc: Accumulator) -> None:
-        size = min(workers, len(refs))
-        try:
-            pool = {"compute": ray.data.ActorPoolStrategy(size=size)}
-        except (AttributeError, TypeError):  # older Ray
-            pool = {"concurrency": size}
+        pool = actor_pool(ray, min(workers, len(refs)))
         ds = ray.data.from_arrow_refs(refs).map_batches(
             _MapActor, fn_constructor_args=(blob, self.seed, with_rows), batch_size=None, batch_format="pyarrow",
             zero_copy_batch=True, num_cpus=1, max_restarts=0, **pool)

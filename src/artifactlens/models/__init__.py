@@ -9,6 +9,7 @@
 Nothing here sends a request unless the user names an endpoint; there is no default remote host.
 """
 from .client import Answer, ChatClient, RequestCapReached, template_hash
-from .options import ModelOptions, add_model_arguments
+from .options import ModelFields, ModelOptions, add_model_arguments, model_fields_from_args
 
-__all__ = ["Answer", "ChatClient", "ModelOptions", "RequestCapReached", "add_model_arguments", "template_hash"]
+__all__ = ["Answer", "ChatClient", "ModelFields", "ModelOptions", "RequestCapReached", "add_model_arguments",
+           "model_fields_from_args", "template_hash"]

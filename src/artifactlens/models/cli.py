@@ -27,7 +27,9 @@ GEN_EXAMPLES = """examples:
       -o judged.jsonl --llm-endpoint URL --llm-model NAME
   artifactlens generate roleplay tasks.jsonl --framework camel --turns 6 -o camel.jsonl --llm-endpoint URL ...
 then:  artifactlens audit labels labels.jsonl --text text --human human --llm llm
+  artifactlens generate labels big.parquet --labels a,b -o out.parquet --engine ray --workers 8 --llm-endpoint URL ...
 A rerun, or a run after a kill, sends no request already answered (the --llm-cache folder).
+--engine ray sends the requests from Ray workers (the same client; the driver keeps the cache and the cap).
 """
 
 
@@ -78,6 +80,10 @@ def add_subcommands(sub) -> None:
         p.add_argument("--params", metavar="OUT.json", help="also write the model, prompt hashes and counts here")
         p.add_argument("--seed", type=int, default=0, help="the request seed (default 0)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="ray: the requests are sent from Ray workers (ray.data map_batches; default local)")
+        p.add_argument("--workers", type=int, metavar="N", help="--engine ray: Ray actors sending requests")
+        p.add_argument("--ray-address", metavar="ADDR", help="--engine ray: join this Ray cluster")
         add_model_arguments(p)
         p.set_defaults(_run=cmd_generate)
 
@@ -101,7 +107,8 @@ def cmd_generate(args) -> int:
     if not opts.has_llm:
         raise InputError("generate needs a model", column="--llm-endpoint",
                          expected="--llm-endpoint URL --llm-model NAME (the shipped one: `artifactlens llm serve`)")
-    with opts.client(seed=args.seed) as client:
+    ray = {"workers": args.workers, "ray_address": args.ray_address} if args.engine == "ray" else {}
+    with opts.client(seed=args.seed, engine=args.engine, **ray) as client:
         k = args.generate_kind
         if k == "labels":
             info = g.generate_labels(client, args.items, args.out, text=args.text, labels=args.labels.split(","),

@@ -298,23 +298,26 @@ class ChatClient:
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for f in done:
-                        key, idx = running.pop(f)
-                        a = f.result()  # an InputError propagates (the pool is cancelled below)
-                        self.cache.put(key, self.model, a.to_cache())
-                        self._memo[key] = a.to_cache()
-                        with self.stats.lock:
-                            self.stats.prompt_tokens += a.prompt_tokens
-                            self.stats.completion_tokens += a.completion_tokens
-                        for i in idx:
-                            out[i] = a
-                        if progress:
-                            progress(len(idx))
+                        key, _ = running.pop(f)
+                        self._store(key, f.result(), todo, out, progress)  # an InputError propagates
                         submit()
             except BaseException:
                 for f in running:
                     f.cancel()
                 raise
         return capped
+
+    def _store(self, key: str, a: Answer, todo: dict, out: list, progress) -> None:
+        """One answer: cached on disk (before the next is awaited), counted, put at each of its rows."""
+        self.cache.put(key, self.model, a.to_cache())
+        self._memo[key] = a.to_cache()
+        with self.stats.lock:
+            self.stats.prompt_tokens += a.prompt_tokens
+            self.stats.completion_tokens += a.completion_tokens
+        for i in todo[key]:
+            out[i] = a
+        if progress:
+            progress(len(todo[key]))
 
     def chat(self, messages, **params) -> Answer:
         return self.chat_many([messages], **params)[0]

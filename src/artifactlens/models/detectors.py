@@ -12,7 +12,11 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine import Detector, RowScores
+from .client import public_url, template_hash
 from .options import ModelOptions
+
+
+INVALID_FAMILY = "model_answer_invalid"  # the family of :class:`InvalidAnswers`: counted, never an error
 
 
 class ModelDetector(Detector):
@@ -22,9 +26,11 @@ class ModelDetector(Detector):
         self.options, self.seed, self.max_tokens = options, seed, max_tokens
         self._client = None
 
-    def __getstate__(self):
+    def __getstate__(self):  # the client (sockets, the cache file) and the last batch stay behind
         d = dict(self.__dict__)
         d["_client"] = None
+        if "_last" in d:
+            d["_last"] = None
         return d
 
     def setup(self) -> None:
@@ -36,10 +42,17 @@ class ModelDetector(Detector):
         return [a.text or "" for a in self._client.chat_many(prompts)]
 
     def config(self) -> dict:
+        """The detector's threshold and the model's record: endpoint (no user info), model, temperature,
+        seed, max_tokens, the prompt template's hash; request counts where this process sent them."""
         out = super().config()
+        o = self.options
+        if o.has_llm:
+            out.update({"llm_endpoint": public_url(o.llm_endpoint), "llm_model": o.llm_model, "llm_temperature": 0.0,
+                        "llm_seed": int(self.seed), "llm_max_tokens": int(self.max_tokens)})
+            if getattr(self, "prompt", None):
+                out["llm_prompt_sha256"] = template_hash(self.prompt)
         if self._client is not None:
-            out.update({k: v for k, v in self._client.result_params().items()
-                        if k in ("llm_endpoint", "llm_model", "llm_temperature", "llm_seed", "llm_max_tokens")})
+            out.update(self._client.stats.as_dict())
         return out
 
 
@@ -52,7 +65,7 @@ class InvalidAnswers(Detector):
     def __init__(self, source, name: str):
         self.source, self.name = source, name
         self.description = f"the model's answer for {source.name} did not parse"
-        self.family = "model_answer_invalid"
+        self.family = INVALID_FAMILY
 
     def score(self, batch: pa.RecordBatch) -> RowScores:
         raw, ok = self.source.last_parse(batch)

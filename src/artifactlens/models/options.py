@@ -9,15 +9,16 @@ Nothing is read from the environment but the key, from the variable the user nam
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from ..errors import InputError
 
 
-@dataclass(frozen=True)
-class ModelOptions:
-    """``llm_endpoint`` None: no model (the heuristic checks only). ``llm_cache`` None: the user's cache
-    folder; "off": no cache."""
+@dataclass
+class ModelFields:
+    """The model options as fields (named as on the CLI), the base of :class:`ModelOptions` and of the
+    ``Options`` of every audit with model-backed checks (``class XOptions(ModelFields)``).
+    ``model_options()`` validates them into a :class:`ModelOptions` (None: no model given)."""
 
     llm_endpoint: str | None = None
     llm_model: str | None = None
@@ -28,6 +29,21 @@ class ModelOptions:
     lm_path: str | None = None
     nli_path: str | None = None
     llm_timeout: float = 120.0
+
+    def model_options(self) -> "ModelOptions | None":
+        o = ModelOptions(**{f.name: getattr(self, f.name) for f in fields(ModelFields)})
+        return o if (o.has_llm or o.lm_path or o.nli_path) else None
+
+
+def model_fields_from_args(a: argparse.Namespace) -> dict:
+    """The :class:`ModelFields` keywords from parsed flags (for an audit's ``options_from_args``)."""
+    return {f.name: getattr(a, f.name) for f in fields(ModelFields) if hasattr(a, f.name)}
+
+
+@dataclass
+class ModelOptions(ModelFields):
+    """Validated model options. ``llm_endpoint`` None: no model (the heuristic checks only).
+    ``llm_cache`` None: the user's cache folder; "off": no cache."""
 
     def __post_init__(self):
         if self.llm_endpoint is not None and not self.llm_model:
@@ -49,19 +65,24 @@ class ModelOptions:
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "ModelOptions":
-        return cls(**{k: getattr(a, k) for k in asdict(cls()) if hasattr(a, k)})
+        return cls(**model_fields_from_args(a))
 
     @property
     def has_llm(self) -> bool:
         return self.llm_endpoint is not None
 
-    def client(self, seed: int = 0, **kw):
-        """The :class:`~.client.ChatClient` for these options (None without ``--llm-endpoint``)."""
+    def client(self, seed: int = 0, engine: str = "local", **kw):
+        """The :class:`~.client.ChatClient` for these options (None without ``--llm-endpoint``);
+        ``engine="ray"``: its requests sent from Ray workers (:class:`~.ray_client.RayChatClient`;
+        ``workers``/``ray_address`` keywords)."""
         if not self.has_llm:
             return None
         from .client import ChatClient
+        from .ray_client import RayChatClient
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}", column="--engine", expected="local or ray")
         cache = False if self.llm_cache == "off" else self.llm_cache
-        return ChatClient(self.llm_endpoint, self.llm_model, api_key_env=self.llm_api_key_env,
+        return (RayChatClient if engine == "ray" else ChatClient)(self.llm_endpoint, self.llm_model, api_key_env=self.llm_api_key_env,
                           concurrency=self.llm_concurrency, max_requests=self.llm_max_requests, cache=cache,
                           timeout=self.llm_timeout, seed=seed, **kw)
 

@@ -18,6 +18,7 @@ from ...engine import LocalEngine, get_engine
 from ...errors import InputError
 from ...io.readers import open_source
 from ...io.writers import RowWriter
+from ...models.detectors import INVALID_FAMILY
 from ...result import AuditResult
 from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
@@ -145,7 +146,8 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
     rows revised, paired by position or by the column ``pair_on``) adds the flag rates on both sides and
     McNemar's exact test (:mod:`.revisions`). ``extra_detectors``: more
     :class:`~artifactlens.engine.Detector` objects scored from elsewhere (``model_checks.model_detectors``),
-    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused. Common options (``flags``, ``json``, ``html``,
+    recorded like any detector; a family outside :data:`~.detectors.ERROR_TYPES` is refused, but for
+    the model's invalid answers (:data:`~artifactlens.models.detectors.INVALID_FAMILY`: counted, not an error). Common options (``flags``, ``json``, ``html``,
     ``seed``, ``batch_size``, ``engine``...) as keyword arguments or a :class:`CommonOptions`.
     """
     common = common or CommonOptions(**common_kw)
@@ -160,7 +162,7 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
         if getattr(d, "needs_embeddings", False) and hasattr(d, "device"):
             d.device = common.device  # the run's --device reaches the detector as an argument
     thr = dict(thresholds or {})
-    bad = [d.name for d in dets if d.family not in ERROR_TYPES]
+    bad = [d.name for d in dets if d.family not in ERROR_TYPES and d.family != INVALID_FAMILY]
     if bad:
         raise InputError(f"detector {bad[0]!r} has no known family", expected=f"one of {', '.join(ERROR_TYPES)}")
     fit_detectors(dets, lambda: _batches(src, spec))

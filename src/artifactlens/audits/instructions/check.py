@@ -76,7 +76,8 @@ class InstructionCheck(Check):
             cols[d.name] = pa.array(flag)
             cols[f"{d.name}_score"] = pa.array(score, type=pa.float64())
             values[d.name] = flag.astype(np.float64)
-            fam[d.family] |= flag
+            if d.family in fam:  # not the model's invalid answers: counted and kept, not an error
+                fam[d.family] |= flag
             idx = np.flatnonzero(flag)
             if idx.size:
                 flags[idx] = np.where(flags[idx] == "", d.name, flags[idx] + ("," + d.name))

@@ -9,7 +9,10 @@
   (``--lm-path``, :mod:`transformers`, offline). IFD >= 1 means the instruction does not make the output
   any more likely: the output does not follow from it.
 
-Hook (the instruction audit's detector list): ``detectors += model_detectors(model_options, seed)``.
+The instruction audit adds :func:`model_detectors` to its detectors when its options name a model
+(``--llm-endpoint``/``--llm-model``, ``--lm-path``): their columns, rates, reasons and thresholds are
+recorded like the heuristics'; an invalid answer is the informational ``llm_rubric_invalid`` flag (its
+raw text in the reasons), never an error type.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from ...engine import Detector, RowScores
 from ...errors import InputError, MissingDependency
 from ...models.detectors import InvalidAnswers, ModelDetector
 from ...models.options import ModelOptions
+from ...text.minilm import resolve_device
 from .detectors import ERROR_TYPES
 
 #: fields {instruction}, {input}, {output}
@@ -125,6 +129,7 @@ class IFDDetector(Detector):
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise MissingDependency("transformers", purpose="--lm-path") from None
+        self.device = resolve_device(self.device)  # --device: cpu, cuda, cuda:N or auto
         try:
             self._tok = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
             self._model = AutoModelForCausalLM.from_pretrained(self.path, local_files_only=True).eval().to(self.device)
@@ -163,10 +168,20 @@ class IFDDetector(Detector):
                              if np.isfinite(v) else None for v in s])
 
 
-def model_detectors(options: ModelOptions | None, seed: int = 0, device: str = "cpu") -> list[Detector]:
-    """The model-backed detectors the options ask for: none without a model."""
+def model_detectors(options: ModelOptions | None, seed: int = 0, device: str | None = "cpu",
+                    thresholds: dict | None = None) -> list[Detector]:
+    """The model-backed detectors the options ask for: none without a model. ``thresholds`` {name: value}
+    (``--threshold llm_incorrect_output=0.5``) applies to them by name like to any detector."""
     if options is None:
         return []
+    out = _model_detectors(options, seed, device)
+    for d in out:
+        if d.name in (thresholds or {}):
+            d.threshold = float(thresholds[d.name])
+    return out
+
+
+def _model_detectors(options: ModelOptions, seed: int, device: str | None) -> list[Detector]:
     out: list[Detector] = []
     if options.has_llm:
         judge = RubricJudge(options, seed)

@@ -14,6 +14,7 @@ from ...result import AuditResult, InputInfo
 from ..common import input_info
 from . import codings, load, locality, metrics, reward, stylefit
 from .family import parse_family_map
+from .model_entailment import EntailmentCheck, add_entailment
 from .ratings import audit_ratings
 from .report import build_result
 
@@ -42,7 +43,7 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                       item: str | None = None, judge_score: str | None = None, human_score: str | None = None,
                       response: str | None = None, response_length: str | None = None,
                       generator: str | None = None, judge_column: str | None = None, judge_range=None,
-                      human_range=None, device: str | None = None) -> AuditResult:
+                      human_range=None, device: str | None = None, entailment=()) -> AuditResult:
     """Audit pairwise preferences (a judge against people) from ``path`` (pairs) or ``rankings``.
 
     Choices are read with :func:`artifactlens.io.conventions.parse_choice` (``codes`` such as
@@ -57,6 +58,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     ``ratings=True``: pointwise ratings instead of pairs (:mod:`.ratings`: ``item``, ``judge_score``,
     ``human_score``, and optionally ``response``, ``response_length``, ``generator``, ``judge_column``,
     ``judge_range``/``human_range`` as ``"LO,HI"``); one section per judge.
+    ``entailment``: model-backed detectors (:func:`.model_entailment.entailment_detectors`) run on the main
+    pass as one more check (their columns in the flags, their rates and records in the result).
     """
     fmap = parse_family_map(family_map)
     rating_opts = {"--item": item, "--judge-score": judge_score, "--human-score": human_score,
@@ -133,6 +136,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
     checks = [metrics.PairCheck(spec, code_map, judge_model, seed, group_col, positional=rankings is None,
                                 family_map=fmap, style_fit=fits.get("judge")),
               locality.LocalityCheck(spec, cfg, code_map, group_col)]
+    if entailment:
+        checks.append(EntailmentCheck(entailment, seed))
     eng = engine_for("preferences")
     out = eng.run(reread(), checks, flags_path=flags)
     if info is None:
@@ -177,6 +182,8 @@ def audit_preferences(path=None, *, a: str = "response_a", b: str = "response_b"
                                "family_rule": "--family-map, else family.name_rule"} if style_control else None
     result = build_result(out["preferences"], locality.summarise(out["locality"], seed), rm, rows, info, params,
                           rankings=(rj, rh), flags=flags, engine_rows=eng.rows, style=fits)
+    if entailment:
+        add_entailment(result, out["entailment"], entailment)
     for note in notes:
         result.add_finding("info", note)
     for who, key in (("judge", "j_valid"), ("human", "h_valid")):

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ...contract import HIGHER_IS_WORSE, Audit, MetricSpec, MetricTable, register
+from ...models.options import ModelFields, add_model_arguments, model_fields_from_args
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import REWARD_SEEDS, audit_preferences
+from .model_entailment import entailment_detectors
 from .report import HEADLINE, LIGHTS
 from .votes import RATES as VOTE_RATES
 
 
 @dataclass
-class PreferenceOptions:
+class PreferenceOptions(ModelFields):  # llm_*/nli_path: the entailment detectors of .model_entailment
     """The preferences audit's own options (CLI flags of the same names)."""
 
     a: str = "response_a"
@@ -57,6 +59,9 @@ RATING_OPTIONS = ("ratings", "item", "judge_score", "human_score", "response", "
                   "judge_column", "judge_range", "human_range")
 
 
+MODEL_FIELDS = {f.name for f in fields(ModelFields)}
+
+
 @register
 class PreferencesAudit(Audit):
     kind = "preferences"
@@ -83,6 +88,7 @@ class PreferencesAudit(Audit):
     @classmethod
     def add_arguments(cls, parser) -> None:
         _add_arguments(parser)
+        add_model_arguments(parser)
 
     @classmethod
     def options_from_args(cls, a):
@@ -93,10 +99,12 @@ class PreferencesAudit(Audit):
             rankings=a.rankings, human_rankings=a.human_rankings, reward_model=not a.no_reward_model,
             embeddings=not a.no_embeddings, judge_prob=a.judge_prob, judge_prob_swapped=a.judge_prob_swapped,
             family_map=a.family_map, style_control=a.style_control,
-            **{k: getattr(a, k) for k in RATING_OPTIONS})
+            **{k: getattr(a, k) for k in RATING_OPTIONS}, **model_fields_from_args(a))
 
     def compute(self, data, o: PreferenceOptions, ctx):
         r = ctx.run
-        opts = {k: v for k, v in vars(o).items() if k != "title"}
+        opts = {k: v for k, v in vars(o).items() if k != "title" and k not in MODEL_FIELDS}
+        ent = entailment_detectors(o.model_options(), a=o.a, b=o.b, reference=o.reference, seed=r.seed)
         return audit_preferences(data, **opts, seed=r.seed, flags=r.flags, engine=ctx.engine,
-                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, device=ctx.device)
+                                 batch_size=r.batch_size, encoding=r.encoding, quiet=r.quiet, device=ctx.device,
+                                 entailment=ent)

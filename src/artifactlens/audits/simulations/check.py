@@ -212,6 +212,8 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
     vals: list[dict] = []
     st = SimState(BootstrapSums(cfg.seed), GroupedSums(cfg.seed))
     pos = 0
+    if cfg.judge is not None and hasattr(cfg.judge, "prefetch"):  # the model judge: one call for the batch
+        cfg.judge.prefetch([c.task for c in convs for _ in c.turns], [t.text for c in convs for t in c.turns])
     for c in convs:
         n = len(c.turns)
         tv = vecs[tpos[pos:pos + n]]
@@ -234,6 +236,8 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
         rep, rep_of = repeats([t.text for t in c.turns], cfg.loop_threshold)
         digr = np.isfinite(s) & (s <= cfg.digression_threshold)
         judged = [cfg.judge.judge(c.task, t.text) if cfg.judge else None for t in c.turns]
+        jflags = [[JUDGE_FLAG] if j else [f"{JUDGE_FLAG}_invalid"] if j is None and cfg.judge is not None else []
+                  for j in judged]  # the model judge's flags (beside the embedding threshold's "digression")
         hits: list[list[str]] = []
         marks_all = []
         conv_rules: set = set()
@@ -246,6 +250,10 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
             if rep[i] >= cfg.loop_threshold:
                 f.append("repeat")
                 why.append(f"near-identical (ratio {rep[i]:.0f}) to turn {rep_of[i]}")
+            if jflags[i]:
+                f += jflags[i]
+                why.append("model judge: off task" if judged[i] else
+                           f"model judge: unparsed answer {str(getattr(cfg.judge, 'raw', _none)(c.task, t.text))[:300]!r}")
             h = [d.name for d in detectors if det_flags[d.name][i]]
             for name in h:
                 if name not in ("role_flip", "interruption"):
@@ -262,7 +270,7 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
             modes = sorted({d.family for d in detectors if det_flags[d.name][i] and d.family}
                            | ({"FM-2.3"} if digr[i] else set()))
             base = (("conversation_id", c.id), ("line", c.line), ("turn", i), ("speaker", t.speaker),
-                    ("role", t.role), ("flags", ",".join(dict.fromkeys(_f(flags[i], digr[i], rep[i], cfg, hits[i])))),
+                    ("role", t.role), ("flags", ",".join(dict.fromkeys(_f(flags[i], digr[i], rep[i], cfg, hits[i]) + jflags[i]))),
                     ("reasons", "; ".join(marks_all[i])), ("role_flip", bool(det_flags["role_flip"][i])),
                     ("interruption", bool(det_flags["interruption"][i])), ("digression", bool(digr[i])),
                     ("repeat", bool(rep[i] >= cfg.loop_threshold)),
@@ -282,7 +290,7 @@ def map_conversations(convs: list[Conversation], cfg, detectors) -> tuple[dict, 
             if marks_all[i]:
                 key = _key(f"{c.id}#{i}")
                 first = (flags[i] + (["digression"] if digr[i] else []) + (["repeat"] if rep[i] >= cfg.loop_threshold
-                                                                           else []) + hits[i])[0]
+                                                                           else []) + hits[i] + jflags[i])[0]
                 st.examples.append((first, key, {"row": f"{c.id}#{i}", "title": f"{c.id}, turn {i}: {t.speaker}",
                                                  "fields": {"task": c.task[:400], "turn": t.text[:800]},
                                                  "reasons": marks_all[i]}))
@@ -327,6 +335,13 @@ def _f(flags, digr, rep, cfg, hits):
     return out + [h for h in hits if h not in ("role_flip", "interruption", "digression")]
 
 
+JUDGE_FLAG = "llm_digression"  # the model judge's per-turn flag (and f"{JUDGE_FLAG}_invalid")
+
+
+def _none(*_):
+    return None
+
+
 def _responsible(c: Conversation, tool: list[bool]) -> list[str | None]:
     return responsible([t.speaker for t in c.turns], tool)
 
@@ -356,7 +371,7 @@ def _conv_values(c, s, digr, flags, conv_rules, det_flags, detectors, cfg, judge
         jd = np.array([bool(j) for j in judged])
         ok = np.array([j is not None for j in judged])
         v.update(judge_dig=dg.longest_run(jd) >= cfg.min_run, judge_agree=int((jd == digr)[ok].sum()),
-                 judge_turns=int(ok.sum()))
+                 judge_turns=int(ok.sum()), judge_invalid=int((~ok).sum()))
     return v
 
 

@@ -5,9 +5,10 @@
 :class:`.judge.LLMJudge` interface the audit calls (``judge(task, text) -> True/False/None``), now cached,
 retried, capped and run with bounded concurrency; ``prefetch(tasks, texts)`` asks for a whole chunk at once.
 
-Hooks: in ``__init__.run_cli`` ``judge = DigressionJudge(ModelOptions.from_args(args), seed)`` when an
-endpoint is given (the old ``--judge-*`` flags are aliases of ``--llm-*``), and in ``audit.map_chunk``
-before the loop: ``if cfg.judge is not None and hasattr(cfg.judge, "prefetch"): cfg.judge.prefetch(tasks, texts)``.
+The simulations audit builds one from ``--llm-endpoint``/``--llm-model`` (the old ``--judge-*`` flags are
+aliases) and asks for every turn of a batch of conversations at once (``prefetch``); a turn it finds off task
+is flagged ``llm_digression``, one whose answer did not parse ``llm_digression_invalid`` (the raw answer in
+the reasons).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...engine import RowScores
+from ...models.client import public_url
 from ...models.detectors import ModelDetector
 from ...models.options import ModelOptions
 from .judge import PROMPT
@@ -39,16 +41,25 @@ class DigressionJudge(ModelDetector):
     def __init__(self, options: ModelOptions, seed: int = 0, prompt: str = PROMPT):
         super().__init__(options, seed, max_tokens=3)
         self.prompt = prompt
-        self.url = None if options is None else options.llm_endpoint  # what the report records
+        self.url = None if options is None else public_url(options.llm_endpoint)  # what the report records
         self._memo: dict[tuple[str, str], bool | None] = {}
+        self._raw: dict[tuple[str, str], str] = {}  # the answers that did not parse (kept in the flags)
 
     def _prompt(self, task: str, text: str) -> str:
         return self.prompt.format(task=task[:2000], text=text[:2000])
 
     def prefetch(self, tasks, texts) -> None:
         todo = list(dict.fromkeys((a, b) for a, b in zip(tasks, texts) if (a, b) not in self._memo))
+        if not todo:
+            return
         for pair, ans in zip(todo, self.ask([self._prompt(a, b) for a, b in todo])):
             self._memo[pair] = parse_on_off(ans)
+            if self._memo[pair] is None:
+                self._raw[pair] = ans
+
+    def raw(self, task: str, text: str) -> str | None:
+        """The raw answer for a turn whose answer did not parse (None where it parsed)."""
+        return self._raw.get((task, text))
 
     def judge(self, task: str, text: str) -> bool | None:
         if (task, text) not in self._memo:

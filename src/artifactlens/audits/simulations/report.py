@@ -85,6 +85,8 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                "digressing (same stretch rule)", n=n_conv, group="judge")
         _ratio(r, acc, "judge_agreement", "judge_agree", "judge_turns",
                "share of turns where the LLM judge and the embedding threshold agree", group="judge")
+        _ratio(r, acc, "judge_invalid_rate", "judge_invalid", "turns_all", "share of turns whose judge answer did "
+               "not parse (flagged llm_digression_invalid, the raw answer in the reasons)", group="judge")
     r.headline = [m for m in ("n_conversations", "task_accuracy", "role_flip_rate", "interruption_rate",
                               "digression_rate", "loop_rate", "unterminated_rate") if m in r.metrics]
     r.params = {"format": cfg.format or "auto", "digression_threshold": cfg.digression_threshold,
@@ -94,6 +96,7 @@ def build_result(state, cfg, info, flags_path=None, flag_rows: int = 0) -> Audit
                 "length_bins": [_bin(lo) for lo, _ in LENGTH_BINS], "seed": cfg.seed,
                 "bootstrap": "Poisson, 200 replicates, resampling conversations (by source record)",
                 "llm_judge": getattr(cfg.judge, "url", None),
+                "llm_digression": cfg.judge.config() if hasattr(cfg.judge, "config") else None,
                 "thresholds": {spec.name: spec.thresholds_entry() for spec in LIGHTS},
                 "detectors": {n: {**c().config(), "mast": MAST.get(c.family)} for n, c in DETECTORS.items()},
                 "semantic_repetition_threshold": next(d.threshold for d in _detectors(cfg) if

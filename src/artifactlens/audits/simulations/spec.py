@@ -6,20 +6,20 @@ so ``--engine ray``, ``--resume``, ``--workers`` and ``--quiet`` apply as in eve
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...contract import LOWER_IS_WORSE, Audit, MetricSpec, MetricTable, register
 from ...errors import InputError
 from ...io.readers import file_sha256
+from ...models.options import ModelFields, add_model_arguments, model_fields_from_args
 from ...result import InputInfo
 from ...text.static_embeddings import static_folder
 from . import digression as dg
 from .check import SimulationCheck, SimulationConfig
 from .detectors import DETECTORS, MAST, MAST_NEEDS_MODEL
 from .inputs import ConversationSource
-from .judge import LLMJudge
+from .model_digression import DigressionJudge
 from .parsers import FORMATS
 from .report import LIGHTS, build_result
 from .rules import LOOP_THRESHOLD
@@ -34,7 +34,7 @@ EXAMPLES = f"""examples:
   artifactlens audit simulations otel_export.json       # OpenTelemetry GenAI spans (OTLP JSON)
   artifactlens audit simulations runs.jsonl --mistake-agent blamed --mistake-step step
   artifactlens audit simulations big.jsonl --embeddings static --engine ray
-  artifactlens audit simulations spp.jsonl --judge-url http://127.0.0.1:8000/v1 --judge-model local
+  artifactlens audit simulations spp.jsonl --llm-endpoint http://127.0.0.1:8000/v1 --llm-model NAME  # + a model judge
 
 detectors (per turn; MAST failure mode approximated):
   digression               FM-2.3  task derailment (embedding similarity to the task)
@@ -61,15 +61,13 @@ def add_arguments(p) -> None:
     p.add_argument("--mistake-agent", metavar="COL", help="field of each record naming the agent to blame "
                    "(human label; Who&When's mistake_agent is read without it)")
     p.add_argument("--mistake-step", metavar="COL", help="field of each record holding the decisive step (0-based)")
-    g = p.add_argument_group("optional LLM judge of digression (off by default; nothing is sent unless given)")
-    g.add_argument("--judge-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-    g.add_argument("--judge-model", default="default", metavar="NAME", help="model name sent to the endpoint")
-    g.add_argument("--judge-key-env", metavar="VAR", help="environment variable holding the API key")
+    add_model_arguments(p, judge_aliases=True)  # the model judge of digression; --judge-url/-model/-key-env: aliases
 
 
 @dataclass
-class SimulationOptions:
-    """The simulations audit's own options (CLI flags of the same names)."""
+class SimulationOptions(ModelFields):
+    """The simulations audit's own options (CLI flags of the same names). ``llm_endpoint`` + ``llm_model``:
+    the per-turn digression judge (:class:`.model_digression.DigressionJudge`) runs beside the embedding rule."""
 
     format: str | None = None
     digression_threshold: float | None = None
@@ -78,7 +76,7 @@ class SimulationOptions:
     embeddings: str | None = None
     mistake_agent: str | None = None
     mistake_step: str | None = None
-    judge: object = None  # an LLM judge object (the CLI builds it from --judge-url)
+    judge: object = None  # a judge object (``judge(task, text) -> bool | None``); default: built from llm_*
     title: str | None = None
 
 
@@ -109,13 +107,10 @@ class SimulationsAudit(Audit):
 
     @classmethod
     def options_from_args(cls, a):
-        judge = None
-        if a.judge_url:
-            judge = LLMJudge(a.judge_url, a.judge_model, os.environ.get(a.judge_key_env) if a.judge_key_env else None)
         return SimulationOptions(format=a.format, digression_threshold=a.digression_threshold, min_run=a.min_run,
                                  loop_threshold=a.loop_threshold, embeddings=a.embeddings,
                                  mistake_agent=getattr(a, "mistake_agent", None),
-                                 mistake_step=getattr(a, "mistake_step", None), judge=judge)
+                                 mistake_step=getattr(a, "mistake_step", None), **model_fields_from_args(a))
 
     def compute(self, data, o: SimulationOptions, ctx):
         r = ctx.run
@@ -129,7 +124,9 @@ class SimulationsAudit(Audit):
         path = Path(data)
         kind = o.embeddings or ("static" if static_folder() else "minilm")
         threshold = o.digression_threshold if o.digression_threshold is not None else dg.default_threshold(kind)
-        cfg = SimulationConfig(o.format, threshold, o.min_run, o.loop_threshold, r.seed, o.judge, o.embeddings, kind,
+        models = o.model_options()
+        judge = o.judge or (DigressionJudge(models, r.seed) if models is not None and models.has_llm else None)
+        cfg = SimulationConfig(o.format, threshold, o.min_run, o.loop_threshold, r.seed, judge, o.embeddings, kind,
                                device=ctx.device)
         info = InputInfo(path=str(path), sha256=file_sha256(path))
         src = ConversationSource(path, info, o.format, r.encoding, r.batch_size,
