@@ -7,11 +7,27 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
+else
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+endif
+LLAMA_VERSION := 0.3.36
+LLAMA_WHEELS ?= $(HOME)/.cache/artifactlens/llama-wheels-portable
+
 .PHONY: install demo test bench clean browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	# llama.cpp built for portable x86-64 (AVX2, no AVX-512/AMX): the native build segfaults in batched
+	# decode on these VMs (any prompt over one token). Built once per machine into LLAMA_WHEELS (not pip's
+	# cache, which may hold a native build of the same version), then installed from there.
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+	  $(BIN)/python -m pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"
+	w=$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl | head -1) && \
+	  $(BIN)/python -m pip install -q --no-deps --force-reinstall "$$w" && $(BIN)/python -m pip install -q "$$w[server]"
 	# torch pinned in the same command as everything needing it: 2.13.0 resolves to the CPU wheel
 	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test,ray,train,llm]"
 	touch $(STAMP)
