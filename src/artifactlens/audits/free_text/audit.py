@@ -112,7 +112,7 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
                 "paired": bool(paired), "seed": seed, "pos_method": tagger_note,
                 "sentence_method": sentence_note,
                 "tagger_sample_words": tagger_words, "max_embed_per_source": max_embed,
-                "features": FEATURES, "thresholds": report.THRESHOLDS,
+                "features": FEATURES, "thresholds": {n: s.thresholds_entry() for n, s in report.LIGHTS.items()},
                 "llm_style_threshold": LLM_STYLE_THRESHOLD, "effect_sign": "LLM minus human"}
     tests = compare.feature_tests(F, is_llm, keys, seed)
     report.add_feature_comparison(r, tests, F, is_llm, KEY_FEATURES)

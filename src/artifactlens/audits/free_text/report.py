@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...contract import HIGHER_IS_WORSE, MetricSpec
 from ...stats import BootstrapSums, hash_keys
 from ...text import diversity as D
 from ...text.corpus import distinct_n_compare, embedding_diversity
@@ -12,13 +13,12 @@ from ...text.phrases import log_odds_dirichlet, phrase_rate, template_log_odds
 from . import compare
 from .bounds import BLEU_SAMPLE, PAIR_SAMPLE
 
-THRESHOLDS = {
-    "formality_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
-    "figurative_d": {"warn": 0.3, "bad": 0.8, "higher_is_worse": True},
-    "separability_auc": {"warn": 0.75, "bad": 0.9, "higher_is_worse": True},
-    "embedding_diversity_gap": {"warn": 0.02, "bad": 0.05, "higher_is_worse": True},
-    "second_order_gap": {"warn": 0.03, "bad": 0.1, "higher_is_worse": True},
-}
+# The lit metrics: their warn/bad marks declared once (rows of the audit's metric table, written to
+# params['thresholds'], and asked for the level by the findings below).
+LIGHTS = {s.name: s for s in (MetricSpec(name, worse=HIGHER_IS_WORSE, warn=warn, bad=bad) for name, warn, bad in (
+    ("formality_d", 0.3, 0.8), ("figurative_d", 0.3, 0.8), ("separability_auc", 0.75, 0.9),
+    ("embedding_diversity_gap", 0.02, 0.05), ("second_order_gap", 0.03, 0.1)))}
+UNLIT_EFFECT_WARN = 0.3  # |d| from which an effect without lights of its own (mtld_d) is a warning, not info
 PLOT_FEATURES = ("formality", "figurative", "flesch", "mtld", "sentence_length", "word_length", "contractions",
                  "first_person", "hedges", "markdown", "punctuation", "sentiment")
 PHRASE_SAMPLE = 20_000
@@ -287,7 +287,9 @@ def add_findings(r):
             lo, hi = m[name].ci
             if lo > 0 or hi < 0:
                 direction = ("more " if lo > 0 else "less ") + what
-                sev = "warning" if abs(m[name].value) >= THRESHOLDS.get(name, {"warn": 0.3})["warn"] else "info"
+                big = (LIGHTS[name].light(abs(m[name].value)) in ("warn", "bad") if name in LIGHTS
+                       else abs(m[name].value) >= UNLIT_EFFECT_WARN)
+                sev = "warning" if big else "info"
                 r.add_finding(sev, f"LLM text is {direction} than human text: d = {m[name].value:.2f} "
                               f"[{lo:.2f}, {hi:.2f}]", metric=name)
     if "embedding_diversity_human" in m and "embedding_diversity_llm" in m:
@@ -296,8 +298,9 @@ def add_findings(r):
             r.add_finding("warning", f"LLM texts are semantically narrower: embedding diversity {l_.value:.3f} vs "
                           f"human {h.value:.3f} (intervals do not overlap)", metric="embedding_diversity_llm")
     a = m.get("separability_auc")
-    if a and a.value is not None and a.value >= THRESHOLDS["separability_auc"]["warn"]:
-        r.add_finding("warning" if a.value < THRESHOLDS["separability_auc"]["bad"] else "critical",
+    level = LIGHTS["separability_auc"].light(a.value if a else None)
+    if level in ("warn", "bad"):
+        r.add_finding("critical" if level == "bad" else "warning",
                       f"a linear model on style features tells LLM from human text with AUC {a.value:.2f}",
                       metric="separability_auc")
     g = m.get("second_order_gap")

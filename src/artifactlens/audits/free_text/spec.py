@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...contract import Audit, MetricSpec, MetricTable, register
+from ...contract import Audit, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
 from .audit import audit_text
-from .report import THRESHOLDS
+from .report import LIGHTS
 
 
 @dataclass
@@ -34,7 +34,7 @@ class TextAudit(Audit):
     examples = EXAMPLES
     Options = TextOptions
     demo = ("text.jsonl", {})
-    metrics = MetricTable(tuple(MetricSpec.from_light(m, t) for m, t in THRESHOLDS.items()))
+    metrics = MetricTable(tuple(LIGHTS.values()))
 
     @classmethod
     def add_arguments(cls, parser) -> None:
