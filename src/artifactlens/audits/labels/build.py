@@ -149,24 +149,22 @@ def _classes(r, state, boot, tests):
     r.add_metric("class_g_p", tests["g_p"], f"G-test p-value (dof {tests['dof']})", group="class drift")
 
 
-def _breakdown_rows(boot, prefix: str):
-    out = []
-    for num, den in (("maj", "n"), ("min", "n"), ("erase", "mdef"), ("over", "n")):
-        out.append(boot.interval(lambda s: s.get(f"{prefix}|{num}", 0.0) / s.get(f"{prefix}|{den}", 0.0)))
-    return out
+def _breakdown_rows(sums):
+    """Majority match, minority match, minority erasure, overconfidence (estimate, lo, hi) of one stratum."""
+    return [sums.ratio(num, den) for num, den in (("maj", "n"), ("min", "n"), ("erase", "mdef"), ("over", "n"))]
 
 
 def _breakdowns(r, state, boot, params):
-    pts = boot.point()
     cols = ["items", "items with a human minority", "majority match", "lo", "hi", "minority match", "lo", "hi",
             "minority erasure", "lo", "hi", "LLM overconfident", "lo", "hi"]
     rows, cats, series, errors = [], [], {"majority match": [], "minority match": [], "minority erasure": []}, {}
     for j, name in enumerate(bin_names(params["subjectivity_bins"])):
-        n = pts.get(f"bin{j}|n", 0)
+        sums = state["by_bin"].get(j)
+        n = sums.point().get("n", 0)
         if not n:
             continue
-        vals = _breakdown_rows(boot, f"bin{j}")
-        rows.append([name, int(n), int(pts.get(f"bin{j}|mdef", 0))] + [x for v in vals for x in v])
+        vals = _breakdown_rows(sums)
+        rows.append([name, int(n), int(sums.point().get("mdef", 0))] + [x for v in vals for x in v])
         cats.append(name)
         for s, v in zip(series, vals[:3]):
             series[s].append(v[0])
@@ -175,15 +173,15 @@ def _breakdowns(r, state, boot, params):
                 "Match and erasure by subjectivity (items binned by human label entropy)")
     r.add_figure("bar", "Majority match, minority match and minority erasure by subjectivity", categories=cats,
                  series=series, errors=errors, y_label="rate", y_max=1.0)
-    if state["domains"]:
+    by_domain = state["by_domain"]
+    if by_domain.strata():
         drows = []
-        for d in sorted(state["domains"]):
-            p = f"dom{d}"
-            vals = _breakdown_rows(boot, p)
-            n = pts.get(f"{p}|n", 0)
-            hu = pts.get(f"{p}|h_unan", 0) / n if n else float("nan")
-            lu = pts.get(f"{p}|l_unan", 0) / n if n else float("nan")
-            drows.append([d, int(n), int(pts.get(f"{p}|mdef", 0))] + [x for v in vals for x in v] + [hu, lu])
+        for d in by_domain.strata():
+            vals, dp = _breakdown_rows(by_domain[d]), by_domain[d].point()
+            n = dp.get("n", 0)
+            hu = dp.get("h_unan", 0) / n if n else float("nan")
+            lu = dp.get("l_unan", 0) / n if n else float("nan")
+            drows.append([d, int(n), int(dp.get("mdef", 0))] + [x for v in vals for x in v] + [hu, lu])
         r.add_table("by_domain", ["domain"] + cols + ["human unanimity", "LLM unanimity"], drows,
                     "Match and erasure by domain")
         r.add_figure("bar", "Minority erasure and majority match by domain", categories=[x[0] for x in drows],

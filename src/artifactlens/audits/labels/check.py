@@ -26,8 +26,13 @@ import pyarrow as pa
 from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
-from ...stats import BootstrapSums, hash_keys
+from ...stats import BootstrapSums, GroupedSums, hash_keys
 from .items import ItemComparison, describe, label_key
+
+
+#: the figures computed per stratum (subjectivity bin, domain): GroupedSums by_bin / by_domain
+BREAKDOWN = ("n", "maj", "min", "mdef", "erase", "over")
+
 
 FLAG_RULES = {
     "llm_erases_minority": {"threshold": 0.0, "rule": "score <= threshold",
@@ -128,10 +133,7 @@ class LabelCheck(Check):
                     "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch,
                     "agree": sum(c * l[lab] for lab, c in h.items()) / (sum(h.values()) * sum(l.values()))}
         row_vals = {k: float(v) for k, v in row_vals.items()}
-        b = bin_index(he, self.bins)
         vals = dict(row_vals)
-        for k in ("n", "maj", "min", "mdef", "erase", "over"):
-            vals[f"bin{b}|{k}"] = row_vals[k]
         nh, nl = sum(h.values()), sum(l.values())
         for lab, c in h.items():
             vals[f"h|{label_key(lab)}"] = c / nh
@@ -149,6 +151,7 @@ class LabelCheck(Check):
                 "nl": nl, "flip": (None if hm is None else label_key(hm), None if lm is None else label_key(lm)),
                 "flagged": flagged, "reasons": reasons, "dh": describe(h), "dl": describe(l), "h": dict(h),
                 "l": dict(l),
+                "bin": bin_index(he, self.bins),  # the subjectivity stratum (GroupedSums by_bin)
                 "hist": [min(np.searchsorted(ENTROPY_EDGES, e + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)
                          for e in (he, le)]}
 
@@ -162,7 +165,7 @@ class LabelCheck(Check):
         ids = batch.column(self.id).to_pylist() if self.id else rows.tolist()
         keys = hash_keys([str(i) for i in ids]) if self.id else hash_keys(rows)
         st = {"skips": Counter(), "h_counts": Counter(), "l_counts": Counter(), "flips": Counter(),
-              "labels": {}, "domains": set(), "max_h": 0, "max_l": 0, "items": [], "examples": [], "flag_counts": Counter(),
+              "labels": {}, "max_h": 0, "max_l": 0, "items": [], "examples": [], "flag_counts": Counter(),
               "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
 
         # one summary per distinct (human, LLM) pair; per item only the index of its summary
@@ -198,7 +201,7 @@ class LabelCheck(Check):
         if summaries:
             st["max_h"] = max(sm["nh"] for sm in summaries)
             st["max_l"] = max(sm["nl"] for sm in summaries)
-        vals = self._values(summaries, sid, used, domains, st)
+        vals = self._values(summaries, sid, used)
         for i in np.flatnonzero(used).tolist():
             sm = summaries[sid[i]]
             if self.keep_items:
@@ -210,15 +213,20 @@ class LabelCheck(Check):
         st["examples"] = heapq.nsmallest(N_EXAMPLES, st["examples"])
         st["n_items"] = len(st["items"])
         st["items"] = _bottom_k(st["items"], self.max_items)
-        acc = BootstrapSums(self.seed)
+        acc, by_bin, by_domain = BootstrapSums(self.seed), GroupedSums(self.seed), GroupedSums(self.seed)
         if used.any():
             acc.add(keys[used], {k: v[used] for k, v in vals.items()})
-        st["boot"] = acc
+            by_bin.add([summaries[j]["bin"] for j in sid[used].tolist()], keys[used],
+                       {k: vals[k][used] for k in BREAKDOWN})
+            if self.domain:
+                dom = np.array(["(none)" if d in (None, "") else str(d) for d in domains], dtype=object)
+                by_domain.add(dom[used], keys[used], {k: vals[k][used] for k in (*BREAKDOWN, "h_unan", "l_unan")})
+        st["boot"], st["by_bin"], st["by_domain"] = acc, by_bin, by_domain
         st["used"] = int(used.sum())
         cols = self._row_columns(summaries, sid, humans, llms, reasons_skip) if self.row_columns else None
         return MapOutput(cols, st)
 
-    def _values(self, summaries, sid, used, domains, st) -> dict:
+    def _values(self, summaries, sid, used) -> dict:
         """The per-item value columns of the bootstrap sums, gathered from the summaries by index."""
         names: dict[str, None] = {}
         for sm in summaries:
@@ -228,13 +236,6 @@ class LabelCheck(Check):
         for k in names:
             table = np.array([sm["vals"].get(k, 0.0) for sm in summaries])
             vals[k] = np.where(used, table[safe], 0.0)
-        if self.domain:
-            dom = np.array(["(none)" if d in (None, "") else str(d) for d in domains], dtype=object)
-            for d in dict.fromkeys(dom[used].tolist()):
-                st["domains"].add(d)
-                mask = used & (dom == d)
-                for k in ("n", "maj", "min", "mdef", "erase", "over", "h_unan", "l_unan"):
-                    vals[f"dom{d}|{k}"] = np.where(mask, vals[k], 0.0)
         return vals
 
     def _row_columns(self, summaries, sid, humans, llms, reasons_skip) -> dict:
@@ -281,7 +282,8 @@ class LabelCheck(Check):
     def merge(self, a, b):
         return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
                 "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
-                "labels": {**a["labels"], **b["labels"]}, "domains": a["domains"] | b["domains"],
+                "labels": {**a["labels"], **b["labels"]}, "by_domain": a["by_domain"].merge(b["by_domain"]),
+                "by_bin": a["by_bin"].merge(b["by_bin"]),
                 "items": _bottom_k(a["items"] + b["items"], self.max_items, slack=2),
                 "n_items": a["n_items"] + b["n_items"],
                 "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
