@@ -236,19 +236,46 @@ class GroupedSums:
     def _new(self) -> BootstrapSums:
         return BootstrapSums(self.seed, self.replicates, self.buckets)
 
+    @staticmethod
+    def _rows_by_stratum(strata, n: int) -> dict:
+        """``{stratum: (m,) row indices}`` in first-seen order (``None`` rows in none); factorised in C."""
+        import pandas as pd
+        if len(strata) != n:
+            raise ValueError("strata, keys and every value column must have one entry per row")
+        codes, uniques = pd.factorize(pd.Series(list(strata), dtype=object), use_na_sentinel=True)
+        return GroupedSums._rows_by_code(codes, list(uniques))
+
     def add(self, strata, keys: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
-        strata = list(strata)
         keys = np.asarray(keys, dtype=np.uint64)
         vals = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
-        if len(strata) != len(keys) or any(len(v) != len(keys) for v in vals.values()):
+        if any(len(v) != len(keys) for v in vals.values()):
             raise ValueError("strata, keys and every value column must have one entry per row")
-        rows: dict = {}
-        for i, s in enumerate(strata):
-            if s is not None:
-                rows.setdefault(s, []).append(i)
-        for s, idx in rows.items():
-            ix = np.asarray(idx)
+        for s, ix in self._rows_by_stratum(strata, len(keys)).items():
             self.groups.setdefault(s, self._new()).add(keys[ix], {k: v[ix] for k, v in vals.items()})
+
+    def add_buckets(self, strata, buckets: np.ndarray, values: Mapping[str, np.ndarray], labels=None) -> None:
+        """Bucketed mode (``GroupedSums(..., buckets=K)``): as :meth:`add`, with the rows' bucket ids known.
+
+        With ``labels``, ``strata`` are integer codes into it (``(n,)``; a negative code: no stratum), as
+        Arrow's ``dictionary_encode`` gives them, so no per-row label is built."""
+        buckets = np.asarray(buckets)
+        vals = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+        rows = self._rows_by_stratum(strata, len(buckets)) if labels is None else \
+            self._rows_by_code(np.asarray(strata), labels)
+        for s, ix in rows.items():
+            self.groups.setdefault(s, self._new()).add_buckets(buckets[ix], {k: v[ix] for k, v in vals.items()})
+
+    @staticmethod
+    def _rows_by_code(codes: np.ndarray, labels) -> dict:
+        codes = np.where(np.isfinite(codes), codes, -1).astype(np.int64) if codes.dtype.kind == "f" else \
+            codes.astype(np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        return {labels[j]: order[bounds[j]:bounds[j + 1]] for j in range(len(labels)) if bounds[j + 1] > bounds[j]}
+
+    def items(self):
+        """``(stratum, BootstrapSums)`` pairs, strata sorted as :meth:`strata`."""
+        return [(s, self.groups[s]) for s in self.strata()]
 
     def merge(self, other: "GroupedSums") -> "GroupedSums":
         out = GroupedSums(self.seed, self.replicates, self.buckets)

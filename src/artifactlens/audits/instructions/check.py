@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...engine import BatchContext, Check, MapOutput
-from ...stats import BootstrapSums, hash_keys
+from ...stats import BootstrapSums, GroupedSums, hash_keys
 from .dedupe import Deduplicator
 from .detectors import ERROR_TYPES, Features
 from .tags import qa_type
@@ -90,17 +90,15 @@ class InstructionCheck(Check):
         values["error"] = error.astype(np.float64)
         tag = qa_type(f)
         buckets = (hash_keys(batch.column("group").to_numpy(zero_copy_only=False)) % np.uint64(BUCKETS)).astype(np.int64)
-        acc, by = self.bootstrap(), {}
+        acc, by = self.bootstrap(), GroupedSums(self.seed, REPLICATES, buckets=BUCKETS)  # by (group, level)
         acc.add_buckets(buckets, values)
         levels = {}
         for group, col in (("source", batch.column("source")), ("qa_type", tag)):
             enc = pc.dictionary_encode(col)
             codes = enc.indices.to_numpy(zero_copy_only=False)
-            levels[group] = (codes, enc.dictionary.to_pylist())
-            for j, level in enumerate(levels[group][1]):
-                m = codes == j
-                by[(group, level)] = sub = self.bootstrap()
-                sub.add_buckets(buckets[m], {k: values[k][m] for k in ("n", "error", *ERROR_TYPES)})
+            levels[group] = (codes, [(group, level) for level in enc.dictionary.to_pylist()])
+            by.add_buckets(codes, buckets, {k: values[k] for k in ("n", "error", *ERROR_TYPES)},
+                           labels=levels[group][1])
         pending = {"dedupe": self.dedupe.prepare(batch) if self.dedupe is not None else None, "fam": fam,
                    "error": error, "flags": pa.array(flags, type=pa.string()),  # Arrow: cheap to pickle
                    "reasons": pa.array(reasons, type=pa.string()), "tag": tag, "buckets": buckets,
@@ -133,10 +131,8 @@ class InstructionCheck(Check):
             examples["duplicate"] = idx[:EXAMPLES_PER_FLAG]
             d = dup.astype(np.float64)
             state["acc"].add_buckets(p["buckets"], {"duplicate": d})
-            for group, (codes, levels) in p["levels"].items():
-                for j, level in enumerate(levels):
-                    m = codes == j
-                    state["by"][(group, level)].add_buckets(p["buckets"][m], {"duplicate": d[m]})
+            for codes, strata in p["levels"].values():
+                state["by"].add_buckets(codes, p["buckets"], {"duplicate": d}, labels=strata)
         for t in ERROR_TYPES:
             cols[t] = pa.array(p["fam"][t])
         cols.update({"error": pa.array(p["error"]), "keep": pa.array(~p["error"] & ~dup), "qa_type": p["tag"],
@@ -151,9 +147,7 @@ class InstructionCheck(Check):
         return MapOutput(cols, state)
 
     def merge(self, a, b):
-        by = dict(a["by"])
-        for k, v in b["by"].items():
-            by[k] = v if k not in by else by[k].merge(v)
+        by = a["by"].merge(b["by"])
         ex = {k: (a["examples"].get(k, []) + b["examples"].get(k, []))[:EXAMPLES_PER_FLAG]
               for k in set(a["examples"]) | set(b["examples"])}
         return {"acc": a["acc"].merge(b["acc"]), "by": by, "verbs": _top(a["verbs"] + b["verbs"]),

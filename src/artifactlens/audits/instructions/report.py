@@ -38,7 +38,7 @@ def build_result(r: AuditResult, state: dict, detectors) -> AuditResult:
         e, c = _rate(acc, d.name)
         key = "duplicate_rate" if d.name == "duplicate" else f"{d.name}_rate"
         r.add_metric(key, e, d.description, c, n, "duplicates" if d.name == "duplicate" else "flags")
-    for (group, level), sub in sorted(state["by"].items()):
+    for (group, level), sub in state["by"].items():
         e, c = _rate(sub, "error")
         r.add_metric(f"error_rate[{group}={level}]", e, f"error rate where {group} is {level}", c,
                      int(sub.point().get("n", 0)), f"per {group}")
@@ -118,7 +118,7 @@ def _tables_and_figures(r, state, names):
                  errors={"rate": [ci(f"{t}_rate") for t in ERROR_TYPES]})
     for group in ("source", "qa_type"):
         rows = []
-        for (g, level), sub in sorted(state["by"].items()):
+        for (g, level), sub in state["by"].items():
             if g != group:
                 continue
             nn = int(sub.point().get("n", 0))
