@@ -137,7 +137,7 @@ def _instructions(result: AuditResult, t: pa.Table):
 
 
 def _labels(result: AuditResult, t: pa.Table):
-    from .audits.labels.check import FLAG_RULES
+    from .audits.labels.detectors import FLAG_RULES
     names = set(t.schema.names)
     flag_cols = [c for c in (result.flags or {}).get("columns") or [] if c in names]
     if not flag_cols:

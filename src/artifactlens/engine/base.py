@@ -89,7 +89,8 @@ class Detector(ABC):
     """Scores rows; the flag is decided from the score by ``threshold``.
 
     ``higher_is_worse`` says which side of the threshold is flagged (``score >= threshold`` when True,
-    ``score <= threshold`` when False). Subclasses document what they catch and their measured precision.
+    ``score <= threshold`` when False; ``strict = True`` makes it ``>`` / ``<``). Subclasses document what
+    they catch and their measured precision.
     """
 
     name: str = "detector"
@@ -97,6 +98,7 @@ class Detector(ABC):
     threshold: float = 0.5
     higher_is_worse: bool = True
     family: str | None = None  # e.g. the paper's error type this detector maps onto
+    strict: bool = False  # flag only beyond the threshold, not at it
 
     @abstractmethod
     def score(self, batch: pa.RecordBatch) -> RowScores:
@@ -105,7 +107,10 @@ class Detector(ABC):
     def decide(self, scores: np.ndarray) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
         with np.errstate(invalid="ignore"):
-            out = s >= self.threshold if self.higher_is_worse else s <= self.threshold
+            if getattr(self, "strict", False):  # (borrowed by classes that are not Detectors: dedupe)
+                out = s > self.threshold if self.higher_is_worse else s < self.threshold
+            else:
+                out = s >= self.threshold if self.higher_is_worse else s <= self.threshold
         return out & np.isfinite(s)
 
     def setup(self) -> None:

@@ -18,7 +18,8 @@ from ...result import AuditResult
 from ..common import input_info
 from .agreement import LEVELS, agreement, distribution_tests
 from .build import build
-from .check import MAX_ITEMS, DEFAULT_BINS, FLAG_RULES, LabelCheck
+from .check import MAX_ITEMS, DEFAULT_BINS, LabelCheck
+from .detectors import FLAG_RULES
 from .items import sorted_keys
 from .alttest import METRICS as ALT_METRICS
 from .annotator_build import AnnotatorOptions, add_quality, annotator_sections

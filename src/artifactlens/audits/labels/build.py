@@ -6,7 +6,8 @@ import numpy as np
 
 from ...contract import HIGHER_IS_WORSE as HIGHER, LOWER_IS_WORSE as LOWER, MetricSpec
 from ...result import AuditResult
-from .check import ENTROPY_EDGES, FLAG_RULES, bin_names
+from .check import ENTROPY_EDGES, bin_names
+from .detectors import FLAG_RULES
 from .items import label_text, sorted_keys
 from .second_order import METRICS, VARIANTS
 

@@ -7,13 +7,9 @@ histograms, pooled label counts, the majority-label flip counts, candidate examp
 per-item label counts that agreement and the second-order run need. ``merge`` adds; nothing depends on
 batch order.
 
-Flags (score, then a recorded threshold; a NaN score is never flagged):
-
-- ``llm_erases_minority``: score = share of LLM labels in the human minority set; flagged when
-  ``score <= 0`` (no LLM label falls in it);
-- ``llm_overconfident``: score = human entropy (bits) where the LLM is unanimous, NaN elsewhere; flagged
-  when ``score > 0`` (the LLM is unanimous where humans disagree);
-- ``majority_mismatch``: score = Jaccard overlap of the two majority sets; flagged when ``score <= 0``.
+Flags: the Detectors of :mod:`.detectors` (one class each: ``llm_erases_minority``, ``llm_overconfident``,
+``majority_mismatch``), scored once per distinct (human, LLM) pair of a batch and decided by the engine's
+one rule.
 """
 from __future__ import annotations
 
@@ -27,6 +23,7 @@ from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
 from ...stats import BootstrapSums, GroupedSums, hash_keys
+from .detectors import all_detectors
 from .items import ItemComparison, describe, label_key
 
 
@@ -34,14 +31,6 @@ from .items import ItemComparison, describe, label_key
 BREAKDOWN = ("n", "maj", "min", "mdef", "erase", "over")
 
 
-FLAG_RULES = {
-    "llm_erases_minority": {"threshold": 0.0, "rule": "score <= threshold",
-                            "score": "share of LLM labels in the human minority set"},
-    "llm_overconfident": {"threshold": 0.0, "rule": "score > threshold",
-                          "score": "human entropy (bits) where the LLM is unanimous"},
-    "majority_mismatch": {"threshold": 0.0, "rule": "score <= threshold",
-                          "score": "Jaccard overlap of the human and LLM majority sets"},
-}
 ENTROPY_EDGES = np.round(np.arange(0.0, 4.25, 0.25), 2)  # histogram bins (bits); the last bin takes the rest
 DEFAULT_BINS = (0.0, 1.0, 1.6)  # subjectivity bins: H == 0, (0, 1], (1, 1.6], > 1.6 bits
 N_EXAMPLES = 40
@@ -64,12 +53,6 @@ def bin_index(h: float, edges) -> int:
     return len(edges)
 
 
-def _decide(score: float, rule: dict) -> bool:
-    if not np.isfinite(score):
-        return False
-    return score > rule["threshold"] if rule["rule"].startswith("score >") else score <= rule["threshold"]
-
-
 MAX_ITEMS = 200_000  # items kept for Krippendorff's alpha and the second order (memory stays bounded)
 
 
@@ -87,10 +70,12 @@ class LabelCheck(Check):
 
     def __init__(self, *, human: str, llm_column: str, text: str | None = None, id: str | None = None,
                  domain: str | None = None, suffix: str = "", path=None, seed: int = 0,
-                 bins=DEFAULT_BINS, rules=FLAG_RULES, keep_items: bool = True, max_items: int = MAX_ITEMS,
+                 bins=DEFAULT_BINS, detectors=None, keep_items: bool = True, max_items: int = MAX_ITEMS,
                  row_columns: bool = True):
         self.human, self.llm, self.text, self.id, self.domain = human, llm_column, text, id, domain
-        self.suffix, self.path, self.seed, self.bins, self.rules = suffix, path, seed, tuple(bins), rules
+        self.suffix, self.path, self.seed, self.bins = suffix, path, seed, tuple(bins)
+        self.detectors = {d.name: d for d in (detectors if detectors is not None else all_detectors())}
+        self.rules = {name: d.rule() for name, d in self.detectors.items()}  # recorded in params
         self.keep_items = keep_items
         self.row_columns = row_columns  # False: no per-row columns (no flags file asked for), same figures
         self.max_items = int(max_items)
@@ -124,10 +109,8 @@ class LabelCheck(Check):
         pair in a batch: label lists from a few classes repeat)."""
         it = ItemComparison(h, l)
         he, le = it.human_entropy, it.llm_entropy
-        scores = {"llm_erases_minority": it.llm_share_in_human_minority(),
-                  "llm_overconfident": he if it.llm_unanimous else float("nan"),
-                  "majority_mismatch": it.majority_jaccard()}
-        hits = {f: _decide(scores[f], rule) for f, rule in self.rules.items()}
+        scores = {name: d.item_score(it) for name, d in self.detectors.items()}
+        hits = {name: d.hit(scores[name]) for name, d in self.detectors.items()}
         row_vals = {"n": 1.0, "h_unan": it.human_unanimous, "l_unan": it.llm_unanimous, "h_ent": he, "l_ent": le,
                     "maj": it.majority_match, "min": it.minority_match, "mdef": it.human_minority_defined,
                     "erase": it.minority_erased, "over": it.overconfident, "mismatch": it.majority_mismatch,
@@ -146,7 +129,7 @@ class LabelCheck(Check):
         if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
             vals[f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}"] = 1.0
         flagged = [f for f in self.rules if hits[f]]
-        reasons = {f: self._reason(f, h, l) for f in flagged}
+        reasons = {f: self.detectors[f].reason(h, l) for f in flagged}
         return {"scores": scores, "hits": hits, "row_vals": row_vals, "vals": vals, "he": he, "le": le, "nh": nh,
                 "nl": nl, "flip": (None if hm is None else label_key(hm), None if lm is None else label_key(lm)),
                 "flagged": flagged, "reasons": reasons, "dh": describe(h), "dl": describe(l), "h": dict(h),
@@ -270,13 +253,6 @@ class LabelCheck(Check):
             typ = types.get(k) or (pa.bool_() if k in self.rules else pa.float64() if k.endswith("_score") else pa.string())
             out[k + suf] = pa.array(v, type=typ)
         return out
-
-    def _reason(self, flag: str, h: Counter, l: Counter) -> str:
-        if flag == "llm_erases_minority":
-            return f"humans {describe(h)}; no LLM label ({describe(l)}) is a human minority label"
-        if flag == "llm_overconfident":
-            return f"LLM unanimous ({describe(l)}) where humans disagree ({describe(h)})"
-        return f"majority differs: humans {describe(h)}, LLM {describe(l)}"
 
     # -- combine --------------------------------------------------------------------------------------
     def merge(self, a, b):
