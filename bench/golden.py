@@ -21,7 +21,7 @@ SHARED = ROOT.parent / "shared" / "data"
 REAL = {
     "spp": ["simulations", str(SHARED / "under-the-surface/simulation/spp/spp_gpt4_logic_grid_0-99.jsonl")],
     "selfinstruct": ["instructions", str(SHARED / "self_instruct/davinci_predictions.jsonl"), "--no-embeddings"],
-    "m4": ["text", "--human", str(SHARED / "m4/reddit_llama2.jsonl"), "--llm", str(SHARED / "m4/reddit_llama2.jsonl")],
+    "m4": ["text", str(SHARED / "m4/reddit_llama2.jsonl"), "--no-embeddings"],  # M4's wide layout: human_text, machine_text
 }
 
 
