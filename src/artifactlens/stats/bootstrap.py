@@ -245,13 +245,16 @@ class GroupedSums:
         codes, uniques = pd.factorize(pd.Series(list(strata), dtype=object), use_na_sentinel=True)
         return GroupedSums._rows_by_code(codes, list(uniques))
 
-    def add(self, strata, keys: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
+    def add(self, strata, keys: np.ndarray, values: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> None:
+        """``weights``: the rows' ``(n, B)`` Poisson weights when the caller has drawn them already (for the
+        overall sums of the same rows): drawn once, shared, the same numbers."""
         keys = np.asarray(keys, dtype=np.uint64)
         vals = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
         if any(len(v) != len(keys) for v in vals.values()):
             raise ValueError("strata, keys and every value column must have one entry per row")
         for s, ix in self._rows_by_stratum(strata, len(keys)).items():
-            self.groups.setdefault(s, self._new()).add(keys[ix], {k: v[ix] for k, v in vals.items()})
+            self.groups.setdefault(s, self._new()).add(keys[ix], {k: v[ix] for k, v in vals.items()},
+                                                       weights=None if weights is None else weights[ix])
 
     def add_buckets(self, strata, buckets: np.ndarray, values: Mapping[str, np.ndarray], labels=None) -> None:
         """Bucketed mode (``GroupedSums(..., buckets=K)``): as :meth:`add`, with the rows' bucket ids known.

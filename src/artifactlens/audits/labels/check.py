@@ -13,6 +13,7 @@ one rule.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
 
@@ -22,7 +23,7 @@ import pyarrow as pa
 from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
-from ...stats import BootstrapSums, GroupedSums, hash_keys
+from ...stats import BootstrapSums, GroupedSums, hash_keys, poisson_weights
 from .detectors import all_detectors
 from .items import ItemComparison, describe, label_key
 
@@ -32,6 +33,7 @@ BREAKDOWN = ("n", "maj", "min", "mdef", "erase", "over")
 
 
 ENTROPY_EDGES = np.round(np.arange(0.0, 4.25, 0.25), 2)  # histogram bins (bits); the last bin takes the rest
+_EDGES = ENTROPY_EDGES.tolist()
 DEFAULT_BINS = (0.0, 1.0, 1.6)  # subjectivity bins: H == 0, (0, 1], (1, 1.6], > 1.6 bits
 N_EXAMPLES = 40
 
@@ -135,7 +137,7 @@ class LabelCheck(Check):
                 "flagged": flagged, "reasons": reasons, "dh": describe(h), "dl": describe(l), "h": dict(h),
                 "l": dict(l),
                 "bin": bin_index(he, self.bins),  # the subjectivity stratum (GroupedSums by_bin)
-                "hist": [min(np.searchsorted(ENTROPY_EDGES, e + 1e-12, side="right") - 1, len(ENTROPY_EDGES) - 1)
+                "hist": [min(bisect.bisect_right(_EDGES, e + 1e-12) - 1, len(_EDGES) - 1)  # (a scalar: bisect)
                          for e in (he, le)]}
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
@@ -198,12 +200,14 @@ class LabelCheck(Check):
         st["items"] = _bottom_k(st["items"], self.max_items)
         acc, by_bin, by_domain = BootstrapSums(self.seed), GroupedSums(self.seed), GroupedSums(self.seed)
         if used.any():
-            acc.add(keys[used], {k: v[used] for k, v in vals.items()})
+            w = poisson_weights(keys[used], self.seed, acc.replicates)  # drawn once, shared by the strata
+            acc.add(keys[used], {k: v[used] for k, v in vals.items()}, weights=w)
             by_bin.add([summaries[j]["bin"] for j in sid[used].tolist()], keys[used],
-                       {k: vals[k][used] for k in BREAKDOWN})
+                       {k: vals[k][used] for k in BREAKDOWN}, weights=w)
             if self.domain:
                 dom = np.array(["(none)" if d in (None, "") else str(d) for d in domains], dtype=object)
-                by_domain.add(dom[used], keys[used], {k: vals[k][used] for k in (*BREAKDOWN, "h_unan", "l_unan")})
+                by_domain.add(dom[used], keys[used], {k: vals[k][used] for k in (*BREAKDOWN, "h_unan", "l_unan")},
+                              weights=w)
         st["boot"], st["by_bin"], st["by_domain"] = acc, by_bin, by_domain
         st["used"] = int(used.sum())
         cols = self._row_columns(summaries, sid, humans, llms, reasons_skip) if self.row_columns else None
