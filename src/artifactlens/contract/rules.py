@@ -115,6 +115,11 @@ class MetricSpec:
                 return level
         return "ok"
 
+    def severity(self, value) -> str | None:
+        """The finding's severity where the light says so: 'critical' past ``bad``, 'warning' past ``warn``,
+        else None (a finding and the light it names never disagree)."""
+        return {"bad": "critical", "warn": "warning"}.get(self.light(value))
+
     def thresholds_entry(self) -> dict | None:
         """The ``params['thresholds'][name]`` entry the report reads (None where there are no lights)."""
         if self.warn is None and self.bad is None:

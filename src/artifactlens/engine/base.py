@@ -107,7 +107,7 @@ class Detector(ABC):
     def decide(self, scores: np.ndarray) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
         with np.errstate(invalid="ignore"):
-            if getattr(self, "strict", False):  # (borrowed by classes that are not Detectors: dedupe)
+            if self.strict:
                 out = s > self.threshold if self.higher_is_worse else s < self.threshold
             else:
                 out = s >= self.threshold if self.higher_is_worse else s <= self.threshold

@@ -287,7 +287,7 @@ def add_findings(r):
             lo, hi = m[name].ci
             if lo > 0 or hi < 0:
                 direction = ("more " if lo > 0 else "less ") + what
-                big = (LIGHTS[name].light(abs(m[name].value)) in ("warn", "bad") if name in LIGHTS
+                big = (LIGHTS[name].severity(abs(m[name].value)) is not None if name in LIGHTS
                        else abs(m[name].value) >= UNLIT_EFFECT_WARN)
                 sev = "warning" if big else "info"
                 r.add_finding(sev, f"LLM text is {direction} than human text: d = {m[name].value:.2f} "
@@ -298,9 +298,9 @@ def add_findings(r):
             r.add_finding("warning", f"LLM texts are semantically narrower: embedding diversity {l_.value:.3f} vs "
                           f"human {h.value:.3f} (intervals do not overlap)", metric="embedding_diversity_llm")
     a = m.get("separability_auc")
-    level = LIGHTS["separability_auc"].light(a.value if a else None)
-    if level in ("warn", "bad"):
-        r.add_finding("critical" if level == "bad" else "warning",
+    sev = LIGHTS["separability_auc"].severity(a.value if a else None)
+    if sev:
+        r.add_finding(sev,
                       f"a linear model on style features tells LLM from human text with AUC {a.value:.2f}",
                       metric="separability_auc")
     g = m.get("second_order_gap")

@@ -133,7 +133,7 @@ class Deduplicator:
     """``score(batch, rows) -> (score, reasons)``: 1.0 exact duplicate, 0.8 near duplicate, else 0.
     (``score`` = :meth:`prepare` then :meth:`lookup`.)"""
 
-    name, family, threshold, higher_is_worse = "duplicate", "duplicate", 0.5, True
+    name, family, threshold, higher_is_worse, strict = "duplicate", "duplicate", 0.5, True, False
     description = "exact or near duplicate of an earlier task (instruction + input)"
     decide = Detector.decide  # the one score-then-threshold rule (a sequential detector: see find)
 

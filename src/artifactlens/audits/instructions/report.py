@@ -17,7 +17,6 @@ LIGHTS = {s.name: s for s in (
     MetricSpec("not_following_rate", worse=HIGHER_IS_WORSE, warn=0.10, bad=0.25),
     MetricSpec("error_rate_checked", worse=HIGHER_IS_WORSE, warn=0.10, bad=0.25),
 )}
-SEVERITY = {"bad": "critical", "warn": "warning"}
 
 
 def _rate(acc, key):
@@ -136,7 +135,7 @@ def _tables_and_figures(r, state, names):
 def _findings(r, names):
     m = r.metrics
     er = m["error_rate"].value or 0.0
-    sev = SEVERITY.get(LIGHTS["error_rate"].light(er), "info")
+    sev = LIGHTS["error_rate"].severity(er) or "info"
     worst = sorted(ERROR_TYPES, key=lambda t: -(m[f"{t}_rate"].value or 0))[0]
     r.add_finding(sev, f"{er:.1%} of rows carry an error flag; the commonest type is {TYPE_TITLES[worst]} "
                        f"({m[f'{worst}_rate'].value:.1%})", "error_rate")
@@ -144,8 +143,8 @@ def _findings(r, names):
     if top and (m[f"{top[0]}_rate"].value or 0) > 0:
         r.add_finding("info", "most frequent flags: " + ", ".join(f"{k} {m[f'{k}_rate'].value:.1%}" for k in top))
     dr = m["duplicate_rate"].value or 0
-    if LIGHTS["duplicate_rate"].light(dr) in SEVERITY:
-        r.add_finding(SEVERITY[LIGHTS["duplicate_rate"].light(dr)], f"{dr:.1%} of rows repeat an earlier task",
+    if LIGHTS["duplicate_rate"].severity(dr):
+        r.add_finding(LIGHTS["duplicate_rate"].severity(dr), f"{dr:.1%} of rows repeat an earlier task",
                       "duplicate_rate")
 
 

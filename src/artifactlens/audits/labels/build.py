@@ -26,7 +26,6 @@ LIGHTS = {s.name: s for s in (MetricSpec(name, worse=worse, warn=warn, bad=bad, 
     ("second_order_accuracy_gap", HIGHER, 0.02, 0.05),
     ("second_order_js_gap_soft", LOWER, -0.01, -0.03),
 ))}
-SEVERITY = {"bad": "critical", "warn": "warning"}
 RATES = [  # name, numerator, denominator, description, group
     ("human_unanimity_rate", "h_unan", "n", "share of items whose human labels are all equal", "unanimity"),
     ("llm_unanimity_rate", "l_unan", "n", "share of items whose LLM labels are all equal", "unanimity"),
@@ -283,13 +282,13 @@ def _findings(r, state):
                       f"{instead} (label_agreement_rate, cohen_kappa); give several labels per item for the rest",
                       "label_agreement_rate")
     e = m.get("minority_erasure_rate")
-    if e and LIGHTS["minority_erasure_rate"].light(e.value) in SEVERITY:
-        r.add_finding(SEVERITY[LIGHTS["minority_erasure_rate"].light(e.value)], f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
+    if e and LIGHTS["minority_erasure_rate"].severity(e.value):
+        r.add_finding(LIGHTS["minority_erasure_rate"].severity(e.value), f"the LLM erases the human minority label on {e.value:.0%} of the items that have one",
                       "minority_erasure_rate", [x["row"] for x in r.examples])
     d = m.get("entropy_drop_bits")
     if d and d.value is not None and d.ci and d.ci[0] > 0 and state["max_l"] >= 2:
         # below its warn mark a real drop is info: the light is green
-        r.add_finding(SEVERITY.get(LIGHTS["entropy_drop_bits"].light(d.value), "info"),
+        r.add_finding(LIGHTS["entropy_drop_bits"].severity(d.value) or "info",
                       f"LLM labels are less diverse than human labels: entropy drops by {d.value:.2f} bits per item",
                       "entropy_drop_bits")
     drifts = [(k, x) for k, x in m.items() if k.startswith("class_drift[") and x.ci and (x.ci[0] > 0 or x.ci[1] < 0)]

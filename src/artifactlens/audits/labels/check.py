@@ -77,7 +77,6 @@ class LabelCheck(Check):
         self.human, self.llm, self.text, self.id, self.domain = human, llm_column, text, id, domain
         self.suffix, self.path, self.seed, self.bins = suffix, path, seed, tuple(bins)
         self.detectors = {d.name: d for d in (detectors if detectors is not None else all_detectors())}
-        self.rules = {name: d.rule() for name, d in self.detectors.items()}  # recorded in params
         self.keep_items = keep_items
         self.row_columns = row_columns  # False: no per-row columns (no flags file asked for), same figures
         self.max_items = int(max_items)
@@ -130,7 +129,7 @@ class LabelCheck(Check):
             vals[f"k|{label_key(hm)}|{label_key(lm)}"] = 1.0
         if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
             vals[f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}"] = 1.0
-        flagged = [f for f in self.rules if hits[f]]
+        flagged = [f for f in self.detectors if hits[f]]
         reasons = {f: self.detectors[f].reason(h, l) for f in flagged}
         return {"scores": scores, "hits": hits, "row_vals": row_vals, "vals": vals, "he": he, "le": le, "nh": nh,
                 "nl": nl, "flip": (None if hm is None else label_key(hm), None if lm is None else label_key(lm)),
@@ -229,7 +228,7 @@ class LabelCheck(Check):
         """Per-row scores, flags and reasons (the flags file), in input order."""
         cols = {"skip_reason": reasons_skip, "human_labels": [], "llm_labels": [], "human_entropy_bits": [],
                 "llm_entropy_bits": []}
-        for f in self.rules:
+        for f in self.detectors:
             cols[f], cols[f + "_score"], cols[f + "_reason"] = [], [], []
         for i, j in enumerate(sid.tolist()):
             if j < 0:
@@ -237,7 +236,7 @@ class LabelCheck(Check):
                 cols["llm_labels"].append(describe(llms[i]))
                 for c in ("human_entropy_bits", "llm_entropy_bits"):
                     cols[c].append(None)
-                for f in self.rules:
+                for f in self.detectors:
                     cols[f].append(None), cols[f + "_score"].append(None), cols[f + "_reason"].append(None)
                 continue
             sm = summaries[j]
@@ -245,7 +244,7 @@ class LabelCheck(Check):
             cols["llm_labels"].append(sm["dl"])
             cols["human_entropy_bits"].append(sm["he"])
             cols["llm_entropy_bits"].append(sm["le"])
-            for f in self.rules:
+            for f in self.detectors:
                 sc = sm["scores"][f]
                 cols[f].append(sm["hits"][f])
                 cols[f + "_score"].append(None if not np.isfinite(sc) else sc)
@@ -254,7 +253,7 @@ class LabelCheck(Check):
         types = {"human_entropy_bits": pa.float64(), "llm_entropy_bits": pa.float64()}
         out = {}
         for k, v in cols.items():
-            typ = types.get(k) or (pa.bool_() if k in self.rules else pa.float64() if k.endswith("_score") else pa.string())
+            typ = types.get(k) or (pa.bool_() if k in self.detectors else pa.float64() if k.endswith("_score") else pa.string())
             out[k + suf] = pa.array(v, type=typ)
         return out
 

@@ -114,7 +114,7 @@ def _findings_first_order(r, m) -> None:
         r.add_finding("warning", f"Position bias: the judge picks the response shown first in {_fmt(fp)} of its "
                       f"non-tie choices (favours the {side}; 0.5 = no bias{vs}).", "judge_first_pick_rate")
     pi = m.get("position_inconsistency_rate")
-    if pi and LIGHTS["position_inconsistency_rate"].light(pi[0]) in ("warn", "bad"):
+    if pi and LIGHTS["position_inconsistency_rate"].severity(pi[0]):
         r.add_finding("warning", f"The judge changes its choice when the order is swapped in {_fmt(pi)} of pairs.",
                       "position_inconsistency_rate")
     for name, what in (("prefers_longer_gap", "the longer response"), ("self_preference_gap", "its own model's responses")):

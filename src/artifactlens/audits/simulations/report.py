@@ -124,9 +124,9 @@ def _ratio(r, acc, name, num, den, desc, n=None, group=None):
 def _findings(r: AuditResult, artifacts: dict) -> None:
     for spec in LIGHTS:
         v = r.metrics.get(spec.name)
-        level = spec.light(None if v is None else v.value)
-        if level in ("warn", "bad"):
-            r.add_finding("critical" if level == "bad" else "warning",
+        sev = spec.severity(None if v is None else v.value)
+        if sev:
+            r.add_finding(sev,
                           f"{spec.name} = {v.value:.1%} (warn at {spec.warn:.0%}, bad at {spec.bad:.0%})", spec.name)
     for a, label in artifacts.items():
         g = r.metrics.get(f"accuracy_gap_{a}")
