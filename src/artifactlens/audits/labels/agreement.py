@@ -38,15 +38,45 @@ def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
     return table[which] if len(items) else np.zeros((0, len(keys)))
 
 
+#: bytes the krippendorff package may take for its (items, classes, classes) coincidence tensor; beyond it
+#: (free-text labels: thousands of classes) nominal and interval alpha come from their closed forms below
+DENSE_ALPHA_BYTES = 256 * 2**20
+
+
 def alpha(counts: np.ndarray, domain=None, level: str = "nominal") -> float:
-    """Krippendorff's alpha, NaN when no item has two labels or only one class is used."""
+    """Krippendorff's alpha, NaN when no item has two labels or only one class is used (and, for ordinal
+    labels, when the classes are too many for the package's dense computation)."""
     import krippendorff
     used = counts.sum(axis=0) > 0
     if used.sum() < 2 or not (counts.sum(axis=1) >= 2).any():
         return float("nan")
     counts = counts[:, used]
     dom = None if domain is None else np.asarray(domain, dtype=float)[used]
+    if counts.shape[0] * counts.shape[1] ** 2 * 8 > DENSE_ALPHA_BYTES:
+        return _alpha_closed_form(counts, dom, level)
     return float(krippendorff.alpha(value_counts=counts, value_domain=dom, level_of_measurement=level))
+
+
+def _alpha_closed_form(counts: np.ndarray, dom, level: str) -> float:
+    """Nominal and interval alpha from per-item sums (no classes x classes matrix): the coincidences
+    o_ck = sum_u n_uc n_uk / (m_u - 1) over items with m_u >= 2 labels enter only through sums that
+    factor per item. alpha = 1 - (n - 1) * D_o / D_e with D_o = sum_ck o_ck d_ck, D_e = sum_ck n_c n_k d_ck."""
+    m = counts.sum(axis=1)
+    c = counts[m >= 2]
+    w = 1.0 / (m[m >= 2] - 1.0)
+    n_c = c.sum(axis=0)
+    n = n_c.sum()
+    if level == "nominal":  # d_ck = 1 for c != k
+        d_o = n - float((w[:, None] * c * (c - 1.0)).sum())
+        d_e = n * n - float((n_c ** 2).sum())
+    elif level == "interval":  # d_ck = (v_c - v_k)^2: sum_ck a_c a_k d_ck = 2 (sum a * sum a v^2 - (sum a v)^2)
+        v = np.asarray(dom, dtype=float)
+        s0, s1, s2 = c.sum(axis=1), c @ v, c @ (v * v)
+        d_o = float((w * 2.0 * (s0 * s2 - s1 * s1)).sum())
+        d_e = 2.0 * (n * float(n_c @ (v * v)) - float(n_c @ v) ** 2)
+    else:
+        return float("nan")
+    return float(1.0 - (n - 1.0) * d_o / d_e) if d_e > 0 else float("nan")
 
 
 def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> dict:

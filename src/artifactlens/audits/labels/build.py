@@ -190,12 +190,35 @@ def _breakdowns(r, state, boot, params):
                              "minority erasure": [[x[10], x[11]] for x in drows]}, y_label="rate", y_max=1.0)
 
 
+def _cells(s, keys, prefix: str) -> dict:
+    """``{(i, j): sum}`` of the confusion cells ``<prefix>|<keys[i]>|<keys[j]>`` present in ``s`` (the matrix
+    is sparse: free-text labels have thousands of classes, and most pairs never occur)."""
+    index = {k: i for i, k in enumerate(keys)}
+    out = {}
+    for name, v in s.items():
+        if not name.startswith(prefix + "|"):
+            continue
+        rest = name[len(prefix) + 1:]
+        for cut in (i for i, ch in enumerate(rest) if ch == "|"):  # a label may itself hold a "|"
+            a, b = rest[:cut], rest[cut + 1:]
+            if a in index and b in index:
+                out[(index[a], index[b])] = v
+                break
+    return out
+
+
 def kappa_from_sums(s, keys, prefix: str = "k"):
-    """Cohen's kappa from (weighted) confusion cells ``k|<human>|<llm>`` (floats or per-replicate arrays)."""
-    cells = [[np.float64(0.0) + s.get(f"{prefix}|{a}|{b}", 0.0) for b in keys] for a in keys]
-    n = sum(sum(row) for row in cells)
-    po = sum(cells[i][i] for i in range(len(keys))) / n
-    pe = sum(sum(cells[i]) * sum(row[i] for row in cells) for i in range(len(keys))) / (n * n)
+    """Cohen's kappa from (weighted) confusion cells ``k|<human>|<llm>`` (floats or per-replicate arrays).
+    Sums run over the cells present, in ``keys`` order (a missing cell adds an exact 0)."""
+    cells = _cells(s, keys, prefix)
+    rows, cols = {}, {}
+    for (i, j) in sorted(cells):
+        rows[i] = rows.get(i, np.float64(0.0)) + cells[(i, j)]
+    for (i, j) in sorted(cells, key=lambda ij: (ij[1], ij[0])):
+        cols[j] = cols.get(j, np.float64(0.0)) + cells[(i, j)]
+    n = sum((rows[i] for i in sorted(rows)), np.float64(0.0))
+    po = sum((cells[(i, i)] for i in range(len(keys)) if (i, i) in cells), np.float64(0.0)) / n
+    pe = sum((rows[i] * cols[i] for i in sorted(rows) if i in cols), np.float64(0.0)) / (n * n)
     return (po - pe) / (1 - pe)
 
 
