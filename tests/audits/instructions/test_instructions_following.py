@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from artifactlens.audits.instructions.detectors import REGISTRY, Features
-from artifactlens.audits.instructions.detectors.completeness import (OutputTooShort, instruction_parts,
+from artifactlens.audits.instructions.detectors.completeness import (OutputTerse, OutputTooShort, instruction_parts,
                                                                         task_types)
 from artifactlens.audits.instructions.detectors.following import options_in, paragraphs, sentences
 
@@ -213,7 +213,9 @@ def test_leaves_near_misses(name):
 def test_every_following_detector_is_in_the_family_and_tested():
     fam = {n for n, c in REGISTRY.items() if c.family == "not_following"}
     assert fam - {"output_too_short"} == set(CASES)  # output_too_short: test_too_short_learns_the_range_per_task_type
-    for n in fam:
+    quality = {n for n, c in REGISTRY.items() if c.family == "below_expert_standard"}
+    assert quality == {"output_terse"}  # test_terse_compares_with_the_same_opening_word_else_the_task_type
+    for n in fam | quality:
         assert "Tests:" in REGISTRY[n].__doc__
 
 
@@ -240,6 +242,55 @@ def test_too_short_learns_the_range_per_task_type():
     assert np.isnan(rs.score[2]) and np.isnan(rs.score[3])  # short-answer type and "other": not scored
     assert OutputTooShort().score_features(Features(_batch(test))).score.tolist() != [0, 0, 0, 0]  # unfitted: NaN
     assert task_types(Features(_batch(test))).tolist() == [0, 0, 2, 6]
+
+
+def test_terse_compares_with_the_same_opening_word_else_the_task_type():
+    """output_terse: 'tell me ...' rows run 24-36 words (median 30): 5 words is at most a sixth (flagged),
+    6 is not; an opening word with too few rows falls back to its task type ("other": the tell rows and the
+    'say' rows, median 24); a reference median under 20 words is not scored; a list is never scored. Not
+    an error: its family is the quality family."""
+    from artifactlens.audits.instructions.detectors import ERROR_TYPES, QUALITY_FAMILY
+    tell = [(f"Tell me about river {i}.", "", " ".join(["word"] * (24 if i < 20 else 36))) for i in range(40)]
+    short = [(f"Say hello {i}.", "", "hi there") for i in range(30)]
+    d = OutputTerse().fit(Features(_batch(tell + short)))
+    assert d.by_opening["tell"] == (24.0, 30.0, 36.0, 40) and d.by_opening["say"][1] == 2.0
+    assert d.by_type["other"][1] == 24.0
+    rs = d.score_features(Features(_batch([
+        ("Tell me about a lake.", "", "It is wet and cold."), ("Tell me about a sea.", "", "It is very very very salty."),
+        ("Please tell me about a pond.", "", "Small."), ("Recount the war.", "", "It ended."),
+        ("Say goodbye.", "", "bye"), ("Give three colours.", "", "red")])))
+    assert d.decide(rs.score).tolist() == [True, False, True, True, False, False]
+    assert rs.reason[2] == "1 words; 'tell ...' outputs here run 24-36 words (quartiles of 40 rows, median 30)"
+    assert rs.score[3] == 2 / 24 and rs.reason[3].startswith("2 words; 'other' outputs here run")
+    assert np.isnan(rs.score[4]) and np.isnan(rs.score[5])  # 'say': median 2 < 20; a list: never scored
+    assert OutputTerse().score_features(Features(_batch(tell))).score.tolist() != [0.0] * 40  # unfitted: NaN
+    assert d.family == QUALITY_FAMILY and d.family not in ERROR_TYPES
+
+
+def test_terse_is_counted_but_never_an_error(tmp_path):
+    """Through the audit: the terse rows carry the flag and its reason, stay out of 'error' and are kept by
+    --clean; against revisions that elaborate them, 'flagged' separates raw from revised while 'error'
+    does not."""
+    import json
+    from artifactlens.audits.instructions import audit_instructions
+    rows = [{"instruction": f"Tell me about river number {i}.", "input": "",
+             "output": " ".join(["The river flows"] * 10)} for i in range(60)]
+    rows += [{"instruction": f"Tell me about lake number {i}.", "input": "", "output": "It is wet."} for i in range(12)]
+    data, rev = tmp_path / "raw.jsonl", tmp_path / "rev.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rev.write_text("".join(json.dumps({**r, "output": " ".join(["The river flows"] * 10)}) + "\n" for r in rows),
+                   encoding="utf-8")
+    res = audit_instructions(data, flags=str(tmp_path / "f.parquet"), near_duplicates=False, quiet=True, revised=rev)
+    t = pq.read_table(tmp_path / "f.parquet")
+    terse = t.column("output_terse").to_pylist()
+    assert sum(terse) == 12 and terse[60:] == [True] * 12
+    assert not any(t.column("error").to_pylist()) and all(t.column("keep").to_pylist())
+    assert "output_terse" in t.column("flags").to_pylist()[60]
+    assert res["error_rate"] == 0.0
+    table = {row[0]: row for row in res.tables["revisions"]["rows"]}
+    assert table["flagged"][2:6] == pytest.approx([12 / 72, 0.0, 12, 0]) and table["error"][4:6] == [0, 0]
+    assert res["revised_flagged_gap"] == pytest.approx(12 / 72)
+    assert res["revised_flagged_mcnemar_p"] == pytest.approx(0.5 ** 12)
 
 
 def test_ray_equals_local_on_every_instruction_follows_check(local_ray, tmp_path):

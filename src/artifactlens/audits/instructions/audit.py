@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from ...engine import LocalEngine, get_engine
@@ -23,7 +24,7 @@ from ...result import AuditResult
 from ..common import CommonOptions, input_info
 from .check import BUCKETS, REPLICATES, InstructionCheck
 from .dedupe import Deduplicator
-from .detectors import ERROR_TYPES, REGISTRY
+from .detectors import ERROR_TYPES, QUALITY_FAMILY, REGISTRY
 from .checked import read_checked
 from .detectors.completeness import fit_sample
 from .report import LIGHTS, add_checked, build_result
@@ -162,9 +163,10 @@ def audit_instructions(path, *, instruction: str | None = None, input: str | Non
         if getattr(d, "needs_embeddings", False) and hasattr(d, "device"):
             d.device = common.device  # the run's --device reaches the detector as an argument
     thr = dict(thresholds or {})
-    bad = [d.name for d in dets if d.family not in ERROR_TYPES and d.family != INVALID_FAMILY]
+    bad = [d.name for d in dets if d.family not in (*ERROR_TYPES, QUALITY_FAMILY, INVALID_FAMILY)]
     if bad:
-        raise InputError(f"detector {bad[0]!r} has no known family", expected=f"one of {', '.join(ERROR_TYPES)}")
+        raise InputError(f"detector {bad[0]!r} has no known family",
+                         expected=f"one of {', '.join((*ERROR_TYPES, QUALITY_FAMILY))}")
     fit_detectors(dets, lambda: _batches(src, spec))
     dedupe = Deduplicator(near=near_duplicates)
     if "duplicate" in thr:
@@ -237,7 +239,10 @@ def _revised_pass(src, revised, raw_flags, rev_flags, dets, common, kw, columns,
     if not len(i):
         raise InputError("no audited row has a revision", path=rsrc.path,
                          expected=f"rows paired {'on ' + repr(pair_on) if pair_on else 'by position'}")
-    rows = compare({k: v[i] for k, v in raw.items()}, {k: v[j] for k, v in rev.items()}, names)
+    quality = [d.name for d in dets if d.family == QUALITY_FAMILY]
+    for side in (raw, rev):  # 'flagged': any error or a quality flag (what experts would revise)
+        side["flagged"] = np.logical_or.reduce([side["error"], *[side[q] for q in quality]])
+    rows = compare({k: v[i] for k, v in raw.items()}, {k: v[j] for k, v in rev.items()}, names + ["flagged"])
     return rows, (len(raw_rows) - len(i), len(rev_rows) - len(j))
 
 

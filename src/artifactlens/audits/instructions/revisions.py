@@ -104,23 +104,36 @@ COLUMNS = ["flag", "pairs", "raw rate", "revised rate", "raw only (b)", "revised
 
 
 def add_revisions(r, rows: list[list], unpaired: tuple[int, int], key: str | None) -> None:
-    """The ``revisions`` table, the ``revised_flag_gap`` metric (``error``, with its interval) and a finding."""
+    """The ``revisions`` table, the ``revised_flag_gap`` metric (``error``, with its interval), the
+    ``revised_flagged_gap`` metric (``flagged``: any error or quality flag) and a finding on each."""
     err = next(x for x in rows if x[0] == "error")
-    kept = [err] + [x for x in rows if x[0] != "error" and (x[4] or x[5])]
+    any_ = next((x for x in rows if x[0] == "flagged"), None)
+    kept = [err] + ([any_] if any_ else []) + [x for x in rows if x[0] not in ("error", "flagged") and (x[4] or x[5])]
     how = f"paired on '{key}'" if key else "paired by position"
     r.add_table("revisions", COLUMNS, kept, f"Raw rows against their revisions ({err[1]} pairs, {how}; flags that "
-                "differ on some pair, and 'error' = any error type)")
+                "differ on some pair, 'error' = any error type, 'flagged' = any error or a flag of what experts "
+                "revise without it being an error)")
     r.add_metric("revised_flag_gap", err[6], "flag rate (any error type) on the audited rows minus on their revisions "
                  "(paired; 95 % Wald interval)", (err[7], err[8]), err[1], "revisions")
     r.add_metric("revised_flag_rate", err[3], "flag rate (any error type) on the revisions", n=err[1], group="revisions")
     r.add_metric("revised_mcnemar_p", err[9], "one-sided exact McNemar p: the audited rows are flagged more often than "
                  "their revisions", n=err[1], group="revisions")
-    sig = err[9] < 0.05 and err[6] >= 0.03
-    r.add_finding("info" if sig else "warning",
-                  f"audited rows flagged {err[2]:.1%}, their revisions {err[3]:.1%} ({err[6] * 100:+.1f} points, "
-                  f"b={err[4]}, c={err[5]}, one-sided exact McNemar p={err[9]:.3g}): the flags "
-                  + ("separate raw rows from their revisions" if sig else "do not separate raw rows from their "
-                     "revisions (p >= 0.05 or under 3 points)"), "revised_flag_gap")
+    for row, what, metric in ((err, "with an error flag", "revised_flag_gap"),
+                              (any_, "with any flag (errors and below the experts' standard)", "revised_flagged_gap")):
+        if row is None:
+            continue
+        if row is any_:
+            r.add_metric("revised_flagged_gap", row[6], "share of audited rows with any flag (errors and quality "
+                         "flags) minus that of their revisions (paired; 95 % Wald interval)", (row[7], row[8]),
+                         row[1], "revisions")
+            r.add_metric("revised_flagged_mcnemar_p", row[9], "one-sided exact McNemar p on 'flagged'", n=row[1],
+                         group="revisions")
+        sig = row[9] < 0.05 and row[6] >= 0.03
+        r.add_finding("info" if sig else "warning",
+                      f"audited rows {what} {row[2]:.1%}, their revisions {row[3]:.1%} ({row[6] * 100:+.1f} points, "
+                      f"b={row[4]}, c={row[5]}, one-sided exact McNemar p={row[9]:.3g}): these flags "
+                      + ("separate raw rows from their revisions" if sig else "do not separate raw rows from their "
+                         "revisions (p >= 0.05 or under 3 points)"), metric)
     if any(unpaired):
         r.input.skip("row without a revision", unpaired[0])
         if unpaired[1]:

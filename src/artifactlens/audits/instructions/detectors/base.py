@@ -24,6 +24,10 @@ ERROR_TYPES = ("incomprehensible_instruction", "inconsistent_input", "inconsiste
 FAMILY_TITLES = {"incomprehensible_instruction": "incomprehensible instruction", "inconsistent_input": "inconsistent input",
                  "inconsistent_output": "inconsistent output", "incorrect_output": "incorrect output",
                  "not_following": "output does not follow"}
+#: flags that are not errors: what experts revise in rows that are not wrong (a bare answer where
+#: comparable answers elaborate). Counted, shown and compared with revisions like any flag; never in ``error``.
+QUALITY_FAMILY = "below_expert_standard"
+FAMILY_TITLES[QUALITY_FAMILY] = "below the experts' standard (not an error)"
 REGISTRY: dict[str, type] = {}
 
 

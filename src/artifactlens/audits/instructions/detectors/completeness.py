@@ -20,9 +20,10 @@ from collections import Counter
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ....engine import RowScores
-from .base import Features, InstructionDetector, count_chars, register, rx
+from .base import QUALITY_FAMILY, Features, InstructionDetector, count_chars, register, rx
 from .following import FAMILY, FollowingDetector, content_words
 
 #: task types, first match wins (lower-cased instruction); the rest is "other"
@@ -103,6 +104,90 @@ class OutputTooShort(InstructionDetector):
             for k in np.flatnonzero(m & (score <= self.threshold)):
                 reasons[k] = (f"{int(w[k])} words; '{name}' outputs here run {e[0]:.0f}-{e[2]:.0f} words "
                               f"(quartiles of {e[3]} rows)")
+        return RowScores(score, reasons)
+
+
+_OPENING = r"^[^a-z]*(?:please\s+)?(?:can you\s+|could you\s+)?(?P<verb>[a-z']+)"
+
+
+def opening_words(f, idx: np.ndarray) -> list[str]:
+    """The opening word of the rows ``idx``' lower-cased instructions ("please" and "can/could you"
+    skipped; "" when there is none): RE2's ``extract_regex`` on those rows only."""
+    if not idx.size:
+        return []
+    ex = pc.extract_regex(f.ins_l.take(pa.array(idx, type=pa.int64())), _OPENING)
+    return [v or "" for v in pc.struct_field(ex, [0]).to_pylist()]
+
+
+def _quartiles(x) -> tuple:
+    q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+    return float(q1), float(q2), float(q3), int(len(x))
+
+
+@register
+class OutputTerse(InstructionDetector):
+    """A bare answer where comparable answers here elaborate: at most a sixth of the median word count of
+    the outputs for comparable instructions, where that median is 20+ words. "Comparable" is the
+    instruction's opening word ("describe", "generate", "tell") when 30+ rows of the fitting sample open
+    with it, else its task type (:data:`TASK_TYPES`) when that has 30+ rows. Task types whose answers are
+    rightly one line (a list item, a label, a rewrite, a sum) are not scored. Score: the output's words /
+    that median (lower is worse); NaN where unfitted or not scored. Reason: the expected range.
+
+    Not an error (family :data:`~.base.QUALITY_FAMILY`, never in ``error``): a short answer may be right
+    ("Form an antonym for 'abundant'" -> "Scarce."), and the Self-Instruct human evaluation's human answers
+    are often that short and rated correct. It is what CoachLM's experts rewrote: on 2,301 expert-revised
+    Alpaca rows, the rule (chosen on one half, split by a hash of the row number, and stable across halves
+    of that half) flags the raw rows about ten times as often as their revisions on the other half, and
+    nine in ten of the raw rows it flags became 1.5x longer or more (``bench/check_coachlm_revisions.py``).
+    The median, not the first quartile: a mixed type ("other") has its first quartile on either side of
+    any floor from one sample to the next. Tests: 3/3, 0/3."""
+
+    name, family, threshold, higher_is_worse = "output_terse", QUALITY_FAMILY, 1 / 6, False
+    description = "a bare answer where answers to comparable instructions here elaborate (not an error)"
+    MIN_ROWS, MIN_MEDIAN = 30, 20
+    NOT_SCORED = ("list", "rewrite", "classify", "compute")
+
+    def __init__(self):
+        self.by_type: dict[str, tuple] = {}  # task type -> (q1, median, q3, rows)
+        self.by_opening: dict[str, tuple] = {}  # opening word -> (q1, median, q3, rows)
+
+    def fit(self, f) -> "OutputTerse":
+        """Learn the quartiles of output words per task type and per opening word (each with 30+ rows)
+        from a :class:`Features` of sample rows."""
+        types, w = task_types(f), np.asarray(f.out_words, np.float64)
+        self.by_type = {name: _quartiles(w[types == i]) for i, name in enumerate(TYPE_NAMES)
+                        if (types == i).sum() >= self.MIN_ROWS}
+        opening = np.array(opening_words(f, np.arange(f.n)), dtype=object)
+        found, counts = np.unique(opening, return_counts=True) if f.n else ([], [])
+        self.by_opening = {str(v): _quartiles(w[opening == v]) for v, c in zip(found, counts)
+                           if v and c >= self.MIN_ROWS}
+        return self
+
+    def config(self) -> dict:
+        return {**super().config(), "expected_words": {k: list(v) for k, v in self.by_type.items()},
+                "expected_words_by_opening_word": {k: list(v) for k, v in self.by_opening.items()}}
+
+    def score_features(self, f):
+        score, reasons = np.full(f.n, np.nan), [None] * f.n
+        types, w = task_types(f), np.asarray(f.out_words, np.float64)
+        idx = np.flatnonzero(~np.isin(types, [TYPE_NAMES.index(t) for t in self.NOT_SCORED]))
+        if not idx.size or not (self.by_type or self.by_opening):
+            return RowScores(score, reasons)
+        # each row's reference: its opening word's median where fitted, else its task type's
+        opening = pl.Series(opening_words(f, idx), dtype=pl.String)
+        by_type = np.array([self.by_type.get(t, (np.nan,) * 4)[1] for t in TYPE_NAMES])
+        med = opening.replace_strict({k: v[1] for k, v in self.by_opening.items()}, default=None,
+                                     return_dtype=pl.Float64).to_numpy()
+        own = ~np.isnan(med)
+        med = np.where(own, med, by_type[types[idx]])
+        ok = med >= self.MIN_MEDIAN
+        score[idx[ok]] = w[idx[ok]] / med[ok]
+        for j in np.flatnonzero(ok & (score[idx] <= self.threshold)):
+            k, tname = idx[j], TYPE_NAMES[types[idx[j]]]
+            e, what = (self.by_opening[opening[int(j)]], f"'{opening[int(j)]} ...'") if own[j] else \
+                (self.by_type[tname], f"'{tname}'")
+            reasons[k] = (f"{int(w[k])} words; {what} outputs here run {e[0]:.0f}-{e[2]:.0f} words "
+                          f"(quartiles of {e[3]} rows, median {e[1]:.0f})")
         return RowScores(score, reasons)
 
 
