@@ -45,7 +45,9 @@ The release defines ``sim`` but names no ``f``; two are offered, each computed o
   computed (``rapidfuzz.process.cpdist``) over the distinct (label, label) pairs that co-occur on an
   item: within-item human pairs (``sum_i n_i^2`` of them) and (LLM label, human label) pairs.
 
-Ties are decided with the same tolerance as above.
+Ties are decided with the same tolerance as above; it matters here: token-set scores are rationals
+(``2 x matches / length``) that doubles only approximate, and on KiloGram 'dinosaur' against (seal, duck,
+seal) scores 1/3 + 1/3 + 1/3 and 'swan' 1/2 + 0 + 1/2, equal means that differ in the last bit.
 """
 from __future__ import annotations
 
