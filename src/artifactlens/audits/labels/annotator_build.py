@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...result import AuditResult
-from .alttest import AltTestResult, alt_test
+from .alttest import DEFINITIONS, AltTestResult, alt_test
 from .annotators import Annotations
 from .items import label_text
 from .ppi import ppi_estimates
@@ -29,6 +29,7 @@ class AnnotatorOptions:
     quality: bool = True
     gold: tuple | None = None  # (item index array, class code array) of the gold sample
     seed: int = 0
+    device: str | None = None  # where MiniLM runs (--alt-metric similarity)
 
 
 def _ci(t):
@@ -38,7 +39,7 @@ def _ci(t):
 def add_llm_figures(r: AuditResult, ann: Annotations, m: int, o: AnnotatorOptions, human_pairs) -> AltTestResult:
     """Everything about LLM ``m`` into its result ``r``; returns its Alt-Test result."""
     a = alt_test(ann, m, epsilon=o.epsilon, alpha=o.alpha, metric=o.metric, min_humans=o.min_humans,
-                 min_items=o.min_items)
+                 min_items=o.min_items, device=o.device)
     _alt(r, ann, a, o)
     d = distribution_figures(ann, m, o.seed)
     if "jsd" in d:
@@ -72,8 +73,10 @@ def add_llm_figures(r: AuditResult, ann: Annotations, m: int, o: AnnotatorOption
 def _alt(r: AuditResult, ann: Annotations, a: AltTestResult, o: AnnotatorOptions) -> None:
     k = int(a.tested.sum())
     n_small = int((~a.tested).sum())
-    r.params["alt_test"] = {"epsilon": a.epsilon, "alpha": a.alpha, "metric": a.metric, "correction":
-                            "Benjamini-Yekutieli", "min_humans_per_item": o.min_humans,
+    r.params["alt_test"] = {"epsilon": a.epsilon, "alpha": a.alpha, "metric": a.metric,
+                            "metric_definition": DEFINITIONS[a.metric],
+                            "metric_chosen": "--alt-metric" if o.metric else f"default for {ann.label_type} labels",
+                            "correction": "Benjamini-Yekutieli", "min_humans_per_item": o.min_humans,
                             "min_items_per_human": o.min_items, "humans_tested": k, "humans_not_tested": n_small,
                             "items_kept": a.items_kept, "items_dropped": a.items_dropped,
                             "reference": "Calderon, Reichart & Dror, ACL 2025 (arXiv 2501.10970)"}

@@ -15,9 +15,13 @@ does, and the repeats are counted. An LLM with several samples of one item keeps
 (``llm_self_agreement``); tests that need one LLM label per item use its plurality label (first seen
 wins a tie) or, for numbers, the mean of its samples.
 
-``label_type``: ``categorical`` (classes, compared for equality), ``ordinal`` or ``numeric`` (numbers;
-a label that is not a number is an :class:`InputError` naming the file, annotator and item). ``auto``
-(the default) reads the labels as numeric when every one is a number, categorical otherwise, and says so.
+``label_type``: ``categorical`` (classes, compared for equality), ``text`` (free text: classes too, but
+the Alternative Annotator Test scores alignment with a text similarity, :mod:`.alttest`), ``ordinal`` or
+``numeric`` (numbers; a label that is not a number is an :class:`InputError` naming the file, annotator
+and item). ``auto`` (the default) reads the labels as numeric when every one is a number; otherwise as
+free text when :func:`many_classes` holds (more distinct labels than ``max(50, 0.2 x items)``: a
+classification has a few classes however many items it has, free text about as many answers as
+annotations; KiloGram: 4,434 labels on 993 items), else categorical; and says which, and why.
 """
 from __future__ import annotations
 
@@ -32,8 +36,17 @@ from ...errors import InputError
 from ...io.conventions import normalise_label
 from .items import label_key, sort_key
 
-LABEL_TYPES = ("auto", "categorical", "ordinal", "numeric")
+LABEL_TYPES = ("auto", "categorical", "text", "ordinal", "numeric")
 TYPED_MISSING = frozenset({""})  # JSON layouts: null/NaN and blank text are missing, other text is a label
+#: free text / too many classes: more distinct labels than max(MANY_CLASSES_MIN, MANY_CLASSES_SHARE x items)
+MANY_CLASSES_MIN, MANY_CLASSES_SHARE = 50, 0.2
+MANY_CLASSES_RULE = (f"more distinct labels than max({MANY_CLASSES_MIN}, {MANY_CLASSES_SHARE:g} x items)")
+
+
+def many_classes(n_classes: int, n_items: int) -> bool:
+    """The free-text rule: ``n_classes > max(50, 0.2 * n_items)``. The labels audit reads such string
+    labels as free text, and shows per-class figures for the most frequent classes only."""
+    return n_classes > max(MANY_CLASSES_MIN, MANY_CLASSES_SHARE * n_items)
 
 
 @dataclass
@@ -58,6 +71,7 @@ class Annotations:
     skipped: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     paths: list = field(default_factory=list)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-label work of the text scorers
 
     @property
     def numeric(self) -> bool:
@@ -138,11 +152,16 @@ class _Builder:
         notes = []
         label_type = self.label_type
         if label_type == "auto":
-            label_type = "numeric" if self.first_text is None else "categorical"
-            notes.append(f"labels read as {label_type} ("
-                         + ("every label is a number" if label_type == "numeric" else "some labels are text")
-                         + "); pass --label-type to choose")
-        elif label_type != "categorical" and self.first_text is not None:
+            n_labels, n_items = len(self.labels), len(self.items)
+            if self.first_text is None:
+                label_type, why = "numeric", "every label is a number"
+            elif many_classes(n_labels, n_items):
+                label_type, why = "text", (f"free text: {n_labels:,} distinct labels on {n_items:,} items, "
+                                           f"{MANY_CLASSES_RULE}")
+            else:
+                label_type, why = "categorical", "some labels are text"
+            notes.append(f"labels read as {label_type} ({why}); pass --label-type to choose")
+        elif label_type in ("ordinal", "numeric") and self.first_text is not None:
             (path, row, column), who, item, lab = self.first_text
             raise InputError(f"annotator {who!r}, item {item!r}: label {lab!r} is not a number", path=path, row=row,
                              column=column, expected=f"numbers for --label-type {label_type} (or categorical)")

@@ -1,5 +1,12 @@
 """Turn the merged check state, agreement, tests and the second-order run into one AuditResult
-(calculation here, rendering in :mod:`artifactlens.report`)."""
+(calculation here, rendering in :mod:`artifactlens.report`).
+
+Free text (thousands of "classes", :func:`.annotators.many_classes`: more distinct labels than
+``max(50, 0.2 x items)``): the per-class figures (``human_share`` / ``llm_share`` / ``class_drift``
+metrics, the ``class_shares`` table and its figures, the flip matrix) keep the :data:`TOP_CLASSES` most
+frequent labels and sum the rest into one ``(other: N labels)`` row, recorded in
+``params['class_folding']`` with a finding; every other figure (rates, entropies, agreement, chi-square)
+still uses every label."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +15,11 @@ from ...contract import HIGHER_IS_WORSE as HIGHER, LOWER_IS_WORSE as LOWER, Metr
 from ...result import AuditResult
 from .check import ENTROPY_EDGES, bin_names
 from .detectors import FLAG_RULES
+from .annotators import MANY_CLASSES_RULE, many_classes
 from .items import label_text, sorted_keys
 from .second_order import METRICS, VARIANTS
+
+TOP_CLASSES = 30  # per-class figures kept for free-text labels (the most frequent ones)
 
 HEADLINE = ["minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
             "krippendorff_alpha_pooled", "second_order_accuracy_gap"]
@@ -58,11 +68,17 @@ def build(state: dict, agree: dict | None, tests: dict, so: dict | None, params:
                  "loses", ci=(lo, hi), n=n_used, group="diversity")
     _agreement_rate(r, state, boot)
     _undefined(r, state)
-    _classes(r, state, boot, tests)
+    shown, folded = shown_classes(state)
+    if folded:
+        _fold_note(r, state, shown, folded)
+    _classes(r, state, boot, tests, shown, folded)
     _breakdowns(r, state, boot, params)
     if agree:
         _agreement(r, agree, boot, sorted_keys(state["labels"]))
-    _flips(r, state)
+    if folded:
+        _flips_folded(r, state)
+    else:
+        _flips(r, state)
     _histograms(r, state)
     if so:
         _second_order(r, so)
@@ -116,9 +132,35 @@ def _agreement_rate(r, state, boot) -> None:
                      "label on each side", ci=(klo, khi) if k == k else None, n=int(n1), group="agreement")
 
 
-def _classes(r, state, boot, tests):
+def shown_classes(state) -> tuple[list, list]:
+    """(label keys given per-class figures, keys folded into '(other)'): every label in label order, or
+    for free text (:func:`.annotators.many_classes` over the items used) the :data:`TOP_CLASSES` most
+    frequent (human + LLM labels; ties in label order) and the rest."""
+    keys = sorted_keys(state["labels"])
+    if not many_classes(len(keys), state["used"]):
+        return keys, []
+    count = {k: state["h_counts"].get(k, 0) + state["l_counts"].get(k, 0) for k in keys}
+    ranked = sorted(keys, key=lambda k: -count[k])  # stable: label order among equal counts
+    return ranked[:TOP_CLASSES], ranked[TOP_CLASSES:]
+
+
+def _fold_note(r, state, shown, folded) -> None:
+    n, items = len(shown) + len(folded), state["used"]
+    r.params["class_folding"] = {"classes": n, "items": items, "rule": f"free text: {MANY_CLASSES_RULE}",
+                                 "shown": len(shown), "folded": len(folded), "order": "by count (human + LLM labels)",
+                                 "where": ["human_share/llm_share/class_drift metrics", "class_shares",
+                                           "flip_matrix (the most frequent majority labels)"]}
+    r.add_finding("info", f"{n:,} distinct labels on {items:,} items (free text: {MANY_CLASSES_RULE}): class shares, "
+                  f"drift and the flip matrix show the {len(shown)} most frequent labels and sum the other "
+                  f"{len(folded):,} as '(other)'; every other figure uses every label")
+
+
+def _other_name(n: int) -> str:
+    return f"(other: {n:,} labels)"
+
+
+def _classes(r, state, boot, tests, keys, folded=()):
     labels = state["labels"]
-    keys = sorted_keys(labels)
     rows, cats, hs, ls, he, le = [], [], [], [], [], []
     names, est, los, his = [], [], [], []
     for k in keys:
@@ -133,6 +175,20 @@ def _classes(r, state, boot, tests):
         r.add_metric(f"class_drift[{t}]", d[0], f"LLM minus human share of label {t}", ci=d[1:], group="class drift")
         rows.append([t, h[0], h[1], h[2], l[0], l[1], l[2], d[0], d[1], d[2],
                      state["h_counts"].get(k, 0), state["l_counts"].get(k, 0)])
+        cats.append(t), hs.append(h[0]), ls.append(l[0]), he.append(list(h[1:])), le.append(list(l[1:]))
+        names.append(t), est.append(d[0]), los.append(d[1]), his.append(d[2])
+    if folded:
+        hn, ln = [f"h|{k}" for k in folded], [f"l|{k}" for k in folded]
+        zero = np.float64(0.0)
+
+        def tot(s, names):
+            return sum((s.get(x, zero) for x in names), zero)
+        h = boot.interval(lambda s: tot(s, hn) / s["n"])
+        l = boot.interval(lambda s: tot(s, ln) / s["n"])
+        d = boot.interval(lambda s: (tot(s, ln) - tot(s, hn)) / s["n"])
+        t = _other_name(len(folded))
+        rows.append([t, h[0], h[1], h[2], l[0], l[1], l[2], d[0], d[1], d[2],
+                     sum(state["h_counts"].get(k, 0) for k in folded), sum(state["l_counts"].get(k, 0) for k in folded)])
         cats.append(t), hs.append(h[0]), ls.append(l[0]), he.append(list(h[1:])), le.append(list(l[1:]))
         names.append(t), est.append(d[0]), los.append(d[1]), his.append(d[2])
     r.add_table("class_shares", ["label", "human share", "lo", "hi", "LLM share", "lo", "hi", "drift (LLM - human)",
@@ -249,6 +305,40 @@ def _flips(r, state):
     r.add_figure("heatmap", "Flip matrix (items): human majority label → LLM majority label",
                  rows=[show(k) for k in rows_k], cols=[show(k) for k in cols_k], values=values,
                  x_label="LLM majority", y_label="human majority")
+
+
+def _flips_folded(r, state):
+    """The flip matrix of free-text labels: the :data:`TOP_CLASSES` most frequent majority labels of each
+    side (by items), the others summed into '(other)'."""
+    labels, flips = state["labels"], state["flips"]
+    order = {k: i for i, k in enumerate(sorted_keys(labels))}
+    other = ("other",)  # a key no label has
+
+    def top(side):
+        tot: dict = {}
+        for pair, n in flips.items():
+            if pair[side] is not None:
+                tot[pair[side]] = tot.get(pair[side], 0) + n
+        ranked = sorted(tot, key=lambda k: (-tot[k], order[k]))
+        return ranked[:TOP_CLASSES], len(ranked) - TOP_CLASSES
+    (rk, r_more), (ck, c_more) = top(0), top(1)
+    rset, cset = set(rk), set(ck)
+    cells: dict = {}
+    for (h, l), n in flips.items():
+        key = (h if h is None or h in rset else other, l if l is None or l in cset else other)
+        cells[key] = cells.get(key, 0) + n
+    rows_k = rk + ([other] if r_more > 0 else []) + ([None] if any(h is None for h, _ in flips) else [])
+    cols_k = ck + ([other] if c_more > 0 else []) + ([None] if any(l is None for _, l in flips) else [])
+
+    def show(k, more):
+        return "(no single majority)" if k is None else _other_name(more) if k == other else label_text(labels[k])
+    values = [[cells.get((h, l), 0) for l in cols_k] for h in rows_k]
+    rn, cn = [show(k, r_more) for k in rows_k], [show(k, c_more) for k in cols_k]
+    r.add_table("flip_matrix", ["human majority \\ LLM majority"] + cn, [[a] + v for a, v in zip(rn, values)],
+                f"Flip matrix: items by human and LLM majority label (the {TOP_CLASSES} most frequent of each side, "
+                "the others summed)")
+    r.add_figure("heatmap", "Flip matrix (items): human majority label → LLM majority label", rows=rn, cols=cn,
+                 values=values, x_label="LLM majority", y_label="human majority")
 
 
 def _histograms(r, state):
