@@ -8,8 +8,17 @@ per-item label counts that agreement and the second-order run need. ``merge`` ad
 batch order.
 
 Flags: the Detectors of :mod:`.detectors` (one class each: ``llm_erases_minority``, ``llm_overconfident``,
-``majority_mismatch``), scored once per distinct (human, LLM) pair of a batch and decided by the engine's
-one rule.
+``majority_mismatch``), scored once per distinct (human, LLM) pair of label counts and decided by the
+engine's one rule.
+
+Linear and vectorised per batch (no per-item Python): a label column is parsed once per distinct cell
+(pyarrow's ``dictionary_encode``; a per-process :class:`_Memo` keeps cells, canonical counts and pair
+summaries across batches), every per-item figure is a row of a per-pair table gathered by index (numpy),
+ids are hashed in one call (pandas' ``hash_array``), the Poisson weights are drawn once per batch and
+shared: one matrix product for the overall sums, and for the by-bin and by-domain sums (integer columns)
+the weight sums of the items sharing a pair, from one sparse product (scipy). Items for alpha and the
+second order are kept as arrays (key, row, pair, text) and pruned to the ``max_items`` smallest
+(hash, row) by a partition. The figures are the per-item loop's, bit for bit (bench/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
 from ...stats import BootstrapSums, GroupedSums, hash_keys, hash_texts, poisson_weights
+from ...stats.bootstrap import group_weight_sums
 from .detectors import all_detectors
 from .items import ItemComparison, describe, label_key
 
@@ -143,6 +153,20 @@ def _domain_codes(col) -> tuple[np.ndarray, list[str]]:
     return table[idx], labels
 
 
+def _smallest(keys: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest (key, row) pairs (rows distinct): a partition, then order only
+    among the keys equal to the k-th."""
+    if len(keys) <= k:
+        return np.arange(len(keys))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = keys[np.argpartition(keys, k - 1)[k - 1]]
+    below = np.flatnonzero(keys < kth)
+    tied = np.flatnonzero(keys == kth)
+    tied = tied[np.argsort(rows[tied], kind="stable")][:k - len(below)]
+    return np.concatenate([below, tied])
+
+
 def _select(chunks: list[dict], k: int) -> dict:
     """One chunk of the ``k`` items with the smallest (hash key, row) among ``chunks``, in row order: the
     same sample however the data was split and merged."""
@@ -153,7 +177,7 @@ def _select(chunks: list[dict], k: int) -> dict:
         sid.append(c["sid"] + len(tab))
         tab.extend(c["tab"])
     sid = np.concatenate(sid)
-    sel = np.lexsort((rows, keys))[:k] if len(keys) > k else np.arange(len(keys))
+    sel = _smallest(keys, rows, k)
     sel = sel[np.argsort(rows[sel], kind="stable")]
     text = None
     if any(c["text"] is not None for c in chunks):
@@ -338,14 +362,31 @@ class LabelCheck(Check):
             table = np.array([[sm["vals"].get(k, 0.0) for k in names] for sm in summaries])
             col = {k: j for j, k in enumerate(names)}
             w = poisson_weights(keys[iu], self.seed, acc.replicates, dtype=np.float64)  # drawn once, shared
-            acc.add_table(sid_u, table, names, w)
-            bins = np.array([sm["bin"] for sm in summaries], dtype=np.int64)
-            part = table[:, [col[k] for k in BREAKDOWN]]
-            by_bin.add_table(bins[sid_u], list(range(len(self.bins) + 1)), sid_u, part, BREAKDOWN, w)
+            S = len(summaries)
+            # the weight sums of the items sharing a summary (and a domain): one sparse product for every
+            # integer column of the overall, by-bin and by-domain sums
             if self.domain:
                 dom, labels = _domain_codes(batch.column(self.domain))
+                joint = dom[iu] * S + sid_u
+                d_sums = group_weight_sums(joint, w, len(labels) * S)
+                d_counts = np.bincount(joint, minlength=len(labels) * S)
+                g_sums = d_sums.reshape(len(labels), S, -1).sum(axis=0)  # integers: exact
+                g_counts = d_counts.reshape(len(labels), S).sum(axis=0)
+            else:
+                g_sums, g_counts = group_weight_sums(sid_u, w, S), times
+            acc.add_table(sid_u, table, names, w, counts=g_counts, group_sums=g_sums)
+            bins = np.array([sm["bin"] for sm in summaries], dtype=np.int64)
+            n_bins = len(self.bins) + 1
+            b_sums = np.zeros((n_bins * S, g_sums.shape[1]))
+            b_sums[bins * S + np.arange(S)] = g_sums
+            b_counts = np.zeros(n_bins * S, dtype=np.int64)
+            b_counts[bins * S + np.arange(S)] = g_counts
+            by_bin.add_table(bins[sid_u], list(range(n_bins)), sid_u, table[:, [col[k] for k in BREAKDOWN]],
+                             BREAKDOWN, w, joint_counts=b_counts, joint_sums=b_sums)
+            if self.domain:
                 cols = (*BREAKDOWN, "h_unan", "l_unan")
-                by_domain.add_table(dom[iu], labels, sid_u, table[:, [col[k] for k in cols]], cols, w)
+                by_domain.add_table(dom[iu], labels, sid_u, table[:, [col[k] for k in cols]], cols, w,
+                                    joint_counts=d_counts, joint_sums=d_sums)
         st["boot"], st["by_bin"], st["by_domain"] = acc, by_bin, by_domain
         st["used"] = int(iu.size)
         cols = self._row_columns(summaries, sid, hc, lc, why) if self.row_columns else None
