@@ -23,6 +23,7 @@ n >> K clustering i.i.d. rows at random leaves the variance of a mean unchanged,
 """
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Callable, Mapping
 
@@ -53,15 +54,145 @@ def hash_keys(ids) -> np.ndarray:
     return pd.util.hash_array(np.asarray([str(v) for v in arr], dtype=object)).astype(np.uint64)
 
 
-def poisson_weights(keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
-    """``(n, B)`` float32 Poisson(1) weights, a pure function of (key, seed, replicate)."""
+def hash_texts(texts: np.ndarray) -> np.ndarray:
+    """:func:`hash_keys` of ids already written as text: ``texts`` an ``(n,)`` object array of ``str``
+    (no per-id conversion; the same keys as ``hash_keys`` of the same strings)."""
+    import pandas as pd
+    if len(texts) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    # categorize=False: no factorising first (ids are mostly distinct); pandas documents the same hashes
+    return pd.util.hash_array(np.asarray(texts, dtype=object), categorize=False).astype(np.uint64)
+
+
+def poisson_weights(keys: np.ndarray, seed: int, replicates: int, dtype=np.float32) -> np.ndarray:
+    """``(n, B)`` Poisson(1) weights (float32 unless ``dtype``), a pure function of (key, seed, replicate).
+
+    The draw: ``u = splitmix64(base(key) ^ rep(replicate))``; the weight is the number of entries of the
+    Poisson(1) CDF at or below ``(u >> 11) / 2**53``. Computed in cache-sized blocks of rows, with the
+    weight given by the top 16 bits of ``u`` (which the last xor-shift of splitmix64 leaves as they are:
+    the weight of a 16-bit prefix is a table's, counted as the table's steps at or below it); the 8 of the
+    65,536 prefixes a CDF entry splits are drawn out in full. The same numbers as the plain formula
+    (:func:`_poisson_weights_reference`), bit for bit, about 3.5x faster."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    n = len(keys)
+    with np.errstate(over="ignore"):
+        base = _splitmix64(keys ^ _splitmix64(np.uint64(seed) + np.uint64(0x5EED)))
+        reps = _splitmix64(np.arange(replicates, dtype=np.uint64) * _GOLDEN + np.uint64(seed))
+    out = np.empty((n, replicates), dtype=dtype)
+    if n == 0 or replicates == 0:
+        return out
+    rows = max(1, _BLOCK // replicates)
+    shape = (min(rows, n), replicates)
+    x, t = np.empty(shape, dtype=np.uint64), np.empty(shape, dtype=np.uint64)
+    top, hit = np.empty(shape, dtype=np.uint16), np.empty(shape, dtype=bool)
+    w, hits2 = np.empty(shape, dtype=np.uint8), np.empty(shape, dtype=bool)
+    for s in range(0, n, rows):
+        e = min(n, s + rows)
+        xs, ts, tops, hits, ws = x[:e - s], t[:e - s], top[:e - s], hit[:e - s], w[:e - s]
+        np.bitwise_xor(base[s:e, None], reps[None, :], out=xs)
+        with np.errstate(over="ignore"):  # splitmix64 up to its last xor-shift, in place
+            xs += _GOLDEN
+            np.right_shift(xs, np.uint64(30), out=ts)
+            xs ^= ts
+            xs *= _MIX1
+            np.right_shift(xs, np.uint64(27), out=ts)
+            xs ^= ts
+            xs *= _MIX2
+        np.copyto(tops, xs.view(np.uint16)[:, 3::4] if _LITTLE else (xs >> np.uint64(48)).astype(np.uint16))
+        # the table's weight of a prefix, counted as the steps at or below it (a few uint16 comparisons
+        # are cheaper than a gather); the prefixes a CDF entry splits are marked
+        ws[...] = 0
+        for edge in _STEPS:
+            np.greater_equal(tops, edge, out=hits)
+            np.add(ws, hits, out=ws, casting="unsafe")
+        np.equal(tops, _SPLIT_PREFIXES[0], out=hits)
+        for edge in _SPLIT_PREFIXES[1:]:
+            np.equal(tops, edge, out=hits2[:e - s])
+            hits |= hits2[:e - s]
+        o = out[s:e]
+        np.copyto(o, ws, casting="unsafe")
+        if hits.any():
+            i, j = np.nonzero(hits)
+            z = xs[i, j]
+            o[i, j] = _weight_of(z ^ (z >> np.uint64(31)))
+    return out
+
+
+def _weight_of(u: np.ndarray) -> np.ndarray:
+    """Poisson(1) weights of full 64-bit draws ``u`` (the plain inverse-CDF rule)."""
+    uniform = (u >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return np.searchsorted(_POISSON_CDF, uniform, side="right")
+
+
+def _poisson_weights_reference(keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
+    """The plain formula :func:`poisson_weights` computes faster (kept as the oracle of its test)."""
     keys = np.asarray(keys, dtype=np.uint64)
     with np.errstate(over="ignore"):
         base = _splitmix64(keys ^ _splitmix64(np.uint64(seed) + np.uint64(0x5EED)))
         reps = _splitmix64(np.arange(replicates, dtype=np.uint64) * _GOLDEN + np.uint64(seed))
         u = _splitmix64(base[:, None] ^ reps[None, :])
-    uniform = (u >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-    return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.float32)
+    return _weight_of(u).astype(np.float32)
+
+
+def _top16_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(weight, split) per value of the top 16 bits of a draw: a CDF entry ``c`` is at or below the
+    uniform ``m / 2**53`` (``m = u >> 11``, exact in float64) iff ``m >= ceil(c * 2**53)``; a prefix ``p``
+    covers ``m`` in ``[p * 2**37, (p + 1) * 2**37 - 1]``, split where a threshold falls inside."""
+    thresholds = np.ceil(_POISSON_CDF * 2.0 ** 53)
+    p = np.arange(1 << 16, dtype=np.float64)
+    lo = np.searchsorted(thresholds, p * 2.0 ** 37, side="right")
+    hi = np.searchsorted(thresholds, (p + 1) * 2.0 ** 37 - 1, side="right")
+    lo.flags.writeable = False
+    return lo, lo != hi
+
+
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_LITTLE = sys.byteorder == "little"
+_BLOCK = 1 << 17  # draws per block (1 MiB of uint64: the block's temporaries stay in cache)
+_WEIGHT_OF_TOP16, _SPLIT_TOP16 = _top16_tables()
+_SPLIT_PREFIXES = np.flatnonzero(_SPLIT_TOP16).astype(np.uint16)  # 8 of the 65,536
+#: the prefixes where the table's weight steps up, once per unit of step: weight(p) = #{steps <= p}
+_STEPS = np.repeat(np.arange(1 << 16), np.diff(_WEIGHT_OF_TOP16, prepend=0)).astype(np.uint16)
+
+
+def group_weight_sums(codes: np.ndarray, weights: np.ndarray, groups: int) -> np.ndarray:
+    """``(groups, B)`` float64 sums of the weight rows of each code (``codes`` ``(n,)`` ints in
+    ``0..groups-1``): one sparse product. Exact for integer weights (sums far below 2**53)."""
+    from scipy import sparse
+    n = len(codes)
+    ind = sparse.csr_matrix((np.ones(n), (np.asarray(codes, dtype=np.int64), np.arange(n))), shape=(groups, n))
+    return np.asarray(ind @ np.asarray(weights, dtype=np.float64))
+
+
+_BLAS = []
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on the calling thread alone (threadpoolctl, which scikit-learn
+    brings). A batch's ``(k, n) @ (n, B)`` product is small: on one thread it is faster, and the other BLAS
+    threads no longer busy-wait between batches (on 2 shared cores that wait was ~60% of the labels
+    audit's CPU time). The sums of non-integer columns then no longer depend on how many threads the
+    machine's BLAS would use (for some row counts OpenBLAS sums a product's terms in another order on
+    several threads); integer columns are exact either way."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - scikit-learn depends on it
+            _BLAS.append(None)
+    if _BLAS[0] is None:  # pragma: no cover
+        from contextlib import nullcontext
+        return nullcontext()
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def _integral(col: np.ndarray, n: int) -> bool:
+    """True where a value column holds integers small enough that every weighted sum of ``n`` rows is an
+    exact float64 integer (any order of summation gives the same number)."""
+    if col.size == 0:
+        return True
+    big = float(np.abs(col).max())
+    return bool(np.isfinite(big) and big <= 2.0 ** 20 and n < 2 ** 24 and np.array_equal(col, np.round(col)))
 
 
 @lru_cache(maxsize=8)
@@ -144,6 +275,43 @@ class BootstrapSums:
         for i, k in enumerate(names):
             self.point_sums[k] = self.point_sums.get(k, 0.0) + float(pts[i])
             self.rep_sums[k] = self.rep_sums.get(k, 0.0) + reps[i]
+
+    def add_table(self, codes: np.ndarray, table: np.ndarray, names, weights: np.ndarray,
+                  counts: np.ndarray | None = None, group_sums: np.ndarray | None = None) -> None:
+        """Add ``n`` rows whose values are rows of ``table`` (``(S, k)``, columns ``names``): row ``i`` holds
+        ``table[codes[i]]`` (a batch's items take few distinct values: items with the same label counts).
+        ``weights``: the rows' ``(n, B)`` Poisson weights (None will do where every column is of integers
+        and ``group_sums``, ``counts`` are given).
+
+        The same sums as ``add(keys, {name: table[codes, j]}, weights=weights)``, bit for bit: where every
+        column holds small integers (flags, counts) each is summed per distinct row, from the ``(S, B)``
+        weight sums of the rows that share it (``group_sums``/``counts`` when the caller has them), which
+        is exact in any order and needs no ``(n, B)`` product; otherwise by :meth:`add`'s one product on
+        the rows it would build."""
+        n = len(codes)
+        if n == 0:
+            return
+        if self.buckets is not None:
+            raise ValueError("add_table is for the unbucketed mode")
+        table = np.asarray(table, dtype=np.float64)
+        codes = np.asarray(codes, dtype=np.int64)
+        names = list(names)
+        if all(_integral(table[:, j], n) for j in range(len(names))):
+            if group_sums is None:
+                group_sums = group_weight_sums(codes, weights, len(table))
+            if counts is None:
+                counts = np.bincount(codes, minlength=len(table))
+            with one_blas_thread():
+                pts = counts.astype(np.float64) @ table
+                reps = table.T @ group_sums
+        else:  # add's product, on the rows add would build
+            M = np.ascontiguousarray(table[codes].T)
+            with one_blas_thread():
+                reps = M @ np.asarray(weights)
+            pts = M.sum(axis=1)
+        for j, k in enumerate(names):
+            self.point_sums[k] = self.point_sums.get(k, 0.0) + float(pts[j])
+            self.rep_sums[k] = self.rep_sums.get(k, 0.0) + reps[j]
 
     def merge(self, other: "BootstrapSums") -> "BootstrapSums":
         if (other.seed, other.replicates, other.buckets) != (self.seed, self.replicates, self.buckets):
@@ -255,6 +423,38 @@ class GroupedSums:
         for s, ix in self._rows_by_stratum(strata, len(keys)).items():
             self.groups.setdefault(s, self._new()).add(keys[ix], {k: v[ix] for k, v in vals.items()},
                                                        weights=None if weights is None else weights[ix])
+
+    def add_table(self, strata: np.ndarray, labels, codes: np.ndarray, table: np.ndarray, names,
+                  weights: np.ndarray, joint_counts: np.ndarray | None = None,
+                  joint_sums: np.ndarray | None = None) -> None:
+        """:meth:`BootstrapSums.add_table` per stratum: row ``i`` is in stratum ``labels[strata[i]]``
+        (``strata`` ``(n,)`` int codes; negative: no stratum) with the values ``table[codes[i]]``. The
+        same sums as :meth:`add` with the rows' values and ``weights``; the weight sums of every
+        (stratum, distinct row) pair come from one sparse product, or are given: ``joint_sums``
+        ``(len(labels) * S, B)`` and ``joint_counts`` ``(len(labels) * S,)``, pair ``(s, j)`` at
+        ``s * S + j``."""
+        strata = np.asarray(strata, dtype=np.int64)
+        codes = np.asarray(codes, dtype=np.int64)
+        table = np.asarray(table, dtype=np.float64)
+        if len(strata) != len(codes) or len(codes) != len(weights):
+            raise ValueError("strata, codes and weights must have one entry per row")
+        inside = np.flatnonzero(strata >= 0)
+        if inside.size == 0:
+            return
+        S = len(table)
+        if joint_sums is None or joint_counts is None:
+            joint = strata[inside] * S + codes[inside]
+            sums = group_weight_sums(joint, weights if inside.size == len(codes) else weights[inside], len(labels) * S)
+            counts = np.bincount(joint, minlength=len(labels) * S)
+        else:
+            sums, counts = joint_sums, joint_counts
+        seen, first = np.unique(strata[inside], return_index=True)
+        for s in seen[np.argsort(first, kind="stable")].tolist():  # strata in first-seen order, as add
+            ix = inside[strata[inside] == s]
+            exact = all(_integral(table[:, j], len(ix)) for j in range(table.shape[1]))
+            self.groups.setdefault(labels[s], self._new()).add_table(
+                codes[ix], table, names, None if exact else weights[ix], counts=counts[s * S:(s + 1) * S],
+                group_sums=sums[s * S:(s + 1) * S])
 
     def add_buckets(self, strata, buckets: np.ndarray, values: Mapping[str, np.ndarray], labels=None) -> None:
         """Bucketed mode (``GroupedSums(..., buckets=K)``): as :meth:`add`, with the rows' bucket ids known.

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 MODIFIERS = ["Subject", "Style", "Mood", "Lighting", "Environment", "Color", "Element Value", "Composition",
@@ -478,3 +479,37 @@ def test_alpha_and_second_order_use_a_bounded_split_invariant_item_sample():
     assert alphas and all(a[m] == pytest.approx(b[m], abs=1e-12) for m in alphas)
     assert any(a[m] != pytest.approx(full[m], abs=1e-9) for m in alphas)  # computed on the sample, not all
     assert any("hash sample of 60 of 239 items" in f.message for f in a.findings)
+
+
+def _many_items(path, n=3000, seed=4):
+    """Items of 3-5 human and 5 LLM labels from 3 classes, a domain, some unlabelled cells."""
+    rng = np.random.default_rng(seed)
+    names = ["neg", "neu", "pos"]
+    lines = ["id,domain,text,human,llm"]
+    for i in range(n):
+        lvl = int(rng.integers(3))
+        h = [names[lvl if rng.random() < 0.7 else int(rng.integers(3))] for _ in range(int(rng.integers(3, 6)))]
+        l = [names[lvl if rng.random() < 0.9 else int(rng.integers(3))] for _ in range(5)]
+        h = [] if i % 97 == 0 else h
+        lines.append(f'i{i},{"ab"[i % 2] if i % 5 else ""},text {i},"{h}","{l}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_same_figures_flags_and_sample_on_the_pool_and_in_any_batching(tmp_path):
+    """The vectorised check (per distinct label counts, shared weight sums, the (hash, row) item sample):
+    batches of 256 on a pool of 2 processes give the one-batch figures, flags and kept items exactly."""
+    import pyarrow.parquet as pq
+    from artifactlens.audits.labels import audit_labels
+    from artifactlens.engine.local import LocalEngine
+    p = _many_items(tmp_path / "many.csv")
+    kw = dict(text="text", human="human", llm="llm", id="id", domain="domain", second_order=False, max_items=700)
+    a = audit_labels(p, batch_size=8192, flags=str(tmp_path / "a.parquet"), **kw)
+    b = audit_labels(p, batch_size=256, flags=str(tmp_path / "b.parquet"), engine=LocalEngine(workers=2), **kw)
+    assert a.input.rows_used == 3000 - 31 and a.input.rows_skipped == b.input.rows_skipped
+    assert {k: m.to_dict() for k, m in a.metrics.items()} == {k: m.to_dict() for k, m in b.metrics.items()}
+    assert a.tables == b.tables and a.examples == b.examples and a.flags["counts"] == b.flags["counts"]
+    assert a.params["item_sample"] == b.params["item_sample"] == {"items": 700, "of": 2969,
+                                                                   "rule": "smallest hash of the item id"}
+    assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "b.parquet"))
+    assert "by_domain" in a.tables and len(a.examples) == 10

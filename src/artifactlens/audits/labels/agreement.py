@@ -19,11 +19,11 @@ from .items import is_number, label_key, single_majority
 LEVELS = ("nominal", "ordinal", "interval")
 
 
-def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
-    """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
-    index = {k: j for j, k in enumerate(keys)}
-    rows: dict[int, int] = {}  # items of one batch share their counts dicts: one row per distinct dict
-    distinct = []
+def _distinct(items: list[dict]) -> tuple[np.ndarray, list[dict]]:
+    """(per-item index, the distinct dicts): the items of a batch share their counts dicts (one per
+    distinct label count), so every per-class figure is computed once per distinct dict."""
+    rows: dict[int, int] = {}
+    distinct: list[dict] = []
     which = np.empty(len(items), dtype=np.int64)
     for i, counts in enumerate(items):
         j = rows.get(id(counts))
@@ -31,10 +31,21 @@ def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
             j = rows[id(counts)] = len(distinct)
             distinct.append(counts)
         which[i] = j
-    table = np.zeros((len(distinct), len(keys)))
+    return which, distinct
+
+
+def _table(distinct: list[dict], index: dict) -> np.ndarray:
+    table = np.zeros((len(distinct), len(index)))
     for j, counts in enumerate(distinct):
         for lab, c in counts.items():
             table[j, index[label_key(lab)]] += c
+    return table
+
+
+def value_counts(items: list[dict], keys: list[str]) -> np.ndarray:
+    """``(n_items, n_classes)`` counts from per-item ``{label: count}`` dicts."""
+    which, distinct = _distinct(items)
+    table = _table(distinct, {k: j for j, k in enumerate(keys)})
     return table[which] if len(items) else np.zeros((0, len(keys)))
 
 
@@ -80,35 +91,45 @@ def _alpha_closed_form(counts: np.ndarray, dom, level: str) -> float:
 
 
 def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> dict:
-    """alpha (human, LLM, pooled) and Cohen's kappa of majority labels; ``items`` = [(row, text, h, l)]."""
+    """alpha (human, LLM, pooled) and Cohen's kappa of majority labels; ``items`` = [(row, text, h, l)].
+
+    Per distinct counts dict (items share them): the class counts and the single majority label; per item
+    only array indexing. Kappa is sklearn's on the majority labels coded 0..m-1 in the order sklearn sorts
+    their keys in, so its confusion matrix, hence the figure, is the one of the keys themselves."""
     from sklearn.metrics import cohen_kappa_score
     if level != "nominal" and not all(is_number(labels[k]) for k in keys):
         raise ValueError(f"{level} alpha needs numeric labels")
     domain = [labels[k] for k in keys] if level != "nominal" else None
-    h = value_counts([it[2] for it in items], keys)
-    l = value_counts([it[3] for it in items], keys)
-    pooled = h.copy()
-    pairs = []
     index = {k: j for j, k in enumerate(keys)}
-    majority: dict[int, object] = {}
+    hw, hd = _distinct([it[2] for it in items])
+    lw, ld = _distinct([it[3] for it in items])
+    n = len(items)
+    h = _table(hd, index)[hw] if n else np.zeros((0, len(keys)))
+    l = _table(ld, index)[lw] if n else np.zeros((0, len(keys)))
 
-    def single(d):
-        if id(d) not in majority:
-            majority[id(d)] = single_majority(_counter(d))
-        return majority[id(d)]
-    for i, it in enumerate(items):
-        lm, hm = single(it[3]), single(it[2])
-        if lm is not None:
-            pooled[i, index[label_key(lm)]] += 1
-        if lm is not None and hm is not None:
-            pairs.append((label_key(hm), label_key(lm)))
+    def majority(distinct) -> np.ndarray:  # class index of the single majority label, -1 where none
+        out = np.full(len(distinct) + 1, -1, dtype=np.int64)
+        for j, d in enumerate(distinct):
+            m = single_majority(_counter(d))
+            if m is not None:
+                out[j] = index[label_key(m)]
+        return out
+    hm, lm = majority(hd)[hw], majority(ld)[lw]
+    pooled = h.copy()
+    some = np.flatnonzero(lm >= 0)
+    pooled[some, lm[some]] += 1
+    both = (hm >= 0) & (lm >= 0)
     out = {"krippendorff_alpha_human": alpha(h, domain, level), "krippendorff_alpha_llm": alpha(l, domain, level),
-           "krippendorff_alpha_pooled": alpha(pooled, domain, level), "kappa_n": len(pairs),
+           "krippendorff_alpha_pooled": alpha(pooled, domain, level), "kappa_n": int(both.sum()),
            "alpha_n": {"human": int((h.sum(1) >= 2).sum()), "llm": int((l.sum(1) >= 2).sum()),
                        "pooled": int((pooled.sum(1) >= 2).sum())}}
-    if len(pairs) >= 2 and len({p for pr in pairs for p in pr}) >= 2:
-        a, b = zip(*pairs)
-        out["cohen_kappa_majority"] = float(cohen_kappa_score(a, b))
+    a, b = hm[both], lm[both]
+    present = np.unique(np.concatenate([a, b]))
+    if a.size >= 2 and present.size >= 2:
+        order = sorted(present.tolist(), key=lambda j: keys[j])  # sklearn sorts the labels it is given
+        code = np.zeros(len(keys), dtype=np.int64)
+        code[order] = np.arange(len(order))
+        out["cohen_kappa_majority"] = float(cohen_kappa_score(code[a], code[b]))
     else:
         out["cohen_kappa_majority"] = float("nan")
     return out

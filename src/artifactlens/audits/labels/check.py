@@ -8,22 +8,32 @@ per-item label counts that agreement and the second-order run need. ``merge`` ad
 batch order.
 
 Flags: the Detectors of :mod:`.detectors` (one class each: ``llm_erases_minority``, ``llm_overconfident``,
-``majority_mismatch``), scored once per distinct (human, LLM) pair of a batch and decided by the engine's
-one rule.
+``majority_mismatch``), scored once per distinct (human, LLM) pair of label counts and decided by the
+engine's one rule.
+
+Linear and vectorised per batch (no per-item Python): a label column is parsed once per distinct cell
+(pyarrow's ``dictionary_encode``; a per-process :class:`_Memo` keeps cells, canonical counts and pair
+summaries across batches), every per-item figure is a row of a per-pair table gathered by index (numpy),
+ids are hashed in one call (pandas' ``hash_array``), the Poisson weights are drawn once per batch and
+shared: one matrix product for the overall sums, and for the by-bin and by-domain sums (integer columns)
+the weight sums of the items sharing a pair, from one sparse product (scipy). Items for alpha and the
+second order are kept as arrays (key, row, pair, text) and pruned to the ``max_items`` smallest
+(hash, row) by a partition. The figures are the per-item loop's, bit for bit (bench/RESULTS.md).
 """
 from __future__ import annotations
 
 import bisect
-import heapq
 from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...engine import BatchContext, Check, MapOutput
 from ...errors import InputError
 from ...io.conventions import parse_label_list
-from ...stats import BootstrapSums, GroupedSums, hash_keys, poisson_weights
+from ...stats import BootstrapSums, GroupedSums, hash_keys, hash_texts, poisson_weights
+from ...stats.bootstrap import group_weight_sums
 from .detectors import all_detectors
 from .items import ItemComparison, describe, label_key
 
@@ -56,15 +66,139 @@ def bin_index(h: float, edges) -> int:
 
 
 MAX_ITEMS = 200_000  # items kept for Krippendorff's alpha and the second order (memory stays bounded)
+SKIP_REASONS = ("no human or LLM labels", "no human labels", "no LLM labels")
 
 
-def _bottom_k(items: list, k: int, slack: int = 1) -> list:
-    """The ``k`` items with the smallest hash key: a sample that is the same however the data is split.
+class _Memo:
+    """Per-process caches of one check: parsed cells, canonical label counts, item summaries. Each is a
+    pure function of its key, so no figure depends on what is cached (and not plain data: checkpoints
+    skip it). Emptied when it grows past ``LIMIT`` entries (free-text labels)."""
 
-    ``slack``: prune only once there are more than ``slack * k`` (merges prune every few batches, not at
-    each, so that merging stays linear; the k smallest of a superset are the same, and ``finalize`` cuts
-    to ``k``)."""
-    return items if len(items) <= slack * k else heapq.nsmallest(k, items, key=lambda t: t[0])
+    LIMIT = 200_000
+
+    def __init__(self):
+        self.cells: dict = {}  # cell text -> code of its label counts
+        self.canon: dict = {}  # (kind, ((label key, count), ...)) -> code
+        self.counts: list[Counter] = []  # code -> the (read-only) Counter
+        self.empty: list[bool] = []
+        self.desc: list[str] = []  # code -> describe(counts)
+        self.summaries: dict = {}  # (human code, LLM code) -> LabelCheck._summary
+
+    def trim(self) -> None:
+        if len(self.counts) > self.LIMIT or len(self.summaries) > self.LIMIT:
+            self.__init__()
+
+    def code(self, key, counts: Counter) -> int:
+        c = self.canon.get(key)
+        if c is None:
+            c = self.canon[key] = len(self.counts)
+            self.counts.append(counts)
+            self.empty.append(not counts)
+            self.desc.append(describe(counts))
+        return c
+
+    def text_code(self, cell: str) -> int:
+        """Code of a text cell: cells holding the same labels in any order share one Counter, in label
+        order (raises ValueError when the cell does not parse)."""
+        c = self.cells.get(cell)
+        if c is None:
+            got = Counter(l for l in parse_label_list(cell) if l is not None)
+            order = sorted(got.items(), key=lambda kv: label_key(kv[0]))  # one order, whichever cell came first
+            canon = tuple((label_key(lab), k) for lab, k in order)
+            c = self.cells[cell] = self.code(("s", canon), Counter(dict(order)))
+        return c
+
+    def cell_code(self, cell) -> int:
+        """Code of any cell: text as :meth:`text_code`; a list or a scalar keeps its labels in the order
+        given (equal lists in the same order share a Counter)."""
+        if isinstance(cell, str):
+            return self.text_code(cell)
+        got = Counter(l for l in parse_label_list(cell) if l is not None)
+        return self.code(("o", tuple((label_key(lab), k) for lab, k in got.items())), got)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _one_array(col):
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _id_texts(col) -> np.ndarray:
+    """``str(v)`` of every id as an object array (text and integer ids converted by Arrow: the same text)."""
+    col = _one_array(col)
+    if _is_text(col.type) or pa.types.is_integer(col.type):
+        arr = col if _is_text(col.type) else pc.cast(col, pa.string())
+        return arr.fill_null("None").to_numpy(zero_copy_only=False)
+    out = np.empty(len(col), dtype=object)
+    out[:] = [str(v) for v in col.to_pylist()]
+    return out
+
+
+def _domain_codes(col) -> tuple[np.ndarray, list[str]]:
+    """(per-row code, names): a row's stratum is ``"(none)"`` for a missing or empty value, else ``str``."""
+    col = _one_array(col)
+    name = lambda d: "(none)" if d in (None, "") else str(d)  # noqa: E731
+    try:
+        enc = pc.dictionary_encode(col)
+        values = [name(v) for v in enc.dictionary.to_pylist()] + ["(none)"]
+        idx = enc.indices.fill_null(len(values) - 1).to_numpy()
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        values = [name(v) for v in col.to_pylist()]
+        idx = np.arange(len(values))
+    remap: dict[str, int] = {}
+    table = np.array([remap.setdefault(v, len(remap)) for v in values], dtype=np.int64)
+    labels = list(remap)
+    return table[idx], labels
+
+
+def _smallest(keys: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest (key, row) pairs (rows distinct): a partition, then order only
+    among the keys equal to the k-th."""
+    if len(keys) <= k:
+        return np.arange(len(keys))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = keys[np.argpartition(keys, k - 1)[k - 1]]
+    below = np.flatnonzero(keys < kth)
+    tied = np.flatnonzero(keys == kth)
+    tied = tied[np.argsort(rows[tied], kind="stable")][:k - len(below)]
+    return np.concatenate([below, tied])
+
+
+def _select(chunks: list[dict], k: int) -> dict:
+    """One chunk of the ``k`` items with the smallest (hash key, row) among ``chunks``, in row order: the
+    same sample however the data was split and merged."""
+    keys = np.concatenate([c["key"] for c in chunks])
+    rows = np.concatenate([c["row"] for c in chunks])
+    tab, sid = [], []
+    for c in chunks:
+        sid.append(c["sid"] + len(tab))
+        tab.extend(c["tab"])
+    sid = np.concatenate(sid)
+    sel = _smallest(keys, rows, k)
+    sel = sel[np.argsort(rows[sel], kind="stable")]
+    text = None
+    if any(c["text"] is not None for c in chunks):
+        vals, base = [None] * len(sel), 0
+        where = np.argsort(sel, kind="stable")  # each chunk's share of the selection, in stream order
+        pos = sel[where]
+        for c in chunks:
+            m = len(c["key"])
+            lo, hi = np.searchsorted(pos, [base, base + m])
+            loc = pos[lo:hi] - base
+            got = c["text"].take(pa.array(loc)).to_pylist() if isinstance(c["text"], pa.Array) else \
+                c["text"][loc].tolist()
+            for w, v in zip(where[lo:hi].tolist(), got):
+                vals[w] = v
+            base += m
+        text = np.empty(len(sel), dtype=object)
+        for i, v in enumerate(vals):
+            text[i] = v
+    used, new_sid = np.unique(sid[sel], return_inverse=True)
+    return {"key": keys[sel], "row": rows[sel], "sid": new_sid.reshape(-1).astype(np.int64),
+            "tab": [tab[j] for j in used.tolist()], "text": text}
 
 
 class LabelCheck(Check):
@@ -81,28 +215,45 @@ class LabelCheck(Check):
         self.row_columns = row_columns  # False: no per-row columns (no flags file asked for), same figures
         self.max_items = int(max_items)
         self.name = f"labels{suffix}"
+        self._memo = _Memo()
+
+    def __getstate__(self):  # the caches stay in their process
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._memo = _Memo()
 
     # -- map ------------------------------------------------------------------------------------------
-    def _parse(self, cells, column: str, offset: int) -> list[Counter]:
-        """One Counter per cell; equal text cells, and cells holding the same labels in any order, share one
-        (read-only) Counter, parsed once."""
-        out, seen, same = [], {}, {}
-        for i, cell in enumerate(cells):
-            key = cell if isinstance(cell, str) else None
-            got = seen.get(key) if key is not None else None
-            if got is None:
+    def _codes(self, col, column: str, offset: int) -> np.ndarray:
+        """Per-row code of each cell's label counts (:class:`_Memo`); a text column is parsed once per
+        distinct cell (Arrow's dictionary encoding), in first-seen order, so the first cell that does not
+        parse is the one reported."""
+        memo = self._memo
+        col = _one_array(col)
+
+        def bad(e, row):
+            return InputError(f"a label list that does not parse ({e})", path=self.path, row=offset + row,
+                              column=column, expected="a list such as [3.0, 4.0, nan] or ['a', 'b'], or one "
+                              "label")
+        if _is_text(col.type):
+            enc = pc.dictionary_encode(col)
+            values = enc.dictionary.to_pylist()
+            idx = enc.indices.fill_null(len(values)).to_numpy()
+            table = np.empty(len(values) + 1, dtype=np.int64)
+            for j, v in enumerate(values):
                 try:
-                    labels = parse_label_list(cell)
+                    table[j] = memo.text_code(v)
                 except ValueError as e:
-                    raise InputError(f"a label list that does not parse ({e})", path=self.path, row=offset + i,
-                                     column=column, expected="a list such as [3.0, 4.0, nan] or ['a', 'b'], or one "
-                                     "label") from None
-                got = Counter(l for l in labels if l is not None)
-                if key is not None:
-                    order = sorted(got.items(), key=lambda kv: label_key(kv[0]))  # one order, whichever cell came first
-                    canon = tuple((label_key(lab), c) for lab, c in order)
-                    got = seen[key] = same.setdefault(canon, Counter(dict(order)))
-            out.append(got)
+                    raise bad(e, int(np.flatnonzero(idx == j)[0])) from None
+            table[-1] = memo.cell_code(None)
+            return table[idx]
+        out = np.empty(len(col), dtype=np.int64)
+        for i, cell in enumerate(col.to_pylist()):
+            try:
+                out[i] = memo.cell_code(cell)
+            except ValueError as e:
+                raise bad(e, i) from None
         return out
 
     def _summary(self, h: Counter, l: Counter) -> dict:
@@ -141,35 +292,48 @@ class LabelCheck(Check):
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> MapOutput:
         n = batch.num_rows
-        humans = self._parse(batch.column(self.human).to_pylist(), self.human, ctx.row_offset)
-        llms = self._parse(batch.column(self.llm).to_pylist(), self.llm, ctx.row_offset)
-        texts = batch.column(self.text).to_pylist() if self.text else [None] * n
-        domains = batch.column(self.domain).to_pylist() if self.domain else [None] * n
+        memo = getattr(self, "_memo", None) or _Memo()
+        self._memo = memo
+        memo.trim()
+        hc = self._codes(batch.column(self.human), self.human, ctx.row_offset)
+        lc = self._codes(batch.column(self.llm), self.llm, ctx.row_offset)
+        empty = np.array(memo.empty, dtype=bool)
+        h_empty, l_empty = empty[hc], empty[lc]
+        used = ~h_empty & ~l_empty
         rows = ctx.row_ids(n)
-        ids = batch.column(self.id).to_pylist() if self.id else rows.tolist()
-        keys = hash_keys([str(i) for i in ids]) if self.id else hash_keys(rows)
+        id_text = _id_texts(batch.column(self.id)) if self.id else None
+        keys = hash_texts(id_text) if self.id else hash_keys(rows)
         st = {"skips": Counter(), "h_counts": Counter(), "l_counts": Counter(), "flips": Counter(),
               "labels": {}, "max_h": 0, "max_l": 0, "items": [], "examples": [], "flag_counts": Counter(),
               "hist_h": np.zeros(len(ENTROPY_EDGES), dtype=np.int64), "hist_l": np.zeros(len(ENTROPY_EDGES), dtype=np.int64)}
 
-        # one summary per distinct (human, LLM) pair; per item only the index of its summary
-        summaries, index = [], {}
+        why = np.where(h_empty & l_empty, 0, np.where(h_empty, 1, 2))
+        why[used] = -1
+        skipped = np.flatnonzero(~used)
+        if skipped.size:  # reasons in first-seen order
+            kinds, first, times = np.unique(why[skipped], return_index=True, return_counts=True)
+            for j in np.argsort(first, kind="stable").tolist():
+                st["skips"][SKIP_REASONS[kinds[j]]] += int(times[j])
+
+        # one summary per distinct (human, LLM) pair, in first-seen order; per item only its index
+        iu = np.flatnonzero(used)
         sid = np.full(n, -1, dtype=np.int64)
-        reasons_skip = [None] * n
-        for i, (h, l) in enumerate(zip(humans, llms)):
-            if not h or not l:
-                reason = "no human or LLM labels" if not h and not l else "no human labels" if not h else "no LLM labels"
-                reasons_skip[i] = reason
-                st["skips"][reason] += 1
-                continue
-            k = (id(h), id(l))
-            j = index.get(k)
-            if j is None:
-                j = index[k] = len(summaries)
-                summaries.append(self._summary(h, l))
-            sid[i] = j
-        used = sid >= 0
-        times = np.bincount(sid[used], minlength=len(summaries))
+        summaries = []
+        if iu.size:
+            pair = hc[iu] * np.int64(len(memo.counts)) + lc[iu]
+            uniq, first, inv = np.unique(pair, return_index=True, return_inverse=True)
+            order = np.argsort(first, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            sid[iu] = rank[inv.reshape(-1)]
+            for p in uniq[order].tolist():
+                h, l = divmod(p, len(memo.counts))
+                sm = memo.summaries.get((h, l))
+                if sm is None:
+                    sm = memo.summaries[(h, l)] = self._summary(memo.counts[h], memo.counts[l])
+                summaries.append(sm)
+        sid_u = sid[iu]
+        times = np.bincount(sid_u, minlength=len(summaries))
         for sm, t in zip(summaries, times.tolist()):
             for lab, c in sm["h"].items():
                 st["labels"][label_key(lab)] = lab
@@ -185,85 +349,96 @@ class LabelCheck(Check):
         if summaries:
             st["max_h"] = max(sm["nh"] for sm in summaries)
             st["max_l"] = max(sm["nl"] for sm in summaries)
-        vals = self._values(summaries, sid, used)
-        for i in np.flatnonzero(used).tolist():
-            sm = summaries[sid[i]]
-            if self.keep_items:
-                st["items"].append((int(keys[i]), (int(rows[i]), texts[i], sm["h"], sm["l"])))
-            if sm["flagged"]:
-                tell = len(sm["flagged"]) + sm["he"]  # more flags, more human disagreement: more telling
-                st["examples"].append((-tell, int(rows[i]), str(ids[i]), texts[i], sm["dh"], sm["dl"], sm["flagged"],
-                                       [f"{f}: {sm['reasons'][f]}" for f in sm["flagged"]]))
-        st["examples"] = heapq.nsmallest(N_EXAMPLES, st["examples"])
-        st["n_items"] = len(st["items"])
-        st["items"] = _bottom_k(st["items"], self.max_items)
+        texts = _one_array(batch.column(self.text)) if self.text else None
+        if self.keep_items and iu.size:
+            chunk = {"key": keys[iu], "row": rows[iu], "sid": sid_u, "tab": [(sm["h"], sm["l"]) for sm in summaries],
+                     "text": None if texts is None else texts.take(pa.array(iu))}
+            st["items"] = [chunk] if iu.size <= self.max_items else [_select([chunk], self.max_items)]
+        st["n_items"] = int(iu.size) if self.keep_items else 0
+        st["examples"] = self._examples(summaries, sid_u, iu, rows, id_text, texts)
         acc, by_bin, by_domain = BootstrapSums(self.seed), GroupedSums(self.seed), GroupedSums(self.seed)
-        if used.any():
-            w = poisson_weights(keys[used], self.seed, acc.replicates)  # drawn once, shared by the strata
-            acc.add(keys[used], {k: v[used] for k, v in vals.items()}, weights=w)
-            by_bin.add([summaries[j]["bin"] for j in sid[used].tolist()], keys[used],
-                       {k: vals[k][used] for k in BREAKDOWN}, weights=w)
+        if iu.size:
+            names = list(dict.fromkeys(k for sm in summaries for k in sm["vals"]))
+            table = np.array([[sm["vals"].get(k, 0.0) for k in names] for sm in summaries])
+            col = {k: j for j, k in enumerate(names)}
+            w = poisson_weights(keys[iu], self.seed, acc.replicates, dtype=np.float64)  # drawn once, shared
+            S = len(summaries)
+            # the weight sums of the items sharing a summary (and a domain): one sparse product for every
+            # integer column of the overall, by-bin and by-domain sums
             if self.domain:
-                dom = np.array(["(none)" if d in (None, "") else str(d) for d in domains], dtype=object)
-                by_domain.add(dom[used], keys[used], {k: vals[k][used] for k in (*BREAKDOWN, "h_unan", "l_unan")},
-                              weights=w)
+                dom, labels = _domain_codes(batch.column(self.domain))
+                joint = dom[iu] * S + sid_u
+                d_sums = group_weight_sums(joint, w, len(labels) * S)
+                d_counts = np.bincount(joint, minlength=len(labels) * S)
+                g_sums = d_sums.reshape(len(labels), S, -1).sum(axis=0)  # integers: exact
+                g_counts = d_counts.reshape(len(labels), S).sum(axis=0)
+            else:
+                g_sums, g_counts = group_weight_sums(sid_u, w, S), times
+            acc.add_table(sid_u, table, names, w, counts=g_counts, group_sums=g_sums)
+            bins = np.array([sm["bin"] for sm in summaries], dtype=np.int64)
+            n_bins = len(self.bins) + 1
+            b_sums = np.zeros((n_bins * S, g_sums.shape[1]))
+            b_sums[bins * S + np.arange(S)] = g_sums
+            b_counts = np.zeros(n_bins * S, dtype=np.int64)
+            b_counts[bins * S + np.arange(S)] = g_counts
+            by_bin.add_table(bins[sid_u], list(range(n_bins)), sid_u, table[:, [col[k] for k in BREAKDOWN]],
+                             BREAKDOWN, w, joint_counts=b_counts, joint_sums=b_sums)
+            if self.domain:
+                cols = (*BREAKDOWN, "h_unan", "l_unan")
+                by_domain.add_table(dom[iu], labels, sid_u, table[:, [col[k] for k in cols]], cols, w,
+                                    joint_counts=d_counts, joint_sums=d_sums)
         st["boot"], st["by_bin"], st["by_domain"] = acc, by_bin, by_domain
-        st["used"] = int(used.sum())
-        cols = self._row_columns(summaries, sid, humans, llms, reasons_skip) if self.row_columns else None
+        st["used"] = int(iu.size)
+        cols = self._row_columns(summaries, sid, hc, lc, why) if self.row_columns else None
         return MapOutput(cols, st)
 
-    def _values(self, summaries, sid, used) -> dict:
-        """The per-item value columns of the bootstrap sums, gathered from the summaries by index."""
-        names: dict[str, None] = {}
-        for sm in summaries:
-            names.update(dict.fromkeys(sm["vals"]))
-        safe = np.where(used, sid, 0)
-        vals = {}
-        for k in names:
-            table = np.array([sm["vals"].get(k, 0.0) for sm in summaries])
-            vals[k] = np.where(used, table[safe], 0.0)
-        return vals
-
-    def _row_columns(self, summaries, sid, humans, llms, reasons_skip) -> dict:
-        """Per-row scores, flags and reasons (the flags file), in input order."""
-        cols = {"skip_reason": reasons_skip, "human_labels": [], "llm_labels": [], "human_entropy_bits": [],
-                "llm_entropy_bits": []}
-        for f in self.detectors:
-            cols[f], cols[f + "_score"], cols[f + "_reason"] = [], [], []
-        for i, j in enumerate(sid.tolist()):
-            if j < 0:
-                cols["human_labels"].append(describe(humans[i]))
-                cols["llm_labels"].append(describe(llms[i]))
-                for c in ("human_entropy_bits", "llm_entropy_bits"):
-                    cols[c].append(None)
-                for f in self.detectors:
-                    cols[f].append(None), cols[f + "_score"].append(None), cols[f + "_reason"].append(None)
-                continue
-            sm = summaries[j]
-            cols["human_labels"].append(sm["dh"])
-            cols["llm_labels"].append(sm["dl"])
-            cols["human_entropy_bits"].append(sm["he"])
-            cols["llm_entropy_bits"].append(sm["le"])
-            for f in self.detectors:
-                sc = sm["scores"][f]
-                cols[f].append(sm["hits"][f])
-                cols[f + "_score"].append(None if not np.isfinite(sc) else sc)
-                cols[f + "_reason"].append(sm["reasons"].get(f))
-        suf = self.suffix
-        types = {"human_entropy_bits": pa.float64(), "llm_entropy_bits": pa.float64()}
-        out = {}
-        for k, v in cols.items():
-            typ = types.get(k) or (pa.bool_() if k in self.detectors else pa.float64() if k.endswith("_score") else pa.string())
-            out[k + suf] = pa.array(v, type=typ)
+    def _examples(self, summaries, sid_u, iu, rows, id_text, texts) -> list:
+        """The ``N_EXAMPLES`` most telling flagged items of the batch (more flags, more human disagreement;
+        then the first rows), as sorted tuples."""
+        if not summaries:
+            return []
+        flagged = np.array([bool(sm["flagged"]) for sm in summaries])
+        neg_tell = [-(len(sm["flagged"]) + sm["he"]) for sm in summaries]
+        cand = np.flatnonzero(flagged[sid_u])
+        if not cand.size:
+            return []
+        pick = cand[np.lexsort((rows[iu[cand]], np.array(neg_tell)[sid_u[cand]]))[:N_EXAMPLES]]
+        out = []
+        for p in pick.tolist():
+            i, sm = int(iu[p]), summaries[sid_u[p]]
+            out.append((neg_tell[sid_u[p]], int(rows[i]), str(id_text[i]) if id_text is not None else str(int(rows[i])),
+                        texts[i].as_py() if texts is not None else None, sm["dh"], sm["dl"], sm["flagged"],
+                        [f"{f}: {sm['reasons'][f]}" for f in sm["flagged"]]))
         return out
+
+    def _row_columns(self, summaries, sid, hc, lc, why) -> dict:
+        """Per-row scores, flags and reasons (the flags file), in input order, gathered from the summaries."""
+        idx = pa.array(np.where(sid >= 0, sid, len(summaries)))  # a skipped row: the null after the summaries
+        desc = np.array(self._memo.desc, dtype=object)
+
+        def per_summary(values, typ):
+            return pa.array(list(values) + [None], type=typ).take(idx)
+        reasons = np.array([None, *SKIP_REASONS], dtype=object)[why + 1]
+        cols = {"skip_reason": pa.array(reasons, type=pa.string()), "human_labels": pa.array(desc[hc], type=pa.string()),
+                "llm_labels": pa.array(desc[lc], type=pa.string()),
+                "human_entropy_bits": per_summary([sm["he"] for sm in summaries], pa.float64()),
+                "llm_entropy_bits": per_summary([sm["le"] for sm in summaries], pa.float64())}
+        for f in self.detectors:
+            cols[f] = per_summary([sm["hits"][f] for sm in summaries], pa.bool_())
+            cols[f + "_score"] = per_summary([None if not np.isfinite(sm["scores"][f]) else sm["scores"][f]
+                                              for sm in summaries], pa.float64())
+            cols[f + "_reason"] = per_summary([sm["reasons"].get(f) for sm in summaries], pa.string())
+        return {k + self.suffix: v for k, v in cols.items()}
 
     # -- combine --------------------------------------------------------------------------------------
     def merge(self, a, b):
+        items = a["items"] + b["items"]
+        if sum(len(c["key"]) for c in items) > 2 * self.max_items:  # prune every few batches: merging stays linear
+            items = [_select(items, self.max_items)]
         return {"skips": a["skips"] + b["skips"], "h_counts": a["h_counts"] + b["h_counts"],
                 "l_counts": a["l_counts"] + b["l_counts"], "flips": a["flips"] + b["flips"],
                 "labels": {**a["labels"], **b["labels"]}, "by_domain": a["by_domain"].merge(b["by_domain"]),
-                "by_bin": a["by_bin"].merge(b["by_bin"]),
-                "items": _bottom_k(a["items"] + b["items"], self.max_items, slack=2),
+                "by_bin": a["by_bin"].merge(b["by_bin"]), "items": items,
                 "n_items": a["n_items"] + b["n_items"],
                 "examples": sorted(a["examples"] + b["examples"])[:N_EXAMPLES],
                 "flag_counts": a["flag_counts"] + b["flag_counts"], "hist_h": a["hist_h"] + b["hist_h"],
@@ -271,5 +446,12 @@ class LabelCheck(Check):
                 "max_h": max(a["max_h"], b["max_h"]), "max_l": max(a["max_l"], b["max_l"])}
 
     def finalize(self, state):
-        state["items"] = sorted((item for _, item in _bottom_k(state["items"], self.max_items)), key=lambda t: t[0])
+        """The kept items as ``[(row, text, human counts, LLM counts)]`` in row order."""
+        if not state["items"]:
+            state["items"] = []
+            return state
+        c = _select(state["items"], self.max_items)
+        text = c["text"].tolist() if c["text"] is not None else [None] * len(c["key"])
+        tab = c["tab"]
+        state["items"] = [(r, t, *tab[j]) for r, t, j in zip(c["row"].tolist(), text, c["sid"].tolist())]
         return state
