@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import ttest_1samp
 
 from conftest import shared_path
+from support.alttest import leave_one_out, o_by
 
 SETS = {"mtbench": (0.2, "accuracy"), "wax": (0.1, "accuracy"), "cebab_stars": (0.1, "neg_rmse"),
         "kilogram": (0.1, "accuracy")}
@@ -36,44 +37,8 @@ def o_score(metric, x, others):
     return -sum(abs(x - h) for h in others) / len(others)  # neg_mae
 
 
-def o_by(pvals, q):
-    """Benjamini-Yekutieli step-up: indices rejected."""
-    m = len(pvals)
-    order = sorted(range(m), key=lambda i: pvals[i])
-    c = sum(1 / k for k in range(1, m + 1))
-    last = -1
-    for rank, i in enumerate(order, start=1):
-        if pvals[i] <= rank / (m * c) * q:
-            last = rank
-    return set(order[:last]) if last > 0 else set()
-
-
 def oracle(humans: dict, llm: dict, metric: str, eps: float, q: float = 0.05, min_h: int = 2, min_n: int = 30):
-    by_item = {}
-    for h, anns in humans.items():
-        for i, lab in anns.items():
-            by_item.setdefault(i, []).append(h)
-    kept = {i for i, hs in by_item.items() if len(hs) >= min_h and i in llm}
-    pvals, rhos, names, per = [], [], [], {}
-    for j, anns in humans.items():
-        items = [i for i in anns if i in kept]
-        if len(items) < min_n:
-            continue
-        w_f, w_h = [], []
-        for i in items:
-            others = [humans[h][i] for h in by_item[i] if h != j]
-            s_h = o_score(metric, anns[i], others)
-            s_f = o_score(metric, llm[i], others)
-            w_f.append(1 if s_f >= s_h else 0)
-            w_h.append(1 if s_h >= s_f else 0)
-        d = [a - b for a, b in zip(w_h, w_f)]
-        p = float(ttest_1samp(d, eps, alternative="less").pvalue)
-        pvals.append(p), rhos.append(sum(w_f) / len(w_f)), names.append(j)
-        per[j] = (len(items), p)
-    won = o_by(pvals, q)
-    omega = len(won) / len(names)
-    return {"omega": omega, "rho": sum(rhos) / len(rhos), "passed": omega >= 0.5, "per": per,
-            "won": {names[k] for k in won}}
+    return leave_one_out(humans, llm, lambda x, others: o_score(metric, x, others), eps, q=q, min_h=min_h, min_n=min_n)
 
 
 def _load(name):

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import ttest_1samp
 
 from conftest import shared_path
+from support.alttest import leave_one_out
 
 # The figures the reference implementation gives on KiloGram at epsilon 0.15 with
 # partial(sim, similarity_func=token_similarity) (bench/check_alttest_reference.py: 24 runs, 0 different);
@@ -26,18 +26,6 @@ REFERENCE_TOKEN_015 = {"gemini_flash": (0.12, 0.462), "gemini_pro": (0.00, 0.398
 # in the last bit however carefully they are summed.
 # ---------------------------------------------------------------------------------------------------------
 TIE = 1e-9
-def o_by(pvals, q):
-    """Benjamini-Yekutieli step-up: the indices rejected."""
-    m = len(pvals)
-    order = sorted(range(m), key=lambda i: pvals[i])
-    c = sum(1 / k for k in range(1, m + 1))
-    last = 0
-    for rank, i in enumerate(order, start=1):
-        if pvals[i] <= rank / (m * c) * q:
-            last = rank
-    return set(order[:last])
-
-
 def oracle(humans: dict, llm: dict, f, eps: float, q: float = 0.05, min_h: int = 2, min_n: int = 30):
     memo = {}
 
@@ -48,29 +36,7 @@ def oracle(humans: dict, llm: dict, f, eps: float, q: float = 0.05, min_h: int =
 
     def score(x, others):
         return math.fsum(sim(x, h) for h in others) / len(others)
-    by_item = {}
-    for h, anns in humans.items():
-        for i in anns:
-            by_item.setdefault(i, []).append(h)
-    kept = {i for i, hs in by_item.items() if len(hs) >= min_h and i in llm}
-    pvals, rhos, names, per = [], [], [], {}
-    for j, anns in humans.items():
-        items = [i for i in anns if i in kept]
-        if len(items) < min_n:
-            continue
-        w_f, w_h = [], []
-        for i in items:
-            others = [humans[h][i] for h in by_item[i] if h != j]
-            s_h, s_f = score(anns[i], others), score(llm[i], others)
-            w_f.append(1 if s_f >= s_h - TIE else 0)  # ties count for both
-            w_h.append(1 if s_h >= s_f - TIE else 0)
-        p = float(ttest_1samp([a - b for a, b in zip(w_h, w_f)], eps, alternative="less").pvalue)
-        pvals.append(p), rhos.append(sum(w_f) / len(w_f)), names.append(j)
-        per[j] = (len(items), p)
-    won = o_by(pvals, q)
-    omega = len(won) / len(names)
-    return {"omega": omega, "rho": sum(rhos) / len(rhos), "passed": omega >= 0.5, "per": per,
-            "won": {names[k] for k in won}}
+    return leave_one_out(humans, llm, score, eps, tie=TIE, q=q, min_h=min_h, min_n=min_n)
 
 
 def _kilogram():
