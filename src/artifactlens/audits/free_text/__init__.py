@@ -43,6 +43,10 @@ def add_arguments(p) -> None:
     p.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (diversity, embedding AUC)")
     p.add_argument("--max-embed", type=int, default=3000, metavar="N",
                    help="texts embedded per source, a seeded random sample (default 3000)")
+    p.add_argument("--max-texts", type=int, default=20_000, metavar="N",
+                   help="texts kept per source for the statistics that read raw text (phrases, diversity, "
+                   "prompts, embeddings, second order): a seeded sample past N; per-row figures and flags "
+                   "cover every row (default 20000)")
 
 
 __all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_text"]

@@ -56,7 +56,10 @@ def subgroups(df, words: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray, seed: int = 0) -> None:
+def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray, seed: int = 0,
+                    words: np.ndarray | None = None) -> None:
+    """The two operating points and the false-positive rates by subgroup. ``df``: the per-row columns
+    (domain, group; and text, unless ``words``, the whitespace words of every row, are given)."""
     ok = np.isfinite(oof)
     if (ok & is_llm).sum() < 10 or (ok & ~is_llm).sum() < 10:
         r.add_finding("info", "separability calibration skipped: fewer than 10 held-out texts on a side")
@@ -70,7 +73,8 @@ def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray
                  group="calibration")
     r.add_metric("recall_at_1pct_fpr", rec[0], f"share of LLM texts caught at the threshold flagging 1% of the "
                  f"held-out human texts (P(LLM) >= {t1:.3f})", ci=rec[1:], n=int(l_.sum()), group="calibration")
-    words = np.array([len(t.split()) for t in df["text"]])
+    if words is None:
+        words = np.array([len(t.split()) for t in df["text"]])
     rows = []
     for col, val, m in subgroups(df, words):
         hm, lm = h & m, l_ & m
