@@ -286,7 +286,7 @@ def audit_text(path=None, *, human=None, llm=None, text: str = "text", source: s
                 "llm_style_threshold": LLM_STYLE_THRESHOLD, "effect_sign": "LLM minus human",
                 "text_sample": {"max_texts_per_side": max_texts, "texts": sc.texts,
                                 "kept": {"human": int((~s_llm).sum()), "llm": int(s_llm.sum())},
-                                "sampled": sc.sampled, "on_sample": list(ON_SAMPLE) if sc.sampled else [],
+                                "sampled": sc.sampled, "on_sample": [x for x in ON_SAMPLE if embeddings or "MiniLM" not in x] if sc.sampled else [],
                                 "rule": "per side, the max_texts rows with the smallest hash of (pair id, else "
                                         "row position) and the seed; every text of a side with no more"}}
     tests = compare.feature_tests(F, is_llm, keys, seed)
