@@ -166,9 +166,11 @@ def sample_keys(pair_ids: list, start: int, seed: int) -> np.ndarray:
 
 def scan(corpus: Corpus, seed: int = 0, cap: int | None = MAX_TEXTS) -> Scan:
     """Pass 1 over ``corpus`` (see the module docstring): bounded by ``cap`` texts a side."""
-    cols = [c for c in COLUMNS if c != "text"]
+    cols = [c for c in COLUMNS if c not in ("text", "row")]
     meta: dict[str, list] = {c: [] for c in cols}
-    words: list[int] = []
+    shared: dict[str, dict] = {c: {} for c in ("source", "domain", "model", "group")}  # one object per label
+    row_parts: list[np.ndarray] = []
+    words: list[np.ndarray] = []
     llm_parts: list[np.ndarray] = []
     keep = {side: _BottomK(cap) for side in (False, True)}
     digests: dict = {False: [], True: []}
@@ -177,10 +179,14 @@ def scan(corpus: Corpus, seed: int = 0, cap: int | None = MAX_TEXTS) -> Scan:
         texts = b.column("text").to_pylist()
         n = len(texts)
         for c in cols:
-            meta[c].extend(b.column(c).to_pylist())
-        llm = np.array([x == "llm" for x in b.column("source").to_pylist()], dtype=bool)
+            vals = b.column(c).to_pylist()
+            if c in shared:
+                vals = [v if v is None else shared[c].setdefault(v, v) for v in vals]
+            meta[c].extend(vals)
+        row_parts.append(b.column("row").to_numpy(zero_copy_only=False).astype(np.int64))
+        llm = np.array([x == "llm" for x in meta["source"][pos:pos + n]], dtype=bool)
         llm_parts.append(llm)
-        words.extend(len(t.split()) for t in texts)
+        words.append(np.array([len(t.split()) for t in texts], dtype=np.int64))
         keys = sample_keys(b.column("pair_id").to_pylist(), pos, seed)
         rows = np.arange(pos, pos + n, dtype=np.int64)
         dig = np.array([int.from_bytes(hashlib.blake2b(t.strip().encode("utf-8", "surrogatepass"),
@@ -199,14 +205,14 @@ def scan(corpus: Corpus, seed: int = 0, cap: int | None = MAX_TEXTS) -> Scan:
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
     frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in meta.items()})
-    frame["row"] = np.asarray(meta["row"], dtype=np.int64)
+    frame.insert(3, "row", np.concatenate(row_parts))
     sample = frame.iloc[rows].reset_index(drop=True)
     sample.insert(0, "text", pd.Series([texts[i] for i in order], dtype=object))
     dup = {}
     for side, name in ((False, "human"), (True, "llm")):
         d = np.concatenate(digests[side]) if digests[side] else np.zeros(0, dtype=np.uint64)
         dup[name] = (int(len(d) - len(np.unique(d))), int(len(d)))
-    return Scan(frame, is_llm, np.asarray(words, dtype=np.int64), sample[COLUMNS], rows, dup,
+    return Scan(frame, is_llm, np.concatenate(words), sample[COLUMNS], rows, dup,
                 {"human": int((~is_llm).sum()), "llm": int(is_llm.sum())}, cap)
 
 
