@@ -113,3 +113,20 @@ def test_the_wide_layout_streams_the_human_side_then_the_llm_side(tmp_path):
     assert got["text"].tolist() == [f"human words {i}" for i in range(3)] + [f"machine words {i}" for i in range(3)]
     assert got["pair_id"].tolist() == ["0", "1", "2"] * 2 and got["row"].tolist() == [0, 1, 2] * 2
     assert set(got["domain"]) == {"reddit"}
+
+
+def test_bootstrap_sums_in_row_chunks_agree_with_one_call(monkeypatch):
+    """Past compare.CHUNK rows the Poisson weights are drawn a chunk at a time (bounded memory): the same
+    weights exactly, and the same Cohen's d and interval up to float rounding."""
+    from artifactlens.audits.free_text import compare
+    from artifactlens.stats import hash_keys, poisson_weights
+    rng = np.random.default_rng(0)
+    n = 1000
+    x, is_llm, keys = rng.normal(size=n), rng.random(n) < 0.5, hash_keys(np.arange(n))
+    x[is_llm] += 0.4
+    whole = compare.cohens_d(keys, x, is_llm, seed=1)
+    W = poisson_weights(keys, 1, 200)
+    monkeypatch.setattr(compare, "CHUNK", 64)
+    assert np.array_equal(compare.row_weights(keys, 1, 200), W)
+    chunked = compare.cohens_d(keys, x, is_llm, seed=1)
+    assert whole[0] > 0.2 and np.allclose(chunked, whole, rtol=1e-12, atol=0)

@@ -2,7 +2,9 @@
 on the same prompts (Das et al. 2024, "Under the Surface"), and does a model trained on it notice?
 
 Input (:mod:`.inputs`): one file with a source column, HC3 / M4 / index-paired layouts found without
-flags, or ``--human FILE --llm FILE``. Per-text features (:mod:`artifactlens.text.features`, each
+flags, or ``--human FILE --llm FILE``, read as a stream of record batches: the audit keeps per-row
+numbers and labels and a seeded sample of at most ``--max-texts`` texts a side (all of them below it)
+for the statistics that read raw text (:mod:`.audit` says which). Per-text features (:mod:`artifactlens.text.features`, each
 documented with what, how and source), comparisons with effect sizes and intervals (:mod:`.compare`),
 corpus diversity and learned over-used phrases, separability, second order (:mod:`.audit`), report
 pieces (:mod:`.report`); the diversity package's figures per side, per model and domain, length-matched

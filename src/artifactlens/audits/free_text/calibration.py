@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...stats import BootstrapSums
+from .compare import add_rows
 
 LENGTH_BANDS = ((0, 50, "< 50 words"), (50, 150, "50-149 words"), (150, 400, "150-399 words"),
                 (400, 10 ** 9, ">= 400 words"))
@@ -37,7 +38,7 @@ def thresholds(score: np.ndarray, is_llm: np.ndarray) -> tuple[float, float]:
 
 def _rate(hit: np.ndarray, keys: np.ndarray, seed: int):
     acc = BootstrapSums(seed)
-    acc.add(keys, {"n": np.ones(len(hit)), "h": hit.astype(float)})
+    add_rows(acc, keys, {"n": np.ones(len(hit)), "h": hit.astype(float)})
     return acc.ratio("h", "n")
 
 

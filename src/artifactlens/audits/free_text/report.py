@@ -133,7 +133,7 @@ def add_phrase_flags(r, flag, is_llm, keys, thr, seed):
     for name, side in (("llm", True), ("human", False)):
         m = is_llm == side
         acc = BootstrapSums(seed)
-        acc.add(keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
+        compare.add_rows(acc, keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
         v = acc.ratio("f", "n")
         what = ("recall at ~1% human FPR" if side else "held-out human texts flagged (~1% by construction)")
         r.add_metric(f"llm_phrase_flag_rate_{name}", v[0], f"share of {name} texts whose held-out LLM-typical "
