@@ -4,6 +4,7 @@ what the audit held before it streamed: every text in memory), measured in the s
 
     python bench/bench_text_memory.py                       # 20k and 200k texts, 80 words each
     python bench/bench_text_memory.py --sizes 20000 --before-src /path/to/old/checkout/src
+    python bench/bench_text_memory.py --sizes 20000,200000 --cap 5000 --no-cap-max 20000   # 2 cores: ~15 min
 
 The corpus is generated into /tmp (never the project): the M4 human / Llama-2 texts of ../shared/data/m4
 (200 pairs), each pair's two texts word-shuffled with a seed per generated pair and cut to ``--words``
@@ -77,6 +78,8 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=80, help="words per text")
     ap.add_argument("--cap", type=int, default=20_000, help="max_texts of the streaming run")
     ap.add_argument("--before-src", type=Path, help="another checkout's src/ to run beside (its audit_text)")
+    ap.add_argument("--no-cap-max", type=int, default=None, metavar="N",
+                    help="run the no-cap (and --before-src) configurations only up to N texts (they grow fast)")
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the src/ measured (default this checkout's)")
     ap.add_argument("--tmp", type=Path, default=Path("/tmp/artifactlens_bench_text_memory"))
     a = ap.parse_args()
@@ -93,6 +96,8 @@ def main() -> None:
         path = a.tmp / f"corpus_{n}_{a.words}.jsonl"
         mb = generate(n, a.words, path)
         for name, src, kw in configs:
+            if a.no_cap_max is not None and n > a.no_cap_max and not name.startswith("cap"):
+                continue
             m = measure(path, src, kw)
             res[n, name] = (mb, m)
             print(f"{n:>8} {mb:>8.1f}  {name:<10} {m['cpu']:>8.1f} {m['rss_mb']:>12.0f}  {m['formality_d']:>11.4f}"
@@ -100,6 +105,8 @@ def main() -> None:
         path.unlink()
     sizes = sorted({n for n, _ in res})
     for n in sizes:
+        if (n, "no cap") not in res:
+            continue
         c, u = res[n, f"cap {a.cap}"][1], res[n, "no cap"][1]
         print(f"{n:>8} texts: cap / no cap  CPU {c['cpu'] / u['cpu']:.2f}x  peak RSS {c['rss_mb'] / u['rss_mb']:.2f}x")
     if len(sizes) >= 2:
