@@ -62,6 +62,8 @@ def log_odds_dirichlet(texts_a: Sequence[str], texts_b: Sequence[str], ngram_ran
     except ValueError:  # no n-gram at all (numbers, symbols, scripts without word tokens): no phrases
         e = np.zeros(0)
         return PhraseStats(np.asarray([], dtype=object), e, e, e, e, e, 0.0, 0.0, None)
+    if hasattr(vec, "stop_words_"):
+        vec.stop_words_ = None  # every pruned n-gram; transform never reads it (memory, pickles to workers)
     na = len(texts_a)
     ya = np.asarray(X[:na].sum(axis=0)).ravel().astype(float)
     yb = np.asarray(X[na:].sum(axis=0)).ravel().astype(float)

@@ -286,11 +286,11 @@ def test_real_fast_detect_gpt_bounds_prompts_and_calibration(shared_data):
 
 
 def test_a_missing_group_column_is_one_input_error():
-    from artifactlens.audits.free_text.inputs import load_corpus
+    from artifactlens.audits.free_text.inputs import column_lists, open_corpus
     from artifactlens.errors import InputError
     df = pd.DataFrame({"text": ["a human text", "an llm text"], "source": ["human", "llm"]})
     with pytest.raises(InputError) as e:
-        load_corpus(df, group="native")
+        open_corpus(df, group="native")
     assert "native" in str(e.value)
-    got, _, _ = load_corpus(df.assign(native=["yes", "no"], model=[None, "gpt-4"]), group="native")
+    got = column_lists(open_corpus(df.assign(native=["yes", "no"], model=[None, "gpt-4"]), group="native").batches())
     assert got["group"].tolist() == ["yes", "no"] and got["model"].tolist() == [None, "gpt-4"]

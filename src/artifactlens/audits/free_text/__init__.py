@@ -2,7 +2,9 @@
 on the same prompts (Das et al. 2024, "Under the Surface"), and does a model trained on it notice?
 
 Input (:mod:`.inputs`): one file with a source column, HC3 / M4 / index-paired layouts found without
-flags, or ``--human FILE --llm FILE``. Per-text features (:mod:`artifactlens.text.features`, each
+flags, or ``--human FILE --llm FILE``, read as a stream of record batches: the audit keeps per-row
+numbers and labels and a seeded sample of at most ``--max-texts`` texts a side (all of them below it)
+for the statistics that read raw text (:mod:`.audit` says which). Per-text features (:mod:`artifactlens.text.features`, each
 documented with what, how and source), comparisons with effect sizes and intervals (:mod:`.compare`),
 corpus diversity and learned over-used phrases, separability, second order (:mod:`.audit`), report
 pieces (:mod:`.report`); the diversity package's figures per side, per model and domain, length-matched
@@ -43,6 +45,10 @@ def add_arguments(p) -> None:
     p.add_argument("--no-embeddings", action="store_true", help="skip MiniLM (diversity, embedding AUC)")
     p.add_argument("--max-embed", type=int, default=3000, metavar="N",
                    help="texts embedded per source, a seeded random sample (default 3000)")
+    p.add_argument("--max-texts", type=int, default=20_000, metavar="N",
+                   help="texts kept per source for the statistics that read raw text (phrases, diversity, "
+                   "prompts, embeddings, second order): a seeded sample past N; per-row figures and flags "
+                   "cover every row (default 20000)")
 
 
 __all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_text"]

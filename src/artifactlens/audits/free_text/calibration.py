@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...stats import BootstrapSums
+from .compare import add_rows
 
 LENGTH_BANDS = ((0, 50, "< 50 words"), (50, 150, "50-149 words"), (150, 400, "150-399 words"),
                 (400, 10 ** 9, ">= 400 words"))
@@ -37,7 +38,7 @@ def thresholds(score: np.ndarray, is_llm: np.ndarray) -> tuple[float, float]:
 
 def _rate(hit: np.ndarray, keys: np.ndarray, seed: int):
     acc = BootstrapSums(seed)
-    acc.add(keys, {"n": np.ones(len(hit)), "h": hit.astype(float)})
+    add_rows(acc, keys, {"n": np.ones(len(hit)), "h": hit.astype(float)})
     return acc.ratio("h", "n")
 
 
@@ -56,7 +57,10 @@ def subgroups(df, words: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray, seed: int = 0) -> None:
+def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray, seed: int = 0,
+                    words: np.ndarray | None = None) -> None:
+    """The two operating points and the false-positive rates by subgroup. ``df``: the per-row columns
+    (domain, group; and text, unless ``words``, the whitespace words of every row, are given)."""
     ok = np.isfinite(oof)
     if (ok & is_llm).sum() < 10 or (ok & ~is_llm).sum() < 10:
         r.add_finding("info", "separability calibration skipped: fewer than 10 held-out texts on a side")
@@ -70,7 +74,8 @@ def add_calibration(r, oof: np.ndarray, is_llm: np.ndarray, df, keys: np.ndarray
                  group="calibration")
     r.add_metric("recall_at_1pct_fpr", rec[0], f"share of LLM texts caught at the threshold flagging 1% of the "
                  f"held-out human texts (P(LLM) >= {t1:.3f})", ci=rec[1:], n=int(l_.sum()), group="calibration")
-    words = np.array([len(t.split()) for t in df["text"]])
+    if words is None:
+        words = np.array([len(t.split()) for t in df["text"]])
     rows = []
     for col, val, m in subgroups(df, words):
         hm, lm = h & m, l_ & m

@@ -14,12 +14,34 @@ import numpy as np
 from ...stats import BootstrapSums, hash_keys, poisson_weights
 
 
+CHUNK = 1 << 16  # rows per call of the Poisson weights (n x 200 replicates at once: ~6 KB a row of temporaries)
+
+
+def add_rows(acc: BootstrapSums, keys: np.ndarray, values: dict) -> None:
+    """``acc.add`` in slices of :data:`CHUNK` rows, so memory does not grow with the corpus; one call (the
+    same bits as ``acc.add``) up to :data:`CHUNK` rows."""
+    n = len(keys)
+    if n <= CHUNK:
+        acc.add(keys, values)
+        return
+    for a in range(0, n, CHUNK):
+        acc.add(keys[a:a + CHUNK], {k: np.asarray(v)[a:a + CHUNK] for k, v in values.items()})
+
+
+def row_weights(keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
+    """:func:`poisson_weights` computed :data:`CHUNK` rows at a time (each row's weights are a pure
+    function of its key: the same array, without the temporaries of every row at once)."""
+    if len(keys) <= CHUNK:
+        return poisson_weights(keys, seed, replicates)
+    return np.concatenate([poisson_weights(keys[a:a + CHUNK], seed, replicates) for a in range(0, len(keys), CHUNK)])
+
+
 def cohens_d(keys: np.ndarray, x: np.ndarray, is_llm: np.ndarray, seed: int = 0):
     """Cohen's d (pooled SD) of LLM vs human with a Poisson-bootstrap interval: (d, lo, hi)."""
     h = (~is_llm).astype(float)
     m = is_llm.astype(float)
     acc = BootstrapSums(seed)
-    acc.add(keys, {"nh": h, "sh": h * x, "qh": h * x * x, "nl": m, "sl": m * x, "ql": m * x * x})
+    add_rows(acc, keys, {"nh": h, "sh": h * x, "qh": h * x * x, "nl": m, "sl": m * x, "ql": m * x * x})
 
     def stat(s):
         mh, ml = s["sh"] / s["nh"], s["sl"] / s["nl"]
@@ -88,7 +110,7 @@ def paired_differences(F: dict, pair: np.ndarray, is_llm: np.ndarray, seed: int 
         diff = (g[True] - g[False]).reindex(ok).to_numpy()
         acc = BootstrapSums(seed)
         sign = np.sign(diff.mean()) or 1.0
-        acc.add(keys, {"n": np.ones(len(diff)), "d": diff, "flip": (np.sign(diff) == -sign).astype(float)})
+        add_rows(acc, keys, {"n": np.ones(len(diff)), "d": diff, "flip": (np.sign(diff) == -sign).astype(float)})
         out.append({"feature": name, "mean_diff": acc.ratio("d", "n"), "flip_rate": acc.ratio("flip", "n")})
     return len(ok), out
 
@@ -118,7 +140,7 @@ def auc_interval(y: np.ndarray, score: np.ndarray, keys: np.ndarray, seed: int =
     if len(np.unique(y)) < 2:
         return float("nan"), None, None
     est = roc_auc_score(y, score)
-    W = poisson_weights(keys, seed, replicates)
+    W = row_weights(keys, seed, replicates)
     reps = []
     for b in range(replicates):
         w = W[:, b]

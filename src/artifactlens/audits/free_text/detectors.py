@@ -36,15 +36,25 @@ class LlmTypicalPhrase(Detector):
         order = np.argsort(-stats.z, kind="stable")[:max_phrases] if len(stats.z) else np.zeros(0, int)
         self.idx = np.array([i for i in order if stats.z[i] >= min_z], dtype=np.int64)
 
+    def _matrix(self, texts: list[str]):
+        X = self.stats.vectorizer.transform(texts)[:, self.idx].tocsr()
+        w = self.stats.delta[self.idx]
+        words = np.array([max(1, len(t.split())) for t in texts])
+        return X, w, np.asarray(100.0 * (X @ w) / words, dtype=np.float64)
+
+    def values(self, texts) -> np.ndarray:
+        """The scores alone (no reasons): what the audit's streaming pass keeps per row."""
+        texts = [t or "" for t in texts]
+        if not len(self.idx):
+            return np.zeros(len(texts))
+        return self._matrix(texts)[2]
+
     def score(self, batch: pa.RecordBatch) -> RowScores:
         texts = [t or "" for t in batch.column("text").to_pylist()]
         n = len(texts)
         if not len(self.idx):
             return RowScores(np.zeros(n), [None] * n)
-        X = self.stats.vectorizer.transform(texts)[:, self.idx].tocsr()
-        w = self.stats.delta[self.idx]
-        words = np.array([max(1, len(t.split())) for t in texts])
-        s = 100.0 * (X @ w) / words
+        X, w, s = self._matrix(texts)
         reasons = []
         for i in range(n):
             row = X.getrow(i)
@@ -56,30 +66,62 @@ class LlmTypicalPhrase(Detector):
         return RowScores(np.asarray(s, dtype=np.float64), reasons)
 
 
-def cross_fitted(texts: np.ndarray, is_llm: np.ndarray, groups: np.ndarray, seed: int = 0,
-                 sample: int = 20_000):
-    """Held-out LLM-typical phrase scores for every row: (score, flag, reason, threshold, detectors)."""
-    fold = (hash_keys(groups) ^ np.uint64(seed)) % np.uint64(2)
+def folds(groups: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The half (0 or 1) of every row: a hash of its prompt (or row) id and the seed."""
+    return ((hash_keys(groups) ^ np.uint64(seed)) % np.uint64(2)).astype(np.uint8)
+
+
+def fit_halves(texts: np.ndarray, is_llm: np.ndarray, fold: np.ndarray, seed: int = 0,
+               sample: int = 20_000) -> list[LlmTypicalPhrase]:
+    """The two detectors: phrases learned on the rows of the other half (at most ``sample`` texts a side,
+    seeded). ``texts`` may be the audit's kept sample: the detectors then score every row of the corpus."""
     rng = np.random.default_rng([seed, 5])
-    score = np.zeros(len(texts))
-    reason: list = [None] * len(texts)
     dets = []
     for k in (0, 1):
-        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        train = np.flatnonzero(fold != k)
         a, b = train[is_llm[train]], train[~is_llm[train]]
         a = a if len(a) <= sample else rng.choice(a, sample, replace=False)
         b = b if len(b) <= sample else rng.choice(b, sample, replace=False)
-        det = LlmTypicalPhrase(log_odds_dirichlet(texts[a], texts[b]))
-        dets.append(det)
+        dets.append(LlmTypicalPhrase(log_odds_dirichlet(texts[a], texts[b])))
+    return dets
+
+
+def score_halves(dets: list[LlmTypicalPhrase], texts, fold: np.ndarray, reasons: bool = True):
+    """Held-out scores of ``texts`` (each by the detector of its own half, the one NOT learned on it) and
+    their reasons (None without ``reasons``). A pure map: any batch of rows, any order."""
+    texts = list(texts)
+    score = np.zeros(len(texts))
+    reason: list = [None] * len(texts)
+    for k, det in enumerate(dets):
+        test = np.flatnonzero(fold == k)
         if len(test) and det.stats.vectorizer is not None:
-            rs = det.score(pa.RecordBatch.from_pydict({"text": pa.array(list(texts[test]), type=pa.string())}))
+            sel = [texts[j] for j in test]
+            if not reasons:
+                score[test] = det.values(sel)
+                continue
+            rs = det.score(pa.RecordBatch.from_pydict({"text": pa.array(sel, type=pa.string())}))
             score[test] = rs.score
             for i, j in enumerate(test):
                 reason[j] = rs.reason[i]
+    return score, reason
+
+
+def threshold(dets: list[LlmTypicalPhrase], score: np.ndarray, is_llm: np.ndarray):
+    """The 99th percentile of the held-out human scores, set on both detectors: (threshold, flag)."""
     human = score[~is_llm]
     thr = float(np.quantile(human, 1 - HUMAN_FPR)) if len(human) else float("inf")
     thr = max(thr, 1e-9)  # a text with no LLM phrase is never flagged
     for d in dets:
         d.threshold = thr
-    flag = dets[0].decide(score)
+    return thr, dets[0].decide(score)
+
+
+def cross_fitted(texts: np.ndarray, is_llm: np.ndarray, groups: np.ndarray, seed: int = 0,
+                 sample: int = 20_000):
+    """Held-out LLM-typical phrase scores for every row: (score, flag, reason, threshold, detectors).
+    (The audit runs the same steps with the scoring as a map over record batches.)"""
+    fold = folds(groups, seed)
+    dets = fit_halves(np.asarray(texts, dtype=object), is_llm, fold, seed, sample)
+    score, reason = score_halves(dets, texts, fold)
+    thr, flag = threshold(dets, score, is_llm)
     return score, flag, [r if f else None for r, f in zip(reason, flag)], thr, dets

@@ -4,6 +4,7 @@ box/violin stand-in), an effect-size forest plot, an embedding projection colour
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ...contract import HIGHER_IS_WORSE, MetricSpec
 from ...stats import BootstrapSums, hash_keys
@@ -80,15 +81,25 @@ def add_domains(r, F, is_llm, doms, keys, seed):
                 "Cohen's d (LLM minus human) per domain")
 
 
-def add_phrases(r, df, is_llm, seed):
+def learn_phrases(texts, is_llm, seed):
+    """The over-used phrases (log-odds) and templates of the LLM side against the human side, learned on
+    at most :data:`PHRASE_SAMPLE` seeded texts a side: (phrase stats, template stats, the top phrases)."""
     rng = np.random.default_rng(seed)
     idx_l, idx_h = np.flatnonzero(is_llm), np.flatnonzero(~is_llm)
     if len(idx_l) > PHRASE_SAMPLE:
         idx_l = rng.choice(idx_l, PHRASE_SAMPLE, replace=False)
     if len(idx_h) > PHRASE_SAMPLE:
         idx_h = rng.choice(idx_h, PHRASE_SAMPLE, replace=False)
-    texts = df["text"].to_numpy()
+    texts = np.asarray(texts, dtype=object)
     st = log_odds_dirichlet(texts[idx_l], texts[idx_h])
+    tp = template_log_odds(texts[idx_l], texts[idx_h])
+    return st, tp, [i for i in st.top(50, "a") if st.z[i] >= 3.3]
+
+
+def add_phrases(r, df, is_llm, seed, learned=None, rate=None):
+    """The phrase tables and the in-sample phrase rates. ``learned``: :func:`learn_phrases`' result (else
+    learned from ``df``'s texts); ``rate``: the per-row rate of every row (else computed on ``df``)."""
+    st, tp, top = learned if learned is not None else learn_phrases(df["text"].to_numpy(), is_llm, seed)
     cols = ["phrase", "z", "log-odds", "lo", "hi", "count LLM", "count human", "per 10k words LLM",
             "per 10k words human"]
 
@@ -101,19 +112,19 @@ def add_phrases(r, df, is_llm, seed):
     r.add_table("phrases_human", cols, rows(st, st.top(25, "b")), "Phrases over-used by the human texts")
     r.add_table("phrases_llm_multiword", cols, rows(st, st.top(15, "a", min_n=2)),
                 "Multi-word phrases over-used by LLM")
-    tp = template_log_odds(texts[idx_l], texts[idx_h])
     frames = [i for i, k in enumerate(tp.phrases) if k.startswith("frame:") and tp.count_a[i] + tp.count_b[i] > 0]
-    top = [i for i in tp.top(20, "a") if i not in frames] + frames
+    top_t = [i for i in tp.top(20, "a") if i not in frames] + frames
     r.add_table("templates_llm", ["template", "z", "log odds ratio", "lo", "hi", "texts LLM", "texts human",
-                                  "% of LLM texts", "% of human texts"], rows(tp, top, per=100),
+                                  "% of LLM texts", "% of human texts"], rows(tp, top_t, per=100),
                 "Openers (first three words), closers (last three) and contrast frames ('not X but Y') the LLM "
                 "texts use more than the human ones: log odds ratio of a text using the template, 95% interval")
-    top = [i for i in st.top(50, "a") if st.z[i] >= 3.3]
-    df["llm_phrase_rate"] = phrase_rate(df["text"].tolist(), st, top)
-    r.add_metric("llm_phrase_rate_llm", float(df.loc[is_llm, "llm_phrase_rate"].mean()), "occurrences of the "
+    if rate is None:
+        rate = phrase_rate(df["text"].tolist(), st, top)
+    rate = np.asarray(rate, dtype=float)
+    r.add_metric("llm_phrase_rate_llm", float(pd.Series(rate[is_llm]).mean()), "occurrences of the "
                  "top LLM-over-used phrases (z >= 3.3) per 100 words in LLM texts (learned in-sample)",
                  n=int(is_llm.sum()), group="phrases")
-    r.add_metric("llm_phrase_rate_human", float(df.loc[~is_llm, "llm_phrase_rate"].mean()),
+    r.add_metric("llm_phrase_rate_human", float(pd.Series(rate[~is_llm]).mean()),
                  "the same rate in human texts", n=int((~is_llm).sum()), group="phrases")
 
 
@@ -122,24 +133,25 @@ def add_phrase_flags(r, flag, is_llm, keys, thr, seed):
     for name, side in (("llm", True), ("human", False)):
         m = is_llm == side
         acc = BootstrapSums(seed)
-        acc.add(keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
+        compare.add_rows(acc, keys[m], {"n": np.ones(int(m.sum())), "f": flag[m].astype(float)})
         v = acc.ratio("f", "n")
         what = ("recall at ~1% human FPR" if side else "held-out human texts flagged (~1% by construction)")
         r.add_metric(f"llm_phrase_flag_rate_{name}", v[0], f"share of {name} texts whose held-out LLM-typical "
                      f"phrase score >= {thr:.3g} ({what})", ci=v[1:], n=int(m.sum()), group="phrases")
 
 
-def add_diversity(r, df, is_llm, seed):
+def add_diversity(r, df, is_llm, seed, duplicates=None):
     """The `diversity` package's corpus figures on each full side (:mod:`artifactlens.text.diversity`),
-    duplicates counted; the length-matched figures with their ceiling and floor are :mod:`.bounds`'."""
+    duplicates counted; the length-matched figures with their ceiling and floor are :mod:`.bounds`'.
+    ``duplicates``: {side: (duplicates, texts)} counted over the whole corpus (where ``df`` is a sample)."""
     rng = np.random.default_rng(seed)
     texts = df["text"].to_numpy()
     for name, side in (("human", False), ("llm", True)):
         t = list(texts[is_llm == side])
         n = len(t)
-        dup = D.duplicates(t)
+        dup, nd = duplicates[name] if duplicates else (D.duplicates(t), n)
         r.add_metric(f"duplicates_{name}", dup, f"{name} texts repeating an earlier {name} text exactly "
-                     f"({dup / max(1, n):.1%} of {n}; kept: they lower diversity)", n=n, group="diversity")
+                     f"({dup / max(1, nd):.1%} of {nd}; kept: they lower diversity)", n=nd, group="diversity")
         r.add_metric(f"compression_ratio_{name}", D.compression_ratio(t), f"gzip compression ratio of all {name} "
                      "texts joined (the diversity package's; higher = more repetitive)", n=n, group="diversity")
         r.add_metric(f"ngram_diversity_{name}", D.ngram_diversity(t), f"sum over n=1..4 of distinct/all n-grams "
@@ -250,33 +262,54 @@ def style_reasons(model, X, names, k: int = 3) -> list[str]:
             for i in range(len(X))]
 
 
-def add_examples(r, df, oof, reasons, is_llm, F):
+def example_rows(oof, is_llm, k: int = 5) -> np.ndarray:
+    """The rows of the (up to) ``k`` LLM texts with the highest held-out P(LLM), best first."""
     score = np.nan_to_num(oof, nan=-1.0)
-    for i in np.argsort(-np.where(is_llm, score, -1.0))[:5]:
+    out = []
+    for i in np.argsort(-np.where(is_llm, score, -1.0))[:k]:
         if not is_llm[i]:
             break
-        t = df["text"].iat[i]
-        r.examples.append({"row": int(df["row"].iat[i]), "title": f"typical LLM text (P(LLM)={score[i]:.2f})",
+        out.append(int(i))
+    return np.asarray(out, dtype=np.int64)
+
+
+def add_examples(r, picks, texts, rows, domains, oof, reasons, F):
+    """The typical LLM texts: ``picks`` (from :func:`example_rows`), their ``texts`` and style ``reasons``
+    (in the same order), the input ``rows`` and ``domains`` of every row."""
+    score = np.nan_to_num(oof, nan=-1.0)
+    for i, t, why in zip(picks, texts, reasons):
+        r.examples.append({"row": int(rows[i]), "title": f"typical LLM text (P(LLM)={score[i]:.2f})",
                            "fields": {"text": t[:700] + ("…" if len(t) > 700 else ""),
                                       "formality": round(float(F["formality"][i]), 1),
-                                      "mtld": round(float(F["mtld"][i]), 1), "domain": df["domain"].iat[i]},
-                           "reasons": [reasons[i]] if reasons[i] else []})
+                                      "mtld": round(float(F["mtld"][i]), 1), "domain": domains[i]},
+                           "reasons": [why] if why else []})
 
 
-def write_flags(path, df, F, oof, flag, reasons, phrase=None):
+def flag_batch(batch, pos: slice, F, oof, flag, reasons, phrase):
+    """The flags file's rows for one canonical ``batch`` at rows ``pos``: input columns, ``llm_style``,
+    ``llm_phrase`` (score, flag, reason; reasons given for this batch's rows) and the features."""
     import pyarrow as pa
-    from ...io.writers import RowWriter
-    cols = {"row": pa.array(df["row"].to_numpy()), "source": pa.array(df["source"].tolist()),
-            "pair_id": pa.array(df["pair_id"].tolist(), type=pa.string()),
-            "domain": pa.array(df["domain"].tolist(), type=pa.string()), "text": pa.array(df["text"].tolist()),
-            "llm_style": pa.array(flag), "llm_style_score": pa.array(oof),
-            "llm_style_reason": pa.array([x if f else None for x, f in zip(reasons, flag)], type=pa.string())}
+    f = flag[pos]
+    cols = {"row": batch.column("row"), "source": batch.column("source"),
+            "pair_id": batch.column("pair_id"), "domain": batch.column("domain"), "text": batch.column("text"),
+            "llm_style": pa.array(f), "llm_style_score": pa.array(oof[pos]),
+            "llm_style_reason": pa.array([x if g else None for x, g in zip(reasons, f)], type=pa.string())}
     if phrase is not None:
-        cols.update({"llm_phrase": pa.array(phrase[1]), "llm_phrase_score": pa.array(phrase[0]),
+        cols.update({"llm_phrase": pa.array(phrase[1][pos]), "llm_phrase_score": pa.array(phrase[0][pos]),
                      "llm_phrase_reason": pa.array(phrase[2], type=pa.string())})
-    cols.update({f"f_{k}": pa.array(v) for k, v in F.items()})
+    cols.update({f"f_{k}": pa.array(v[pos]) for k, v in F.items()})
+    return pa.RecordBatch.from_pydict(cols)
+
+
+def write_flags(path, batches):
+    """Stream flag batches (:func:`flag_batch`) to ``path``; returns the rows written."""
+    from ...io.writers import RowWriter
+    n = 0
     with RowWriter(path) as w:
-        w.write(pa.RecordBatch.from_pydict(cols))
+        for b in batches:
+            w.write(b)
+            n += b.num_rows
+    return n
 
 
 def add_findings(r):

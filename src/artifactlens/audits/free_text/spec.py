@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ...contract import Audit, MetricTable, register
 from . import EXAMPLES, HELP, add_arguments as _add_arguments
-from .audit import audit_text
+from .audit import MAX_TEXTS, audit_text
 from .report import LIGHTS
 
 
@@ -24,6 +24,7 @@ class TextOptions:
     embeddings: bool = True
     max_embed: int = 3000
     tagger_words: int = 25_000
+    max_texts: int | None = MAX_TEXTS
     title: str | None = None
 
 
@@ -43,7 +44,8 @@ class TextAudit(Audit):
     @classmethod
     def options_from_args(cls, a):
         return TextOptions(human=a.human, llm=a.llm, text=a.text, source=a.source, pair=a.pair, domain=a.domain,
-                           model=a.model, group=a.group, embeddings=not a.no_embeddings, max_embed=a.max_embed)
+                           model=a.model, group=a.group, embeddings=not a.no_embeddings, max_embed=a.max_embed,
+                           max_texts=a.max_texts)
 
     def compute(self, data, o: TextOptions, ctx):
         r = ctx.run
@@ -51,4 +53,4 @@ class TextAudit(Audit):
                           seed=r.seed, engine=ctx.engine("text"), batch_size=r.batch_size, encoding=r.encoding,
                           flags_path=r.flags, embeddings=o.embeddings, max_embed=o.max_embed,
                           tagger_words=o.tagger_words, quiet=r.quiet, device=ctx.device, model=o.model,
-                          group=o.group)
+                          group=o.group, max_texts=o.max_texts)
