@@ -130,3 +130,14 @@ def test_bootstrap_sums_in_row_chunks_agree_with_one_call(monkeypatch):
     assert np.array_equal(compare.row_weights(keys, 1, 200), W)
     chunked = compare.cohens_d(keys, x, is_llm, seed=1)
     assert whole[0] > 0.2 and np.allclose(chunked, whole, rtol=1e-12, atol=0)
+
+
+def test_cli_max_texts_zero_keeps_every_text_and_a_negative_cap_is_exit_2(run_cli, tmp_path):
+    code, out, err = run_cli("audit", "text", demo_path("text.jsonl"), "--no-embeddings", "--max-texts", "0",
+                             "--json", tmp_path / "t.json", "--quiet")
+    assert code == 0, err
+    s = json.loads((tmp_path / "t.json").read_text())["params"]["text_sample"]
+    assert s["max_texts_per_side"] is None and not s["sampled"] and s["kept"] == s["texts"]
+    code, out, err = run_cli("audit", "text", demo_path("text.jsonl"), "--no-embeddings", "--max-texts", "-3",
+                             "--quiet")
+    assert code == 2 and "max_texts" in err and "Traceback" not in err

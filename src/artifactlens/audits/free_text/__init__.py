@@ -48,7 +48,7 @@ def add_arguments(p) -> None:
     p.add_argument("--max-texts", type=int, default=20_000, metavar="N",
                    help="texts kept per source for the statistics that read raw text (phrases, diversity, "
                    "prompts, embeddings, second order): a seeded sample past N; per-row figures and flags "
-                   "cover every row (default 20000)")
+                   "cover every row (default 20000; 0 keeps every text)")
 
 
 __all__ = ["KIND", "HELP", "EXAMPLES", "add_arguments", "audit_text"]

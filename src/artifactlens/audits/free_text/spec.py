@@ -45,7 +45,7 @@ class TextAudit(Audit):
     def options_from_args(cls, a):
         return TextOptions(human=a.human, llm=a.llm, text=a.text, source=a.source, pair=a.pair, domain=a.domain,
                            model=a.model, group=a.group, embeddings=not a.no_embeddings, max_embed=a.max_embed,
-                           max_texts=a.max_texts)
+                           max_texts=a.max_texts or None)
 
     def compute(self, data, o: TextOptions, ctx):
         r = ctx.run
