@@ -45,6 +45,11 @@ def o_single(labels):
     return next(iter(m)) if m and len(m) == 1 else None
 
 
+def o_item(labels):
+    """A side's item label: its one label, else its single majority."""
+    return labels[0] if len(labels) == 1 else o_single(labels)
+
+
 def o_alpha(units):
     """Krippendorff's alpha (nominal) from the coincidence matrix; ``units`` = lists of values."""
     o = Counter()
@@ -111,8 +116,8 @@ def oracle(items):
         f["class_chi2_p"], f["class_g_p"] = math.erfc(math.sqrt(chi2 / 2)), math.erfc(math.sqrt(g / 2))
     f["krippendorff_alpha_human"] = o_alpha([h for h, _ in items])
     f["krippendorff_alpha_llm"] = o_alpha([l for _, l in items])
-    f["krippendorff_alpha_pooled"] = o_alpha([h + ([o_single(l)] if o_single(l) is not None else []) for h, l in items])
-    pairs = [(o_single(h), o_single(l)) for h, l in items if o_single(h) is not None and o_single(l) is not None]
+    f["krippendorff_alpha_pooled"] = o_alpha([h + ([o_item(l)] if o_item(l) is not None else []) for h, l in items])
+    pairs = [(o_item(h), o_item(l)) for h, l in items if o_item(h) is not None and o_item(l) is not None]
     f["cohen_kappa_majority"] = o_kappa(pairs)
     f["_kappa_n"] = len(pairs)
     return f
@@ -190,7 +195,7 @@ def test_real_prompt_modifiers_two_annotators(prompt_modifiers, tmp_path):
                    for h, l in sub) / len(sub)
         assert by[mod][1] == 208 and by[mod][3] == pytest.approx(want, abs=5e-4)
     # flip matrix: items by single human majority label -> single LLM majority label
-    flips = Counter((o_single(h), o_single(l)) for h, l in items)
+    flips = Counter((o_item(h), o_item(l)) for h, l in items)
     fm = {row[0]: row[1:] for row in r.tables["flip_matrix"]["rows"]}
     cols = r.tables["flip_matrix"]["columns"][1:]
     name = lambda v: "(no single majority)" if v is None else str(int(v))  # noqa: E731
@@ -248,12 +253,45 @@ def test_hand_counted_cases(tmp_path):
     h_ent = (1.0 + math.log2(3) + 0 + 0 + (-(2 / 3) * math.log2(2 / 3) - (1 / 3) * math.log2(1 / 3))) / 5
     assert r["human_entropy_bits"] == pytest.approx(h_ent)
     assert r["llm_entropy_bits"] == pytest.approx((0 + o_entropy(["a", "a", "b"]) + 1.0 + 0 + 0) / 5)
-    # Cohen's kappa needs a single majority on both sides: only 'split' (x, x) -> too few pairs
-    assert r.metric("cohen_kappa_majority").n == 1 and r["cohen_kappa_majority"] is None
+    # Cohen's kappa reads each side's item label (a lone label, else a single majority): 'split' (x, x)
+    # and 'one' (5: the human's one label, 5: the LLM's majority) -> two agreeing pairs, kappa 1
+    assert r.metric("cohen_kappa_majority").n == 2 and r["cohen_kappa_majority"] == pytest.approx(1.0)
     exp = oracle([([1, 1, 0, 0], [1, 1, 1]), (list("abc"), list("aab")), ([2, 2], [2, 3]), ([5], [5, 5]),
                   (list("xxy"), list("xxxxx"))])
-    assert_figures(r, exp, skip={"cohen_kappa_majority"})
+    assert exp["_kappa_n"] == 2
+    assert_figures(r, exp)
     assert r["class_drift[x]"] == pytest.approx((1 - 2 / 3) / 5)
+
+
+ONE_LLM = """id,text,human,llm
+a,t,"[1, 1, 0]",1
+b,t,"[0, 0, 0]",0
+c,t,"[1, 0, 1]",0
+d,t,"[0, 1, 1]",1
+e,t,"[0, 0, 1]",1
+f,t,"[1, 0]",1
+"""
+
+
+def test_one_llm_label_per_item_is_the_llms_label_in_kappa_and_the_pooled_alpha(tmp_path):
+    """With one LLM label per item, the pooled alpha adds that label (it is not the human alpha again) and
+    Cohen's kappa pairs it with the human single majority; the majority-set figures stay undefined."""
+    from artifactlens.audits.labels import audit_labels
+    p = tmp_path / "one_llm.csv"
+    p.write_text(ONE_LLM, encoding="utf-8")
+    r = audit_labels(p, text="text", human="human", llm="llm", id="id", second_order=False)
+    items = [([1, 1, 0], [1]), ([0, 0, 0], [0]), ([1, 0, 1], [0]), ([0, 1, 1], [1]), ([0, 0, 1], [1]),
+             ([1, 0], [1])]
+    pooled = o_alpha([h + l for h, l in items])
+    assert r["krippendorff_alpha_pooled"] == pytest.approx(pooled)
+    assert r["krippendorff_alpha_pooled"] != pytest.approx(r["krippendorff_alpha_human"])
+    # 'f' (1, 0) has no single human majority: five pairs, (1,1) (0,0) (1,0) (1,1) (0,1)
+    pairs = [(o_item(h), l[0]) for h, l in items if o_item(h) is not None]
+    assert r.metric("cohen_kappa_majority").n == len(pairs) == 5
+    assert r["cohen_kappa_majority"] == pytest.approx(o_kappa(pairs))
+    assert r["majority_match_rate"] is None  # one LLM label has no majority set (the paper's rule)
+    flips = {row[0]: row[1:] for row in r.tables["flip_matrix"]["rows"]}
+    assert "(no single majority)" not in r.tables["flip_matrix"]["columns"] and sum(map(sum, flips.values())) == 6
 
 
 def test_flags_stream_every_row_in_order(tmp_path, run_cli):

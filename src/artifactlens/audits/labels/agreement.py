@@ -3,9 +3,9 @@
 - Krippendorff's alpha (package ``krippendorff``, ``value_counts`` form: items x classes counts, so any
   number of annotators per item and missing annotations are natural; items with fewer than two labels
   add nothing). Human annotators; LLM samples; and humans with the LLM pooled in as one more annotator
-  (its majority label, where it has a single one).
-- Cohen's kappa (``sklearn.metrics.cohen_kappa_score``) between the human and the LLM majority labels,
-  over items where both have a single majority label.
+  (its item label: its one label, or its single majority label; ``items.item_label``).
+- Cohen's kappa (``sklearn.metrics.cohen_kappa_score``) between the human and the LLM item labels (one
+  label, or a single majority), over items where both sides have one.
 - Chi-square and G-test (``scipy.stats.chi2_contingency``) of pooled human vs LLM label counts. Labels of
   one item are not independent, so the p-values are optimistic; the bootstrap intervals on the class
   drift (resampled by item) are the figures to trust.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .items import is_number, label_key, single_majority
+from .items import is_number, item_label, label_key
 
 LEVELS = ("nominal", "ordinal", "interval")
 
@@ -107,10 +107,10 @@ def agreement(items, keys: list[str], labels: dict, level: str = "nominal") -> d
     h = _table(hd, index)[hw] if n else np.zeros((0, len(keys)))
     l = _table(ld, index)[lw] if n else np.zeros((0, len(keys)))
 
-    def majority(distinct) -> np.ndarray:  # class index of the single majority label, -1 where none
+    def majority(distinct) -> np.ndarray:  # class index of the item label (items.item_label), -1 where none
         out = np.full(len(distinct) + 1, -1, dtype=np.int64)
         for j, d in enumerate(distinct):
-            m = single_majority(_counter(d))
+            m = item_label(_counter(d))
             if m is not None:
                 out[j] = index[label_key(m)]
         return out

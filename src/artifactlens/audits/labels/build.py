@@ -286,10 +286,11 @@ def _agreement(r, a, boot, keys):
     r.add_metric("krippendorff_alpha_llm", a["krippendorff_alpha_llm"],
                  f"Krippendorff's alpha ({a['level']}) among the LLM samples", n=a["alpha_n"]["llm"], group=g)
     r.add_metric("krippendorff_alpha_pooled", a["krippendorff_alpha_pooled"],
-                 f"Krippendorff's alpha ({a['level']}) of the humans plus the LLM (its majority label) as one more "
-                 "annotator", n=a["alpha_n"]["pooled"], group=g)
+                 f"Krippendorff's alpha ({a['level']}) of the humans plus the LLM (its one label, else its majority "
+                 "label) as one more annotator", n=a["alpha_n"]["pooled"], group=g)
     r.add_metric("cohen_kappa_majority", a["cohen_kappa_majority"], "Cohen's kappa between the human and the LLM "
-                 "majority labels (items where both have a single majority label)", n=a["kappa_n"], group=g,
+                 "item labels (a side's one label, else its single majority label; items where both sides have "
+                 "one)", n=a["kappa_n"], group=g,
                  ci=(klo, khi) if a["cohen_kappa_majority"] == a["cohen_kappa_majority"] else None)
 
 

@@ -35,7 +35,7 @@ from ...io.conventions import parse_label_list
 from ...stats import BootstrapSums, GroupedSums, hash_keys, hash_texts, poisson_weights
 from ...stats.bootstrap import group_weight_sums
 from .detectors import all_detectors
-from .items import ItemComparison, describe, label_key
+from .items import ItemComparison, describe, item_label, label_key
 
 
 #: the figures computed per stratum (subjectivity bin, domain): GroupedSums by_bin / by_domain
@@ -274,9 +274,8 @@ class LabelCheck(Check):
             vals[f"h|{label_key(lab)}"] = c / nh
         for lab, c in l.items():
             vals[f"l|{label_key(lab)}"] = c / nl
-        hm = next(iter(it.human_majority)) if it.human_majority and len(it.human_majority) == 1 else None
-        lm = next(iter(it.llm_majority)) if it.llm_majority and len(it.llm_majority) == 1 else None
-        if hm is not None and lm is not None:  # confusion cells of the majority labels (Cohen's kappa)
+        hm, lm = item_label(h), item_label(l)  # a lone label, else the single majority
+        if hm is not None and lm is not None:  # confusion cells of the item labels (Cohen's kappa)
             vals[f"k|{label_key(hm)}|{label_key(lm)}"] = 1.0
         if nh == 1 and nl == 1:  # one label per side: confusion cells of the plain labels
             vals[f"k1|{label_key(next(iter(h)))}|{label_key(next(iter(l)))}"] = 1.0

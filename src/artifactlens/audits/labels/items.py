@@ -8,7 +8,9 @@ list of labels (counts ``c_l`` of each distinct label ``l``, ``n = sum c_l``):
 - majority set: the labels with the highest count; undefined (None) when every label appears once
   (so also for a single label);
 - minority set: the labels with the lowest count; undefined when all labels appear equally often
-  (so also when the item is unanimous).
+  (so also when the item is unanimous);
+- item label (kappa, pooled alpha, flip matrix): the one label when there is exactly one, else the single
+  majority label, else undefined.
 
 Plain Python on :class:`collections.Counter`; numbers and strings are both labels (``3``, ``3.0`` and
 ``'3'`` are one label; ``''`` is missing; see :func:`artifactlens.io.conventions.normalise_label`).
@@ -72,6 +74,15 @@ def single_majority(counts: Counter):
     """The one majority label, or None when the majority set is undefined or tied."""
     m = majority_set(counts)
     return next(iter(m)) if m is not None and len(m) == 1 else None
+
+
+def item_label(counts: Counter):
+    """The side's one label for an item, as Cohen's kappa, the pooled alpha and the flip matrix read it: the
+    label itself when the side gave exactly one, else its single majority (None when that is undefined or
+    tied). The majority-set figures keep the paper's rule (one label has no majority)."""
+    if sum(counts.values()) == 1:
+        return next(iter(counts))
+    return single_majority(counts)
 
 
 @dataclass
