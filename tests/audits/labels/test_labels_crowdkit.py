@@ -259,3 +259,47 @@ def test_ppi_interval_covers_the_truth_where_the_naive_share_is_biased(tmp_path)
     true_err = float(np.mean([llm[i] != truth[i] for i in truth]))
     err = r.metrics["llm_error_rate_ppi"]
     assert err.ci[0] <= true_err <= err.ci[1] and math.isclose(true_err, 0.15, abs_tol=0.03)
+
+
+def test_ppi_on_free_text_labels_gives_the_most_frequent_labels_and_one_other_share(tmp_path):
+    """KiloGram (4,434 distinct answers): shares of the 30 most frequent labels (human labels + the LLM's,
+    ties in label order) and one '(other)' share, each equal to ppi-python on its indicator; not one
+    metric per answer."""
+    from ppi_py import ppi_mean_ci, ppi_mean_pointestimate
+    d = shared_path("alt_test", "kilogram")
+    h, l = d / "human_annotations.json", d / "llm_annotations.json"
+    humans, llms = json.loads(h.read_text()), json.loads(l.read_text())
+    busiest = max(humans, key=lambda w: len(humans[w]))
+    gold = {i: humans[busiest][i] for i in sorted(humans[busiest])[::3][:60]}
+    r = _audit(h, l, gold_sample=_write_gold(tmp_path, gold), gold_id="item", gold_label="truth",
+               annotator_quality=False)
+    human_count = {}
+    for a in humans.values():
+        for v in a.values():
+            if v is not None:
+                human_count[v] = human_count.get(v, 0) + 1
+    for sec in r.sections:
+        llm = {i: v for i, v in llms[sec.params["model_name"]].items() if v is not None}
+        count = dict(human_count)
+        for v in llm.values():
+            count[v] = count.get(v, 0) + 1
+        classes = sorted(count)
+        top = set(sorted(classes, key=lambda c: -count[c])[:30])
+        g, rest = [i for i in gold if i in llm], [i for i in llm if i not in gold]
+
+        def ppi(ind):
+            y, yhat, yu = (np.asarray([ind(x) for x in xs], dtype=float)
+                           for xs in ([gold[i] for i in g], [llm[i] for i in g], [llm[i] for i in rest]))
+            lo, hi = ppi_mean_ci(y, yhat, yu, alpha=0.05)
+            return float(ppi_mean_pointestimate(y, yhat, yu)[0]), float(lo[0]), float(hi[0])
+        other = f"(other: {len(classes) - 30:,} labels)"
+        want = {c: ppi(lambda x, c=c: x == c) for c in top
+                if any(gold[i] == c or llm[i] == c for i in g) or any(llm[i] == c for i in rest)}
+        want[other] = ppi(lambda x: x not in top)
+        got = {k[len("ppi_share["):-1]: sec.metrics[k] for k in sec.metrics if k.startswith("ppi_share[")}
+        assert set(got) == set(want) and len(got) <= 31
+        for c, (est, lo, hi) in want.items():
+            if math.isfinite(est) and math.isfinite(lo):
+                assert (got[c].value, *got[c].ci) == pytest.approx((est, lo, hi), abs=TOL), c
+        assert sec[f"naive_llm_share[{other}]"] == pytest.approx(np.mean([v not in top for v in llm.values()]))
+        assert "one of the other" in sec.tables["ppi"]["title"]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...result import AuditResult
 from .alttest import DEFINITIONS, AltTestResult, alt_test
-from .annotators import Annotations
+from .annotators import TOP_CLASSES, Annotations
 from .items import label_text
 from .ppi import ppi_estimates
 from .quality import annotator_quality, confusion, distribution_figures, human_agreement
@@ -134,8 +134,10 @@ def _ppi(r: AuditResult, ann: Annotations, m: int, o: AnnotatorOptions) -> None:
         return
     rows = []
     g = "prediction-powered inference"
+    def name(cls):
+        return label_text(cls) if cls is not None else f"(other: {p['folded']:,} labels)"
     for cls, est, lo, hi, nv, nlo, nhi in p["shares"]:
-        t = label_text(cls)
+        t = name(cls)
         r.add_metric(f"ppi_share[{t}]", est, f"PPI share of label {t} (gold sample + LLM labels)", ci=(lo, hi),
                      n=p["n_gold"], group=g)
         r.add_metric(f"naive_llm_share[{t}]", nv, f"share of label {t} among the LLM's labels alone", ci=(nlo, nhi),
@@ -150,12 +152,14 @@ def _ppi(r: AuditResult, ann: Annotations, m: int, o: AnnotatorOptions) -> None:
                          ci=(e[4], e[5]), group=g)
         rows.append(["(LLM error rate)", e[0], e[1], e[2], e[3], e[4], e[5]])
     if p.get("untuned"):
-        names = ", ".join(label_text(c) for c in p["untuned"])
+        names = ", ".join(name(c) for c in p["untuned"])
         r.add_finding("info", f"PPI: the LLM's predictions never vary for {names}, so the power-tuned lambda is "
                       "undefined there; the untuned PPI estimate (lambda = 1) is given")
+    folded = (f"; free text: shares of the {TOP_CLASSES} most frequent labels (those the gold sample or the "
+              f"LLM uses) and one of the other {p['folded']:,}" if "folded" in p else "")
     r.add_table("ppi", ["label", "PPI estimate", "lo", "hi", "naive (LLM only)", "lo", "hi"], rows,
                 f"Prediction-powered estimates from {p['n_gold']} gold items and {p['n_unlabelled']} other items, "
-                "95% intervals, beside the naive LLM-only figures")
+                f"95% intervals, beside the naive LLM-only figures{folded}")
 
 
 def add_quality(r: AuditResult, ann: Annotations, o: AnnotatorOptions) -> None:

@@ -41,6 +41,7 @@ TYPED_MISSING = frozenset({""})  # JSON layouts: null/NaN and blank text are mis
 #: free text / too many classes: more distinct labels than max(MANY_CLASSES_MIN, MANY_CLASSES_SHARE x items)
 MANY_CLASSES_MIN, MANY_CLASSES_SHARE = 50, 0.2
 MANY_CLASSES_RULE = (f"more distinct labels than max({MANY_CLASSES_MIN}, {MANY_CLASSES_SHARE:g} x items)")
+TOP_CLASSES = 30  # per-class figures kept for free-text labels (the most frequent ones; the rest as '(other)')
 
 
 def many_classes(n_classes: int, n_items: int) -> bool:

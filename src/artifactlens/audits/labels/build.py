@@ -15,11 +15,10 @@ from ...contract import HIGHER_IS_WORSE as HIGHER, LOWER_IS_WORSE as LOWER, Metr
 from ...result import AuditResult
 from .check import ENTROPY_EDGES, bin_names
 from .detectors import FLAG_RULES
-from .annotators import MANY_CLASSES_RULE, many_classes
+from .annotators import MANY_CLASSES_RULE, TOP_CLASSES, many_classes
 from .items import label_text, sorted_keys
 from .second_order import METRICS, VARIANTS
 
-TOP_CLASSES = 30  # per-class figures kept for free-text labels (the most frequent ones)
 
 HEADLINE = ["minority_erasure_rate", "majority_match_rate", "llm_overconfident_rate", "entropy_drop_bits",
             "krippendorff_alpha_pooled", "second_order_accuracy_gap"]

@@ -13,7 +13,10 @@ estimator) is used instead, and said.
   human labels; beside it the naive rate against the crowd's plurality alone. Without other human labels
   the gold-only (classical) interval (``ppi_py.classical_mean_ci``).
 
-The LLM's label of an item is its plurality sample (:meth:`Annotations.llm_single`).
+The LLM's label of an item is its plurality sample (:meth:`Annotations.llm_single`). Free-text labels
+(``label_type`` text, or :func:`.annotators.many_classes`) get shares for the :data:`TOP_CLASSES` most
+frequent labels (human labels + this LLM's, ties in label order) and one share of the rest, ``(other)``
+(class ``None``: target ``1[gold not shown]``, prediction ``1[LLM not shown]``), not one per answer.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import math
 
 import numpy as np
 
-from .annotators import Annotations
+from .annotators import TOP_CLASSES, Annotations, many_classes
 from .quality import class_counts
 
 LEVEL_ALPHA = 0.05
@@ -35,7 +38,8 @@ def _normal_ci(x: np.ndarray):
 
 def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np.ndarray) -> dict:
     """PPI and naive figures for LLM ``m``: ``{"shares": [(class, ppi, lo, hi, naive, lo, hi)], "error":
-    (ppi, lo, hi, naive, lo, hi, method), "n_gold", "n_unlabelled"}``."""
+    (ppi, lo, hi, naive, lo, hi, method), "n_gold", "n_unlabelled"}``, and ``"folded"`` (the number of classes
+    summed into the class ``None`` share) for free text."""
     import warnings
 
     from ppi_py import classical_mean_ci, ppi_mean_ci, ppi_mean_pointestimate
@@ -62,13 +66,15 @@ def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np
                 out["untuned"].append(name)  # the tuned lambda is 0/0: the predictions never vary
         return est, float(lo[0]), float(hi[0])
 
-    for k, cls in enumerate(ann.classes):
-        y = (g_code == k).astype(float)
-        yhat, yhat_u = (llm[g_item] == k).astype(float), (llm[rest] == k).astype(float)
-        if not (y.any() or yhat.any() or yhat_u.any()):
-            continue
-        naive = _normal_ci((llm[present] == k).astype(float))
-        out["shares"].append((cls, *ppi(y, yhat, yhat_u, cls), *naive))
+    shown, used = _shown(ann, llm[present])
+    if len(shown) < used:
+        out["folded"] = used - len(shown)  # labels the humans or this LLM used, not shown
+    for k in shown:
+        _share(out, ppi, g_code == k, llm == k, g_item, rest, present, ann.classes[k])
+    if "folded" in out:
+        other = np.ones(len(ann.classes) + 1, dtype=bool)
+        other[shown] = False  # index -1 (no label) stays True, never read: present items have one
+        _share(out, ppi, other[g_code], other[llm], g_item, rest, present, None)
     wrong = (llm[g_item] != g_code).astype(float)
     hc = class_counts(ann.h_item, ann.h_code, len(ann.items), max(1, len(ann.classes)))
     crowd = np.where(hc.sum(axis=1) > 0, hc.argmax(axis=1), -1)
@@ -83,3 +89,25 @@ def ppi_estimates(ann: Annotations, m: int, gold_item: np.ndarray, gold_code: np
         out["error"] = (float(wrong.mean()), float(lo), float(hi), None, None, None,
                         "gold sample only (no other item has human labels)")
     return out
+
+
+def _shown(ann: Annotations, llm_present: np.ndarray) -> tuple[np.ndarray, int]:
+    """(class codes given a share, in class order; the number of classes the humans or this LLM used):
+    every class, or for free text the TOP_CLASSES most frequent (human labels + this LLM's labels; ties in
+    class order)."""
+    k = len(ann.classes)
+    count = np.bincount(ann.h_code, minlength=k) + np.bincount(llm_present, minlength=k)
+    used = int((count > 0).sum())
+    if not (ann.label_type == "text" or many_classes(k, len(ann.items))) or used <= TOP_CLASSES:
+        return np.arange(k), used
+    return np.sort(np.argsort(-count, kind="stable")[:TOP_CLASSES]), used
+
+
+def _share(out, ppi, y, is_k, g_item, rest, present, cls) -> None:
+    """One class share (``y``: gold indicator; ``is_k``: the LLM's indicator per item); skipped when the
+    class is seen nowhere."""
+    y = y.astype(float)
+    yhat, yhat_u = is_k[g_item].astype(float), is_k[rest].astype(float)
+    if not (y.any() or yhat.any() or yhat_u.any()):
+        return
+    out["shares"].append((cls, *ppi(y, yhat, yhat_u, cls), *_normal_ci(is_k[present].astype(float))))
