@@ -116,18 +116,16 @@ def test_the_wide_layout_streams_the_human_side_then_the_llm_side(tmp_path):
 
 
 def test_bootstrap_sums_in_row_chunks_agree_with_one_call(monkeypatch):
-    """Past compare.CHUNK rows the Poisson weights are drawn a chunk at a time (bounded memory): the same
-    weights exactly, and the same Cohen's d and interval up to float rounding."""
+    """Past compare.CHUNK rows the bootstrap sums are added a chunk at a time (bounded memory): the same
+    Cohen's d and interval up to float rounding."""
     from artifactlens.audits.free_text import compare
-    from artifactlens.stats import hash_keys, poisson_weights
+    from artifactlens.stats import hash_keys
     rng = np.random.default_rng(0)
     n = 1000
     x, is_llm, keys = rng.normal(size=n), rng.random(n) < 0.5, hash_keys(np.arange(n))
     x[is_llm] += 0.4
     whole = compare.cohens_d(keys, x, is_llm, seed=1)
-    W = poisson_weights(keys, 1, 200)
     monkeypatch.setattr(compare, "CHUNK", 64)
-    assert np.array_equal(compare.row_weights(keys, 1, 200), W)
     chunked = compare.cohens_d(keys, x, is_llm, seed=1)
     assert whole[0] > 0.2 and np.allclose(chunked, whole, rtol=1e-12, atol=0)
 
@@ -141,3 +139,31 @@ def test_cli_max_texts_zero_keeps_every_text_and_a_negative_cap_is_exit_2(run_cl
     code, out, err = run_cli("audit", "text", demo_path("text.jsonl"), "--no-embeddings", "--max-texts", "-3",
                              "--quiet")
     assert code == 2 and "max_texts" in err and "Traceback" not in err
+
+
+def test_bootstrap_aucs_stream_and_equal_sklearns_weighted_auc(monkeypatch):
+    """The separability interval's replicate AUCs, computed in score order a chunk at a time, equal
+    ``roc_auc_score(sample_weight=w)`` replicate by replicate, with ties and with chunks cut between tie
+    groups; replicates weighing one class only are left out, as before."""
+    from sklearn.metrics import roc_auc_score
+
+    from artifactlens.audits.free_text import compare
+    from artifactlens.stats import hash_keys, poisson_weights
+    rng = np.random.default_rng(4)
+    n = 700
+    y = (rng.random(n) < 0.4).astype(int)
+    score = np.round(rng.normal(size=n) + 0.8 * y, 1)  # many ties
+    keys = hash_keys(np.arange(n) // 2)  # two rows per key, as pairs
+    W = poisson_weights(keys, 3, 50)
+    want = [roc_auc_score(y, score, sample_weight=W[:, b]) for b in range(50)]
+    for chunk in (1 << 16, 37, 1):
+        monkeypatch.setattr(compare, "CHUNK", chunk)
+        got = compare.weighted_aucs(y, score, keys, 3, 50)
+        assert got.shape == (50,) and np.allclose(got, want, rtol=1e-12, atol=0), chunk
+    # a tiny sample where some replicates weigh one class only: those are dropped
+    y2, s2, k2 = np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.4, 0.3]), hash_keys(np.arange(4))
+    W2 = poisson_weights(k2, 0, 200)
+    keep = [b for b in range(200) if len(np.unique(y2[W2[:, b] > 0])) == 2]
+    assert 0 < len(keep) < 200
+    assert np.allclose(compare.weighted_aucs(y2, s2, k2, 0, 200),
+                       [roc_auc_score(y2, s2, sample_weight=W2[:, b]) for b in keep], rtol=1e-12)

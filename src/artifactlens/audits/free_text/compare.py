@@ -28,12 +28,32 @@ def add_rows(acc: BootstrapSums, keys: np.ndarray, values: dict) -> None:
         acc.add(keys[a:a + CHUNK], {k: np.asarray(v)[a:a + CHUNK] for k, v in values.items()})
 
 
-def row_weights(keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
-    """:func:`poisson_weights` computed :data:`CHUNK` rows at a time (each row's weights are a pure
-    function of its key: the same array, without the temporaries of every row at once)."""
-    if len(keys) <= CHUNK:
-        return poisson_weights(keys, seed, replicates)
-    return np.concatenate([poisson_weights(keys[a:a + CHUNK], seed, replicates) for a in range(0, len(keys), CHUNK)])
+def weighted_aucs(y: np.ndarray, score: np.ndarray, keys: np.ndarray, seed: int, replicates: int) -> np.ndarray:
+    """ROC AUC of ``score`` for ``y`` under each replicate's Poisson weights (weights by ``keys``), for the
+    replicates that weigh both classes: ``sum_i pos_i (neg below s_i + neg tied with s_i / 2) / (P N)``
+    (ties credited a half, as ``roc_auc_score(sample_weight=w)``). One sort, then the rows in score order
+    :data:`CHUNK` at a time (cut between tie groups), so no ``n x replicates`` array is ever held. The
+    weights are integers, so every sum is exact in float64."""
+    order = np.argsort(score, kind="stable")
+    s, pos, k = score[order], np.asarray(y)[order].astype(bool), keys[order]
+    n = len(s)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    num, p_tot, n_tot = np.zeros(replicates), np.zeros(replicates), np.zeros(replicates)
+    a = 0
+    while a < n:
+        j = np.searchsorted(starts, a + CHUNK)  # the first tie group starting at or past a + CHUNK
+        b = int(starts[j]) if j < len(starts) else n
+        w = poisson_weights(k[a:b], seed, replicates, dtype=np.float64)
+        groups = starts[(starts >= a) & (starts < b)] - a
+        wp = np.add.reduceat(w * pos[a:b, None], groups, axis=0)
+        wn = np.add.reduceat(w, groups, axis=0) - wp
+        below = n_tot + np.cumsum(wn, axis=0) - wn  # negative weight strictly below each tie group
+        num += (wp * (below + 0.5 * wn)).sum(axis=0)
+        p_tot += wp.sum(axis=0)
+        n_tot += wn.sum(axis=0)
+        a = b
+    both = (p_tot > 0) & (n_tot > 0)
+    return num[both] / (p_tot[both] * n_tot[both])
 
 
 def cohens_d(keys: np.ndarray, x: np.ndarray, is_llm: np.ndarray, seed: int = 0):
@@ -133,20 +153,14 @@ def _grouped_oof(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int, fo
 
 
 def auc_interval(y: np.ndarray, score: np.ndarray, keys: np.ndarray, seed: int = 0, replicates: int = 200):
-    """ROC AUC with a Poisson-bootstrap interval (weights by ``keys``). (auc, lo, hi)."""
+    """ROC AUC with a Poisson-bootstrap interval (weights by ``keys``; :func:`weighted_aucs`). (auc, lo, hi)."""
     from sklearn.metrics import roc_auc_score
     ok = np.isfinite(score)
     y, score, keys = y[ok], score[ok], keys[ok]
     if len(np.unique(y)) < 2:
         return float("nan"), None, None
     est = roc_auc_score(y, score)
-    W = row_weights(keys, seed, replicates)
-    reps = []
-    for b in range(replicates):
-        w = W[:, b]
-        if len(np.unique(y[w > 0])) == 2:
-            reps.append(roc_auc_score(y, score, sample_weight=w))
-    lo, hi = np.quantile(reps, [0.025, 0.975])
+    lo, hi = np.quantile(weighted_aucs(y, score, keys, seed, replicates), [0.025, 0.975])
     return float(est), float(lo), float(hi)
 
 
